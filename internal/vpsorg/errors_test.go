@@ -1,0 +1,124 @@
+package vpsorg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestParseErrorBody_UnderstandsCommonShapes(t *testing.T) {
+	huge := strings.Repeat("x", 5000)
+	tests := []struct {
+		name       string
+		body       string
+		wantMsg    string
+		wantFields map[string][]string
+	}{
+		{"empty body", "", "", nil},
+		{"whitespace", " \n ", "", nil},
+		{"detail (emulator)", `{"detail": "Invalid parameters.", "errors": {"name": ["must be alphanumeric"], "plan_id": ["unknown plan", "required"]}}`,
+			"Invalid parameters.", map[string][]string{"name": {"must be alphanumeric"}, "plan_id": {"unknown plan", "required"}}},
+		{"detail only", `{"detail": "Not found."}`, "Not found.", nil},
+		{"message", `{"message": "Insufficient credits", "code": 402}`, "Insufficient credits", nil},
+		{"error string", `{"error": "server is already running"}`, "server is already running", nil},
+		{"error object", `{"error": {"code": "rate_limited", "message": "Too many requests"}}`, "Too many requests", nil},
+		{"message preferred to error code", `{"error": "not_found", "message": "Server not found"}`, "Server not found", nil},
+		{"DRF field lists", `{"name": ["This field is required."], "os_id": ["Invalid pk \"99\" - object does not exist."]}`,
+			"", map[string][]string{"name": {"This field is required."}, "os_id": {`Invalid pk "99" - object does not exist.`}}},
+		{"DRF non_field_errors", `{"non_field_errors": ["Server is not running.", "Try later."]}`, "Server is not running.; Try later.", nil},
+		{"DRF nested", `{"plan": {"id": ["bad plan"]}}`, "", map[string][]string{"plan.id": {"bad plan"}}},
+		{"errors map of strings", `{"errors": {"hostname": "must be a FQDN"}}`, "", map[string][]string{"hostname": {"must be a FQDN"}}},
+		{"errors list of objects", `{"message": "Validation failed", "errors": [{"field": "name", "message": "too long"}, {"field": "name", "message": "bad chars"}, {"message": "general"}]}`,
+			"Validation failed; general", map[string][]string{"name": {"too long", "bad chars"}}},
+		{"errors list of strings", `{"errors": ["first", "second"]}`, "first; second", nil},
+		{"FastAPI detail list", `{"detail": [{"loc": ["body", "name"], "msg": "field required", "type": "missing"}]}`,
+			"", map[string][]string{"name": {"field required"}}},
+		{"top-level list", `["Server is already running."]`, "Server is already running.", nil},
+		{"JSON without a message", `{"status": 500, "code": "E42"}`, `{"status": 500, "code": "E42"}`, nil},
+		{"plain text", "Bad Gateway\n", "Bad Gateway", nil},
+		{"HTML", "<html><body><h1>502 Bad Gateway</h1></body></html>", "<html><body><h1>502 Bad Gateway</h1></body></html>", nil},
+		{"JSON string", `"oops"`, `"oops"`, nil},
+		{"huge text is cut", huge, strings.Repeat("x", 509) + "…", nil},
+		{"huge detail is cut", `{"detail": "` + huge + `"}`, strings.Repeat("x", 509) + "…", nil},
+		{"invalid UTF-8", "bad \xff byte", "bad \uFFFD byte", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg, fields := parseErrorBody([]byte(tt.body))
+			if msg != tt.wantMsg {
+				t.Errorf("message = %q, want %q", msg, tt.wantMsg)
+			}
+			if !reflect.DeepEqual(fields, tt.wantFields) {
+				t.Errorf("fields = %v, want %v", fields, tt.wantFields)
+			}
+			if len(msg) > maxMessageLen || !utf8.ValidString(msg) {
+				t.Errorf("message is %d bytes or invalid UTF-8", len(msg))
+			}
+		})
+	}
+}
+
+func TestTruncate_CutsAtARuneBoundary(t *testing.T) {
+	s := strings.Repeat("é", 400) // 800 bytes
+	got := truncate(s)
+	if len(got) > maxMessageLen || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
+		t.Errorf("truncate: %d bytes, valid=%v", len(got), utf8.ValidString(got))
+	}
+}
+
+func TestAPIError_ErrorNamesOperationStatusMessageAndSortedFields(t *testing.T) {
+	tests := []struct {
+		err  *APIError
+		want string
+	}{
+		{&APIError{Operation: "create server", StatusCode: 400, Message: "Invalid parameters.",
+			Fields: map[string][]string{"plan_id": {"unknown plan"}, "name": {"must be alphanumeric", "too long"}}},
+			"create server: HTTP 400 Bad Request: Invalid parameters. (name: must be alphanumeric, too long; plan_id: unknown plan)"},
+		{&APIError{Operation: "get server 12345", StatusCode: 404}, "get server 12345: HTTP 404 Not Found"},
+		{&APIError{Operation: "create server", StatusCode: 402, Message: "Insufficient credits"}, "create server: HTTP 402 Payment Required: Insufficient credits"},
+		{&APIError{Operation: "list servers", StatusCode: 599, Message: "weird"}, "list servers: HTTP 599: weird"},
+		{&APIError{Operation: "list servers", Err: errors.New("dial tcp: connection refused")}, "list servers: dial tcp: connection refused"},
+		{&APIError{Operation: "get server 1", StatusCode: 503, Message: "busy", Err: context.Canceled}, "get server 1: HTTP 503 Service Unavailable: busy; context canceled"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q\nwant      %q", got, tt.want)
+		}
+	}
+}
+
+func TestAPIError_404MatchesErrNotFound(t *testing.T) {
+	for _, status := range []int{404, 400, 410, 500} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			rec := &recorder{replies: []reply{{status: status, body: `{"detail": "Not found."}`}}}
+			c, _ := newTestClient(t, rec)
+			err := c.DeleteServer(context.Background(), 12345)
+			if got, want := errors.Is(err, ErrNotFound), status == 404; got != want {
+				t.Errorf("errors.Is(%v, ErrNotFound) = %v, want %v", err, got, want)
+			}
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != status || apiErr.Message != "Not found." || apiErr.Operation != "delete server 12345" {
+				t.Errorf("error = %#v", err)
+			}
+		})
+	}
+}
+
+func TestAPIError_CarriesRetryAfter(t *testing.T) {
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(429)
+		_, _ = io.WriteString(w, `{"detail": "Request was throttled."}`)
+	}))
+	_, err := c.GetServer(context.Background(), 1)
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.RetryAfter != "0" || apiErr.StatusCode != 429 || apiErr.Message != "Request was throttled." {
+		t.Errorf("error = %#v", err)
+	}
+}

@@ -1,0 +1,312 @@
+package vpsorg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// calls maps each HTTP method to a client call that uses it.
+var calls = []struct {
+	method string
+	name   string
+	call   func(context.Context, *Client) error
+}{
+	{"GET", "GetServer", func(ctx context.Context, c *Client) error { _, err := c.GetServer(ctx, 1); return err }},
+	{"GET", "ListServers", func(ctx context.Context, c *Client) error {
+		_, err := c.ListServers(ctx, ListServersOptions{})
+		return err
+	}},
+	{"PUT", "ReplaceServer", func(ctx context.Context, c *Client) error {
+		_, err := c.ReplaceServer(ctx, 1, ReplaceServerRequest{Name: "n", Hostname: "h"})
+		return err
+	}},
+	{"PATCH", "UpdateServer", func(ctx context.Context, c *Client) error {
+		_, err := c.UpdateServer(ctx, 1, UpdateServerRequest{Name: ptr("n")})
+		return err
+	}},
+	{"DELETE", "DeleteServer", func(ctx context.Context, c *Client) error { return c.DeleteServer(ctx, 1) }},
+	{"POST", "CreateServer", func(ctx context.Context, c *Client) error {
+		_, err := c.CreateServer(ctx, CreateServerRequest{Name: "n"})
+		return err
+	}},
+	{"POST", "StartServer", func(ctx context.Context, c *Client) error { _, err := c.StartServer(ctx, 1); return err }},
+	{"POST", "RebootServer", func(ctx context.Context, c *Client) error { _, err := c.RebootServer(ctx, 1); return err }},
+}
+
+func TestRetryPolicy_RepeatsOnlyWhatCannotDoHarm(t *testing.T) {
+	// With RetryMax 2, a retried failure is tried 3 times.
+	const retried, once = 3, 1
+	conditions := []struct {
+		name     string
+		reply    reply
+		tries    map[string]int // by method
+		wantCode int
+	}{
+		{"429", reply{status: 429, body: `{"detail": "slow down"}`}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": retried}, 429},
+		{"502", reply{status: 502, body: "Bad Gateway"}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 502},
+		{"503", reply{status: 503}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 503},
+		{"504", reply{status: 504}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 504},
+		{"500", reply{status: 500, body: `{"detail": "boom"}`}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 500},
+		{"400", reply{status: 400, body: `{"detail": "bad"}`}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 400},
+		{"401", reply{status: 401}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 401},
+		{"402", reply{status: 402}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 402},
+		{"404", reply{status: 404}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 404},
+		{"connection dropped", reply{hangUp: true}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 0},
+	}
+	for _, cond := range conditions {
+		for _, call := range calls {
+			t.Run(cond.name+"/"+call.name, func(t *testing.T) {
+				rec := &recorder{replies: []reply{cond.reply}}
+				c, _ := newTestClient(t, rec)
+				err := call.call(context.Background(), c)
+				var apiErr *APIError
+				if !errors.As(err, &apiErr) {
+					t.Fatalf("error = %v, want *APIError", err)
+				}
+				if apiErr.StatusCode != cond.wantCode {
+					t.Errorf("StatusCode = %d, want %d (%v)", apiErr.StatusCode, cond.wantCode, err)
+				}
+				reqs := rec.requests()
+				if want := cond.tries[call.method]; len(reqs) != want {
+					t.Errorf("%s was tried %d times, want %d", call.method, len(reqs), want)
+				}
+				for _, r := range reqs {
+					if r.Method != call.method {
+						t.Errorf("method = %s, want %s", r.Method, call.method)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestRetryPolicy_RetriesARefusedConnectionForEveryMethod(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connections are refused
+
+	for _, call := range calls {
+		t.Run(call.name, func(t *testing.T) {
+			sink := &logSink{}
+			c, err := New(Config{Endpoint: "http://" + addr + "/api/v1/", Token: testToken, RetryMax: 2,
+				RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond, Log: sink.log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = call.call(context.Background(), c)
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("error = %v, want one wrapping ECONNREFUSED", err)
+			}
+			if n := sink.count("vpsorg: HTTP request"); n != 3 {
+				t.Errorf("%d tries, want 3", n)
+			}
+		})
+	}
+}
+
+func TestRetryPolicy_SucceedsAfterTransientFailures(t *testing.T) {
+	rec := &recorder{replies: []reply{{status: 503}, {hangUp: true}, {status: 200, body: detailJSON}}}
+	c, _ := newTestClient(t, rec)
+	s, err := c.GetServer(context.Background(), 12345)
+	if err != nil || s.ID != 12345 {
+		t.Fatalf("GetServer = %v, %v", s, err)
+	}
+	if n := len(rec.requests()); n != 3 {
+		t.Errorf("%d tries, want 3", n)
+	}
+}
+
+func TestRetryPolicy_LastAnswerSurvivesTheLastTry(t *testing.T) {
+	rec := &recorder{replies: []reply{{status: 503, body: `{"detail": "first"}`}, {status: 502, body: `{"detail": "maintenance until 10:00"}`}}}
+	c, _ := newTestClient(t, rec)
+	_, err := c.GetServer(context.Background(), 7)
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("error = %v", err)
+	}
+	if apiErr.StatusCode != 502 || apiErr.Message != "maintenance until 10:00" || apiErr.Err != nil {
+		t.Errorf("error = %#v, want the last answer (502, its message)", apiErr)
+	}
+	if got, want := err.Error(), "get server 7: HTTP 502 Bad Gateway: maintenance until 10:00"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// arrivals is a handler that answers 429 with a Retry-After header first,
+// then 200, and records when each request arrived.
+type arrivals struct {
+	retryAfter string
+	mu         sync.Mutex
+	times      []time.Time
+}
+
+func (a *arrivals) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	a.mu.Lock()
+	a.times = append(a.times, time.Now())
+	n := len(a.times)
+	a.mu.Unlock()
+	if n == 1 {
+		w.Header().Set("Retry-After", a.retryAfter)
+		w.WriteHeader(429)
+		_, _ = io.WriteString(w, `{"detail": "Request was throttled."}`)
+		return
+	}
+	_, _ = io.WriteString(w, detailJSON)
+}
+
+func (a *arrivals) gaps() []time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var d []time.Duration
+	for i := 1; i < len(a.times); i++ {
+		d = append(d, a.times[i].Sub(a.times[i-1]))
+	}
+	return d
+}
+
+func TestRetryAfter_IsHonoured(t *testing.T) {
+	for _, header := range []string{"1", "date"} {
+		t.Run(header, func(t *testing.T) {
+			a := &arrivals{retryAfter: header}
+			want := time.Second
+			if header == "date" {
+				// HTTP dates have one-second resolution: aim 2s ahead so
+				// that at least 1s remains after rounding down.
+				a.retryAfter = time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
+			}
+			c, _ := newTestClient(t, a)
+			if _, err := c.GetServer(context.Background(), 12345); err != nil {
+				t.Fatal(err)
+			}
+			gaps := a.gaps()
+			if len(gaps) != 1 || gaps[0] < want {
+				t.Errorf("gaps between tries = %v, want one of at least %v", gaps, want)
+			}
+		})
+	}
+}
+
+func TestRetryAfter_IsCappedAtMaxRetryAfter(t *testing.T) {
+	a := &arrivals{retryAfter: "3600"}
+	c, _ := newTestClient(t, a, func(cfg *Config) { cfg.MaxRetryAfter = 50 * time.Millisecond })
+	start := time.Now()
+	if _, err := c.GetServer(context.Background(), 12345); err != nil {
+		t.Fatal(err)
+	}
+	if gaps := a.gaps(); len(gaps) != 1 || gaps[0] < 50*time.Millisecond {
+		t.Errorf("gaps = %v, want one of at least 50ms", gaps)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v: the cap was not applied", d)
+	}
+}
+
+func TestRetryAfter_BeyondTheDeadlineReturnsTheLastAnswerAtOnce(t *testing.T) {
+	a := &arrivals{retryAfter: "30"}
+	c, _ := newTestClient(t, a)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := c.CreateServer(ctx, CreateServerRequest{Name: "a"})
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("returned after %v; want at once, not at the deadline", d)
+	}
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Message != "Request was throttled." || apiErr.RetryAfter != "30" {
+		t.Errorf("error = %v, want the 429 answer", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("errors.Is(%v, context.DeadlineExceeded) = false; the caller ran out of time", err)
+	}
+	if n := len(a.gaps()) + 1; n != 1 {
+		t.Errorf("%d tries, want 1", n)
+	}
+}
+
+func TestRetry_CancelWhileWaitingReturnsPromptlyWithTheLastStatus(t *testing.T) {
+	a := &arrivals{retryAfter: "30"}
+	c, _ := newTestClient(t, a, func(cfg *Config) { cfg.MaxRetryAfter = time.Hour })
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := c.GetServer(ctx, 1)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("returned after %v; want promptly after cancel", d)
+	}
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want the 429 answer wrapping context.Canceled", err)
+	}
+}
+
+func TestRetryDelay_ExponentialFullJitterWithinBounds(t *testing.T) {
+	c := &Client{retryWaitMin: 100 * time.Millisecond, retryWaitMax: time.Second, maxRetryAfter: 5 * time.Second}
+	for attempt, ceiling := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 60: time.Second} {
+		t.Run(fmt.Sprint(attempt), func(t *testing.T) {
+			seen := map[time.Duration]bool{}
+			for range 200 {
+				d := c.retryDelay(attempt, nil, time.Now())
+				if d < c.retryWaitMin || d > ceiling {
+					t.Fatalf("delay %v outside [%v, %v]", d, c.retryWaitMin, ceiling)
+				}
+				seen[d] = true
+			}
+			if ceiling > c.retryWaitMin && len(seen) < 10 {
+				t.Errorf("only %d distinct delays: no jitter", len(seen))
+			}
+		})
+	}
+}
+
+func TestRetryDelay_RetryAfter(t *testing.T) {
+	c := &Client{retryWaitMin: time.Millisecond, retryWaitMax: time.Millisecond, maxRetryAfter: time.Minute}
+	now := time.Date(2025, 1, 16, 15, 30, 0, 0, time.UTC)
+	tests := []struct {
+		header string
+		want   time.Duration
+	}{
+		{"5", 5 * time.Second},
+		{"0", 0},
+		{" 7 ", 7 * time.Second},
+		{"3600", time.Minute}, // capped
+		{"99999999999999999999", time.Minute},
+		{"Thu, 16 Jan 2025 15:30:10 GMT", 10 * time.Second},
+		{"Thursday, 16-Jan-25 15:30:20 GMT", 20 * time.Second},
+		{"Thu, 16 Jan 2025 15:00:00 GMT", 0}, // in the past
+		{"-5", time.Millisecond},             // invalid: backoff instead
+		{"soon", time.Millisecond},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		h.Set("Retry-After", tt.header)
+		if got := c.retryDelay(1, h, now); got != tt.want {
+			t.Errorf("Retry-After %q: delay %v, want %v", tt.header, got, tt.want)
+		}
+	}
+}
+
+func TestRetry_NoRetriesWhenRetryMaxIsNegative(t *testing.T) {
+	var n atomic.Int32
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.WriteHeader(503)
+	}), func(cfg *Config) { cfg.RetryMax = -1 })
+	if _, err := c.GetServer(context.Background(), 1); err == nil {
+		t.Fatal("want an error")
+	}
+	if n.Load() != 1 {
+		t.Errorf("%d tries, want 1", n.Load())
+	}
+}
