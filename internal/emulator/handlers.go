@@ -1,0 +1,362 @@
+package emulator
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var errNotFound = detailError(http.StatusNotFound, "Not found.")
+
+// authenticate resolves the bearer token to an account. Every known token is
+// compared in constant time, so timing does not tell how much of a guess was
+// right.
+func (e *Emulator) authenticate(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	account, found := "", 0
+	for known, acct := range e.tokens {
+		if subtle.ConstantTimeCompare([]byte(known), []byte(token)) == 1 {
+			account, found = acct, 1
+		}
+	}
+	return account, found == 1 && token != ""
+}
+
+// lookup returns the account's server with that id, settled to now. Another
+// account's server is reported exactly like a missing one.
+func (e *Emulator) lookup(account string, id int64, now time.Time) (*server, bool) {
+	s, ok := e.servers[id]
+	if !ok || s.account != account {
+		return nil, false
+	}
+	s.settle(now)
+	return s, true
+}
+
+type listPage struct {
+	Count    int        `json:"count"`
+	Next     *string    `json:"next"`
+	Previous *string    `json:"previous"`
+	Results  []listView `json:"results"`
+}
+
+func (e *Emulator) list(w http.ResponseWriter, r *http.Request, account string) {
+	query := r.URL.Query()
+	page := 1
+	if values, ok := query["page"]; ok {
+		n, ok := parseID(values[0])
+		if !ok || n > 1<<31 {
+			writeError(w, detailError(http.StatusNotFound, "Invalid page."))
+			return
+		}
+		page = int(n)
+	}
+	status, location := query.Get("status"), query.Get("location")
+
+	now := e.now()
+	e.mu.Lock()
+	var matched []*server
+	for _, s := range e.servers {
+		if s.account != account {
+			continue
+		}
+		s.settle(now)
+		if (status == "" || s.status == status) && (location == "" || s.location == location) {
+			matched = append(matched, s)
+		}
+	}
+	sort.Slice(matched, func(i, j int) bool { return matched[i].id < matched[j].id })
+	size := e.pageSize
+	pages := max(1, (len(matched)+size-1)/size)
+	if page > pages {
+		e.mu.Unlock()
+		writeError(w, detailError(http.StatusNotFound, "Invalid page."))
+		return
+	}
+	from, to := (page-1)*size, min(page*size, len(matched))
+	results := make([]listView, 0, to-from)
+	for _, s := range matched[from:to] {
+		results = append(results, s.listView())
+	}
+	e.mu.Unlock()
+
+	answer := listPage{Count: len(matched), Results: results}
+	if page < pages {
+		answer.Next = pageURL(r, page+1)
+	}
+	if page > 1 {
+		answer.Previous = pageURL(r, page-1)
+	}
+	writeJSON(w, http.StatusOK, answer)
+}
+
+// pageURL is the absolute URL of another page of the same list: the
+// request's host and path with every query parameter kept but page.
+func pageURL(r *http.Request, page int) *string {
+	query := r.URL.Query()
+	query.Set("page", strconv.Itoa(page))
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	u := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: query.Encode()}
+	s := u.String()
+	return &s
+}
+
+func (e *Emulator) create(w http.ResponseWriter, r *http.Request, account string) {
+	obj, apiErr := readBody(w, r)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	req, fe := parseCreate(obj)
+	if len(fe) > 0 {
+		writeError(w, invalid(fe))
+		return
+	}
+	fails := e.provisioningFails(req.name)
+	key := idempotencyKey{account: account, key: r.Header.Get("Idempotency-Key")}
+
+	now := e.now()
+	e.mu.Lock()
+	if e.honourIdem && key.key != "" {
+		if stored, ok := e.idempotent[key]; ok {
+			e.mu.Unlock()
+			writeRaw(w, stored.status, stored.body)
+			return
+		}
+	}
+	if e.countServers(account) >= e.creditsFor(account) {
+		e.mu.Unlock()
+		writeError(w, detailError(http.StatusPaymentRequired, "Insufficient credits."))
+		return
+	}
+	s := e.insert(account, req, now)
+	e.startProvisioning(s, fails, now)
+	body, err := json.Marshal(s.createView())
+	if err == nil && e.honourIdem && key.key != "" {
+		e.idempotent[key] = storedAnswer{status: http.StatusCreated, body: body}
+	}
+	e.mu.Unlock()
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, errorBody{Detail: "Internal emulator error."})
+		return
+	}
+	writeRaw(w, http.StatusCreated, body)
+}
+
+// provisioningFails asks the FailProvisioning matcher outside the lock, so
+// that a matcher may itself call the emulator.
+func (e *Emulator) provisioningFails(name string) bool {
+	e.mu.Lock()
+	match := e.failMatch
+	e.mu.Unlock()
+	return match != nil && match(name)
+}
+
+// countServers and creditsFor need e.mu held.
+func (e *Emulator) countServers(account string) int {
+	n := 0
+	for _, s := range e.servers {
+		if s.account == account {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *Emulator) creditsFor(account string) int {
+	if n, ok := e.accountCredits[account]; ok {
+		return n
+	}
+	return e.credits
+}
+
+// insert stores a new server with the next id; e.mu must be held.
+func (e *Emulator) insert(account string, req createRequest, now time.Time) *server {
+	s := &server{
+		id:        e.nextID,
+		account:   account,
+		name:      req.name,
+		hostname:  req.hostname,
+		location:  req.location,
+		plan:      req.plan,
+		os:        req.os,
+		sshKeyID:  req.sshKeyID,
+		backups:   req.backups,
+		createdAt: now,
+		updatedAt: now,
+	}
+	e.nextID++
+	e.servers[s.id] = s
+	return s
+}
+
+func (e *Emulator) startProvisioning(s *server, fails bool, now time.Time) {
+	target := StatusActive
+	if fails {
+		target = StatusError
+	}
+	s.begin(StatusProvisioning, target, now, e.provisioningTime)
+}
+
+func (e *Emulator) get(w http.ResponseWriter, account string, id int64) {
+	now := e.now()
+	e.mu.Lock()
+	s, ok := e.lookup(account, id, now)
+	var view detailView
+	if ok {
+		view = s.detailView(now)
+	}
+	e.mu.Unlock()
+	if !ok {
+		writeError(w, errNotFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, view)
+}
+
+// update serves PUT and PATCH, which are allowed in every status. A missing
+// server wins over a bad body, as in the vendor's framework.
+func (e *Emulator) update(w http.ResponseWriter, r *http.Request, account string, id int64, put bool) {
+	obj, apiErr := readBody(w, r)
+	var req updateRequest
+	var fe fieldErrors
+	if apiErr == nil {
+		req, fe = parseUpdate(obj, put)
+	}
+
+	now := e.now()
+	e.mu.Lock()
+	s, ok := e.lookup(account, id, now)
+	if !ok {
+		e.mu.Unlock()
+		writeError(w, errNotFound)
+		return
+	}
+	if apiErr != nil || len(fe) > 0 {
+		e.mu.Unlock()
+		if apiErr == nil {
+			apiErr = invalid(fe)
+		}
+		writeError(w, apiErr)
+		return
+	}
+	changed := false
+	if req.name != nil && *req.name != s.name {
+		s.name, changed = *req.name, true
+	}
+	if req.setHostname && !sameString(req.hostname, s.hostname) {
+		s.hostname, changed = req.hostname, true
+	}
+	if req.backups != nil && *req.backups != s.backups {
+		s.backups, changed = *req.backups, true
+	}
+	if changed {
+		s.updatedAt = now
+	}
+	view := s.detailView(now)
+	e.mu.Unlock()
+	writeJSON(w, http.StatusOK, view)
+}
+
+func sameString(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// delete is immediate in every status: the next GET answers 404.
+func (e *Emulator) delete(w http.ResponseWriter, account string, id int64) {
+	now := e.now()
+	e.mu.Lock()
+	_, ok := e.lookup(account, id, now)
+	if ok {
+		delete(e.servers, id)
+	}
+	e.mu.Unlock()
+	if !ok {
+		writeError(w, errNotFound)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type serverAction struct {
+	transient, target, verb string
+	// from is the one status the action starts from.
+	from string
+	// refusal is the message when the server is in any other status not
+	// covered by the shared rules in action.
+	refusal func(status string) string
+}
+
+var (
+	startAction = serverAction{
+		transient: StatusStarting, target: StatusActive, verb: "starting", from: StatusStopped,
+		refusal: func(status string) string {
+			switch status {
+			case StatusActive, StatusStarting, StatusRebooting:
+				return "Server is already running."
+			case StatusStopping:
+				return "Server is stopping; start it once it has stopped."
+			}
+			return "Server cannot be started while " + status + "."
+		},
+	}
+	stopAction = serverAction{
+		transient: StatusStopping, target: StatusStopped, verb: "stopping", from: StatusActive,
+		refusal: func(string) string { return "Server is not running." },
+	}
+	rebootAction = serverAction{
+		transient: StatusRebooting, target: StatusActive, verb: "rebooting", from: StatusActive,
+		refusal: func(string) string { return "Server is not running." },
+	}
+)
+
+func (e *Emulator) action(w http.ResponseWriter, account string, id int64, a serverAction) {
+	now := e.now()
+	e.mu.Lock()
+	s, ok := e.lookup(account, id, now)
+	if !ok {
+		e.mu.Unlock()
+		writeError(w, errNotFound)
+		return
+	}
+	var refusal string
+	switch s.status {
+	case a.from:
+	case StatusProvisioning:
+		refusal = "Server is still being provisioned."
+	case StatusSuspended:
+		refusal = "Server is suspended."
+	case StatusError:
+		refusal = "Server is in an error state."
+	default:
+		refusal = a.refusal(s.status)
+	}
+	if refusal != "" {
+		e.mu.Unlock()
+		writeError(w, detailError(http.StatusBadRequest, refusal))
+		return
+	}
+	s.begin(a.transient, a.target, now, e.transitionTime)
+	answer := actionView{
+		Status:  "success",
+		Message: "Server is " + a.verb,
+		Server:  actionServerView{ID: s.id, Name: s.name, Status: s.status},
+	}
+	e.mu.Unlock()
+	writeJSON(w, http.StatusOK, answer)
+}
