@@ -1,0 +1,97 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
+)
+
+// addError is the one way an error becomes diagnostics. The summary names
+// the operation ("Unable to create server"); the detail carries the HTTP
+// status, the API's own message and its field messages. Field messages for
+// attributes that exist in the schema land on those attributes' paths.
+// attributes may be nil when the caller has no attribute paths to offer.
+func addError(diags *diag.Diagnostics, summary string, err error, attributes map[string]path.Path) {
+	var apiErr *vpsorg.APIError
+	if !errors.As(err, &apiErr) {
+		detail := err.Error()
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			detail += "\n\nThe operation ran out of time. Raise the matching value in the resource's timeouts block if the API is slow."
+		case errors.Is(err, context.Canceled):
+			detail += "\n\nThe operation was interrupted."
+		}
+		diags.AddError(summary, detail)
+		return
+	}
+
+	switch apiErr.StatusCode {
+	case http.StatusPaymentRequired:
+		summary = "Insufficient VPS.org credits: " + lowerFirst(summary)
+	case http.StatusUnauthorized:
+		summary += ": the API token was refused"
+	}
+
+	var detail strings.Builder
+	if apiErr.StatusCode == 0 {
+		fmt.Fprintf(&detail, "The request %q got no answer from the VPS.org API", apiErr.Operation)
+	} else {
+		fmt.Fprintf(&detail, "The VPS.org API answered %q with HTTP %d %s", apiErr.Operation,
+			apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
+	}
+	switch {
+	case apiErr.Message != "":
+		fmt.Fprintf(&detail, ": %s", apiErr.Message)
+	case apiErr.Err != nil:
+		fmt.Fprintf(&detail, ": %s", apiErr.Err)
+	}
+	if !strings.HasSuffix(detail.String(), ".") {
+		detail.WriteString(".")
+	}
+
+	// Field messages go on the attribute they concern, each with the status
+	// and message; the rest stay in one general error.
+	fields := make([]string, 0, len(apiErr.Fields))
+	for field := range apiErr.Fields {
+		fields = append(fields, field)
+	}
+	sort.Strings(fields)
+	var unplaced []string
+	for _, field := range fields {
+		msg := strings.Join(apiErr.Fields[field], " ")
+		if p, ok := attributes[field]; ok {
+			diags.AddAttributeError(p, summary, fmt.Sprintf("%s\n\nThe API rejected %s: %s", detail.String(), field, msg))
+			continue
+		}
+		unplaced = append(unplaced, fmt.Sprintf("\n  %s: %s", field, msg))
+	}
+	if len(fields) > 0 && len(unplaced) == 0 {
+		return
+	}
+	for _, line := range unplaced {
+		detail.WriteString(line)
+	}
+
+	switch apiErr.StatusCode {
+	case http.StatusUnauthorized:
+		detail.WriteString("\n\nCheck the api_token in the provider block or the " + envToken + " environment variable.")
+	case http.StatusTooManyRequests:
+		detail.WriteString("\n\nThe API kept rate-limiting after all retries; run with lower -parallelism or try again later.")
+	}
+	diags.AddError(summary, detail.String())
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}

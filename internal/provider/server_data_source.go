@@ -1,0 +1,141 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
+)
+
+var (
+	_ datasource.DataSource                     = (*serverDataSource)(nil)
+	_ datasource.DataSourceWithConfigure        = (*serverDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*serverDataSource)(nil)
+)
+
+// NewServerDataSource is the vpsorg_server data source's constructor.
+func NewServerDataSource() datasource.DataSource {
+	return &serverDataSource{}
+}
+
+type serverDataSource struct {
+	client *vpsorg.Client
+}
+
+type serverDataSourceModel struct {
+	serverDetailFields
+	ResourceUsage types.Object `tfsdk:"resource_usage"`
+}
+
+func (d *serverDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_server"
+}
+
+func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	attrs := dataSourceComputed(serverDetailViewFields)
+	attrs["id"] = schema.StringAttribute{
+		MarkdownDescription: "The id of the server to look up. Exactly one of `id` and `name` must be set.",
+		Optional:            true,
+		Computed:            true,
+	}
+	attrs["name"] = schema.StringAttribute{
+		MarkdownDescription: "The name of the server to look up; it must match exactly one server. " +
+			"Exactly one of `id` and `name` must be set.",
+		Optional: true,
+		Computed: true,
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Looks up one server by id or by name and gives its full detail view, " +
+			"resource usage included.",
+		Attributes: attrs,
+	}
+}
+
+func (d *serverDataSource) ConfigValidators(_ context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("name")),
+	}
+}
+
+func (d *serverDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	client, err := clientFrom(req.ProviderData)
+	if err != nil {
+		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
+		return
+	}
+	d.client = client
+}
+
+func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var data serverDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	var id int64
+	if !data.ID.IsNull() {
+		var ok bool
+		if id, ok = parseID(data.ID.ValueString()); !ok {
+			resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid server id",
+				fmt.Sprintf("%q is not a server id; server ids are positive integers such as \"12345\".", data.ID.ValueString()))
+			return
+		}
+	} else {
+		// The API has no name filter: read the whole list.
+		servers, err := d.client.ListServers(ctx, vpsorg.ListServersOptions{})
+		if err != nil {
+			addError(&resp.Diagnostics, "Unable to list servers", err, nil)
+			return
+		}
+		if id, err = idByName(servers, data.Name.ValueString()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("name"), "Unable to find the server", err.Error())
+			return
+		}
+	}
+
+	server, err := d.client.GetServer(ctx, id)
+	if errors.Is(err, vpsorg.ErrNotFound) {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Server not found",
+			fmt.Sprintf("No server with id %d exists for this API token.", id))
+		return
+	}
+	if err != nil {
+		addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
+		return
+	}
+	data.fill(server)
+	data.ResourceUsage = resourceUsageValue(server.ResourceUsage)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+// idByName finds the one server with that name, or says who the candidates are.
+func idByName(servers []vpsorg.Server, name string) (int64, error) {
+	var ids []int64
+	for _, s := range servers {
+		if s.Name == name {
+			ids = append(ids, s.ID)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return 0, fmt.Errorf("no server is named %q", name)
+	case 1:
+		return ids[0], nil
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	list := make([]string, len(ids))
+	for i, id := range ids {
+		list[i] = fmt.Sprint(id)
+	}
+	return 0, fmt.Errorf("%d servers are named %q (ids %s); look one up by id instead", len(ids), name, strings.Join(list, ", "))
+}

@@ -1,0 +1,385 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
+)
+
+const (
+	routeStart  = "POST /api/v1/servers/{id}/start/"
+	routeStop   = "POST /api/v1/servers/{id}/stop/"
+	routeReboot = "POST /api/v1/servers/{id}/reboot/"
+	routePatch  = "PATCH /api/v1/servers/{id}/"
+	routeCreate = "POST /api/v1/servers/"
+)
+
+// serverConfig is a vpsorg_server "web" with the given extra attributes.
+func serverConfig(name string, planID int, extra string) string {
+	return fmt.Sprintf(`
+resource "vpsorg_server" "web" {
+  name     = %q
+  plan_id  = %d
+  os_id    = 5
+  location = "us-west"
+%s
+}
+`, name, planID, extra)
+}
+
+func TestAccServerResource_lifecycle(t *testing.T) {
+	env := newTestEnv(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: env.config(serverConfig("web-1", 1, `  hostname = "web1.example.com"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("power_state"), knownvalue.StringExact("running")),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("hostname"), knownvalue.StringExact("web1.example.com")),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("backups_enabled"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("ip_address"), knownvalue.NotNull()),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("plan"), knownvalue.ObjectPartial(map[string]knownvalue.Check{
+						"id":        knownvalue.Int64Exact(1),
+						"name":      knownvalue.StringExact("Standard VPS"),
+						"bandwidth": knownvalue.Int64Exact(2048),
+					})),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("os"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"id":   knownvalue.Int64Exact(5),
+						"name": knownvalue.StringExact("Ubuntu 22.04 LTS"),
+					})),
+				},
+			},
+			{
+				ResourceName:            "vpsorg_server.web",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts", "reboot_trigger"},
+			},
+			{
+				Config: env.config(serverConfig("web-1-renamed", 1, `  hostname        = "web1.example.com"
+  backups_enabled = true`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("name"), knownvalue.StringExact("web-1-renamed")),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("name"), knownvalue.StringExact("web-1-renamed")),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("backups_enabled"), knownvalue.Bool(true)),
+				},
+			},
+			{
+				Config: env.config(serverConfig("web-1-renamed", 2, `  hostname        = "web1.example.com"
+  backups_enabled = true`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionReplace),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("plan").AtMapKey("name"), knownvalue.StringExact("Performance VPS")),
+				},
+			},
+		},
+	})
+}
+
+// The import block, and the errors for ids that are not servers.
+func TestAccServerResource_importBlockAndBadIDs(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	seeded, err := emu.AddServer("acc", emulator.ServerSpec{Name: "adopted", PlanID: 1, OSID: 3, Location: "us-east", Status: "active"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:        env.config(serverConfig("adopted", 1, "")),
+				ResourceName:  "vpsorg_server.web",
+				ImportState:   true,
+				ImportStateId: "not-a-number",
+				ExpectError:   regexp.MustCompile(`The import id "not-a-number" is not a server id`),
+			},
+			{
+				Config:        env.config(serverConfig("adopted", 1, "")),
+				ResourceName:  "vpsorg_server.web",
+				ImportState:   true,
+				ImportStateId: "999999",
+				ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
+			},
+			{
+				Config: env.config(fmt.Sprintf(`
+import {
+  to = vpsorg_server.web
+  id = "%d"
+}
+
+resource "vpsorg_server" "web" {
+  name           = "adopted"
+  plan_id        = 1
+  os_id          = 3
+  location       = "us-east"
+  reboot_trigger = "v1"
+}
+`, seeded.ID)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						// Adopting records reboot_trigger and changes nothing else.
+						plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("id"), knownvalue.StringExact(fmt.Sprint(seeded.ID))),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("reboot_trigger"), knownvalue.StringExact("v1")),
+				},
+				Check: func(*terraform.State) error {
+					if n := env.count(routeReboot) + env.count(routeStart) + env.count(routeStop) + env.count(routePatch); n != 0 {
+						return fmt.Errorf("adopting a server sent %d power or settings requests, want none", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccServerResource_powerAndReboot(t *testing.T) {
+	env := newTestEnv(t)
+	env.requireEmulator()
+	expectCalls := func(start, stop, reboot int) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			got := [3]int{env.count(routeStart), env.count(routeStop), env.count(routeReboot)}
+			if want := [3]int{start, stop, reboot}; got != want {
+				return fmt.Errorf("start/stop/reboot calls = %v, want %v", got, want)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: env.config(serverConfig("pwr", 1, `  power_state = "stopped"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("power_state"), knownvalue.StringExact("stopped")),
+				},
+				Check: expectCalls(0, 1, 0),
+			},
+			{
+				Config: env.config(serverConfig("pwr", 1, `  power_state = "running"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
+				},
+				Check: expectCalls(1, 1, 0),
+			},
+			{
+				// From null: only recorded, no reboot.
+				Config: env.config(serverConfig("pwr", 1, `  power_state    = "running"
+  reboot_trigger = "config-v1"`)),
+				Check: expectCalls(1, 1, 0),
+			},
+			{
+				Config: env.config(serverConfig("pwr", 1, `  power_state    = "running"
+  reboot_trigger = "config-v2"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("reboot_trigger"), knownvalue.StringExact("config-v2")),
+				},
+				Check: expectCalls(1, 1, 1),
+			},
+			{
+				// Stopping in the same apply owes no reboot.
+				Config: env.config(serverConfig("pwr", 1, `  power_state    = "stopped"
+  reboot_trigger = "config-v3"`)),
+				Check: expectCalls(1, 2, 1),
+			},
+		},
+	})
+}
+
+func TestAccServerResource_unmanagedPowerIsLeftAlone(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: env.config(serverConfig("unmanaged", 1, ""))},
+			{
+				PreConfig: func() { emu.SetStatus(env.serverByName("unmanaged").ID, "stopped") },
+				Config:    env.config(serverConfig("unmanaged", 1, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("power_state"), knownvalue.StringExact("stopped")),
+				},
+				Check: func(*terraform.State) error {
+					if n := env.count(routeStart); n != 0 {
+						return fmt.Errorf("the provider started an unmanaged server (%d start calls)", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccServerResource_drift(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: env.config(serverConfig("drifter", 1, ""))},
+			{
+				PreConfig: func() { emu.RenameServer(env.serverByName("drifter").ID, "renamed-by-hand") },
+				Config:    env.config(serverConfig("drifter", 1, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("name"), knownvalue.StringExact("drifter")),
+				},
+			},
+			{
+				PreConfig: func() { emu.DeleteServer(env.serverByName("drifter").ID) },
+				Config:    env.config(serverConfig("drifter", 1, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionCreate)},
+				},
+			},
+		},
+	})
+}
+
+func TestAccServerResource_createTimeoutTaintsAndReplaces(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	emu.SetProvisioningTime(time.Minute)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:      env.config(serverConfig("slow", 1, `  timeouts = { create = "2s" }`)),
+				ExpectError: regexp.MustCompile(`(?s)did not finish provisioning.*timed out waiting for server \d+ to become active.*provisioning`),
+			},
+			{
+				PreConfig: func() { emu.SetProvisioningTime(testProvisioningTime) },
+				Config:    env.config(serverConfig("slow", 1, `  timeouts = { create = "2s" }`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionReplace)},
+				},
+				Check: func(*terraform.State) error {
+					if n := len(emu.Servers("acc")); n != 1 {
+						return fmt.Errorf("after replacing the tainted server the emulator holds %d servers, want 1", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccServerResource_provisioningFailureTaints(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	emu.FailProvisioning(func(name string) bool { return name == "doomed" })
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:      env.config(serverConfig("doomed", 1, "")),
+				ExpectError: regexp.MustCompile(`(?s)did not finish provisioning.*entered status "error"`),
+			},
+			{
+				PreConfig: func() { emu.FailProvisioning(nil) },
+				Config:    env.config(serverConfig("doomed", 1, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionReplace)},
+				},
+			},
+		},
+	})
+}
+
+func TestAccServerResource_apiRejectionsLeaveNothingInState(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	emu.SetCredits("acc", 0)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:      env.config(serverConfig("broke", 1, "")),
+				ExpectError: regexp.MustCompile(`(?s)Insufficient VPS.org credits.*HTTP 402`),
+			},
+			{
+				PreConfig:   func() { emu.SetCredits("acc", 10) },
+				Config:      env.config(serverConfig("broke", 99, "")),
+				ExpectError: regexp.MustCompile(`(?s)with vpsorg_server.web.*plan_id.*HTTP 400 Bad Request.*The API rejected plan_id`),
+			},
+			{
+				// Neither failure left anything in state: this is a create, not a replace.
+				Config: env.config(serverConfig("broke", 1, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionCreate)},
+				},
+			},
+		},
+	})
+}
+
+func TestAccServerResource_planTimeValidation(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	cases := map[string]struct {
+		config string
+		want   string
+	}{
+		"name with an underscore": {serverConfig("bad_name", 1, ""), `Attribute name must contain only letters, digits and hyphens`},
+		"name too long":           {serverConfig(fmt.Sprintf("%065d", 0), 1, ""), `Attribute name string length must be between 1 and 64`},
+		"hostname not an FQDN":    {serverConfig("ok", 1, `  hostname = "localhost"`), `Attribute hostname must be a fully qualified domain name`},
+		"hostname label hyphen":   {serverConfig("ok", 1, `  hostname = "-web.example.com"`), `Attribute hostname must be a fully qualified domain name`},
+		"power_state unknown":     {serverConfig("ok", 1, `  power_state = "off"`), `Attribute power_state value must be one of: \["running" "stopped"\]`},
+		"plan_id zero":            {serverConfig("ok", 0, ""), `Attribute plan_id value must be at least 1`},
+	}
+	var steps []resource.TestStep
+	for name, tc := range cases {
+		t.Logf("step: %s", name)
+		steps = append(steps, resource.TestStep{
+			Config:      env.config(tc.config),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(tc.want),
+		})
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: env.factories(), Steps: steps})
+	if n := len(emu.Requests()); n != 0 {
+		t.Errorf("plan-time validation sent %d API requests, want none: %+v", n, emu.Requests())
+	}
+}

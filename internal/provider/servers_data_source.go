@@ -1,0 +1,120 @@
+package provider
+
+import (
+	"context"
+	"net/url"
+	"sort"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
+)
+
+var (
+	_ datasource.DataSource              = (*serversDataSource)(nil)
+	_ datasource.DataSourceWithConfigure = (*serversDataSource)(nil)
+)
+
+// documentedStatuses are the status values the API documents.
+var documentedStatuses = []string{
+	vpsorg.StatusProvisioning, vpsorg.StatusActive, vpsorg.StatusStopped, vpsorg.StatusSuspended,
+	vpsorg.StatusStarting, vpsorg.StatusStopping, vpsorg.StatusRebooting,
+}
+
+// NewServersDataSource is the vpsorg_servers data source's constructor.
+func NewServersDataSource() datasource.DataSource {
+	return &serversDataSource{}
+}
+
+type serversDataSource struct {
+	client *vpsorg.Client
+}
+
+type serversDataSourceModel struct {
+	ID       types.String       `tfsdk:"id"`
+	Status   types.String       `tfsdk:"status"`
+	Location types.String       `tfsdk:"location"`
+	Servers  []serverListFields `tfsdk:"servers"`
+}
+
+func (d *serversDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_servers"
+}
+
+func (d *serversDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Lists the account's servers, optionally filtered by status and location. " +
+			"The filters are applied by the API; every page of the answer is read. " +
+			"A filter that matches nothing gives an empty list.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "A stable id derived from the filters, such as `location=us-west&status=active` (`all` without filters).",
+				Computed:            true,
+			},
+			"status": schema.StringAttribute{
+				MarkdownDescription: "Only servers in this status: one of `provisioning`, `active`, `stopped`, `suspended`, `starting`, `stopping`, `rebooting`.",
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.OneOf(documentedStatuses...)},
+			},
+			"location": schema.StringAttribute{
+				MarkdownDescription: "Only servers in this data-center location, such as `us-west`.",
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"servers": schema.ListNestedAttribute{
+				MarkdownDescription: "The matching servers, sorted by id, with the fields the API's list view gives.",
+				Computed:            true,
+				NestedObject:        schema.NestedAttributeObject{Attributes: dataSourceComputed(serverListViewFields)},
+			},
+		},
+	}
+}
+
+func (d *serversDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	client, err := clientFrom(req.ProviderData)
+	if err != nil {
+		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
+		return
+	}
+	d.client = client
+}
+
+func (d *serversDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var data serversDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	opts := vpsorg.ListServersOptions{Status: data.Status.ValueString(), Location: data.Location.ValueString()}
+	servers, err := d.client.ListServers(ctx, opts)
+	if err != nil {
+		addError(&resp.Diagnostics, "Unable to list servers", err, nil)
+		return
+	}
+	sort.Slice(servers, func(i, j int) bool { return servers[i].ID < servers[j].ID })
+
+	data.Servers = make([]serverListFields, len(servers))
+	for i := range servers {
+		data.Servers[i].fill(&servers[i])
+	}
+	data.ID = types.StringValue(filterID(opts))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func filterID(opts vpsorg.ListServersOptions) string {
+	q := url.Values{}
+	if opts.Status != "" {
+		q.Set("status", opts.Status)
+	}
+	if opts.Location != "" {
+		q.Set("location", opts.Location)
+	}
+	if len(q) == 0 {
+		return "all"
+	}
+	return q.Encode()
+}
