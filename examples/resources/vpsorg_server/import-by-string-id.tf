@@ -1,0 +1,4 @@
+import {
+  to = vpsorg_server.web
+  id = "12345"
+}

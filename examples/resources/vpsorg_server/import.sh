@@ -1,0 +1,2 @@
+# Servers are imported by their numeric id.
+terraform import vpsorg_server.web 12345
