@@ -56,6 +56,11 @@ func addError(diags *diag.Diagnostics, summary string, err error, attributes map
 	if !strings.HasSuffix(detail.String(), ".") {
 		detail.WriteString(".")
 	}
+	// What the caller wrapped around the API error (what was tried next,
+	// what to do) is part of the story.
+	if context := strings.TrimLeft(strings.Replace(err.Error(), apiErr.Error(), "", 1), " ;:"); context != "" {
+		detail.WriteString("\n\n" + upperFirst(context))
+	}
 
 	// Field messages go on the attribute they concern, each with the status
 	// and message; the rest stay in one general error.
@@ -94,4 +99,11 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

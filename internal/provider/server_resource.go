@@ -349,7 +349,7 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 		// A reboot is owed only to a server that was running and stays
 		// running: a start from stopped boots the new configuration anyway.
 		if wantsReboot && wasRunning && server.Status == vpsorg.StatusActive {
-			if err = r.reboot(ctx, server.ID); err != nil {
+			if _, err = r.act(ctx, server.ID, rebootAction); err != nil {
 				addError(&resp.Diagnostics, fmt.Sprintf("Unable to reboot server %d", id), err, nil)
 				return
 			}
@@ -415,28 +415,36 @@ func (r *serverResource) create(ctx context.Context, req vpsorg.CreateServerRequ
 	if listErr != nil {
 		return nil, fmt.Errorf("%w; looking for the server it may have created also failed: %v", err, listErr)
 	}
-	var made, others []vpsorg.Server
+	made, pickErr := pickCreated(servers, req, began)
+	if pickErr != nil {
+		return nil, fmt.Errorf("%w; %v", err, pickErr)
+	}
+	tflog.Info(ctx, "adopted the server the lost create made", map[string]any{"id": made.ID})
+	return made, nil
+}
+
+// pickCreated finds the one server a create made, among those listed after
+// its answer was lost: same name, plan, OS and location, created after the
+// request began (less clockSkew, as created_at has whole seconds and clocks
+// differ). Older servers of the same name are someone else's.
+func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began time.Time) (*vpsorg.Server, error) {
+	var made []vpsorg.Server
 	for _, s := range servers {
-		if s.Name != req.Name || s.Plan.ID != req.PlanID || s.OS.ID != req.OSID {
+		if s.Name != req.Name || s.Plan.ID != req.PlanID || s.OS.ID != req.OSID || s.Location != req.Location {
 			continue
 		}
-		if created, perr := time.Parse(time.RFC3339, s.CreatedAt); perr == nil && !created.Before(began.Add(-clockSkew)) {
+		if created, err := time.Parse(time.RFC3339, s.CreatedAt); err == nil && !created.Before(began.Add(-clockSkew)) {
 			made = append(made, s)
-		} else {
-			others = append(others, s)
 		}
 	}
-	switch {
-	case len(made) == 1 && len(others) == 0:
-		tflog.Info(ctx, "adopted the server the lost create made", map[string]any{"id": made[0].ID})
+	switch len(made) {
+	case 1:
 		return &made[0], nil
-	case len(made) == 0 && len(others) == 0:
-		return nil, fmt.Errorf("%w; no server named %q was found afterwards, so none was created", err, req.Name)
-	default:
-		return nil, fmt.Errorf("%w; the create may have succeeded, but the server it made cannot be told apart from "+
-			"others with the same name. Import the right one and delete the rest:\n%s",
-			err, importCommands(append(made, others...)))
+	case 0:
+		return nil, fmt.Errorf("no server named %q was created since the request began, so none was made", req.Name)
 	}
+	return nil, fmt.Errorf("%d servers named %q were created since the request began, and which one this "+
+		"request made cannot be told. Import the right one and delete the others:\n%s", len(made), req.Name, importCommands(made))
 }
 
 // ambiguous reports whether a failed create may still have made a server.
@@ -491,35 +499,54 @@ func (r *serverResource) setPower(ctx context.Context, server *vpsorg.Server, wa
 		want == powerStopped && server.Status == vpsorg.StatusStopped:
 		return server, nil
 	case want == powerRunning && server.Status == vpsorg.StatusStopped:
-		if _, err := r.client.StartServer(ctx, server.ID); err != nil {
-			return nil, err
-		}
-		return r.client.WaitForStatus(ctx, server.ID, vpsorg.WaitSpec{
-			Target:  []string{vpsorg.StatusActive},
-			Pending: []string{vpsorg.StatusStopped, vpsorg.StatusStarting},
-		})
+		return r.act(ctx, server.ID, startAction)
 	case want == powerStopped && server.Status == vpsorg.StatusActive:
-		if _, err := r.client.StopServer(ctx, server.ID); err != nil {
-			return nil, err
-		}
-		return r.client.WaitForStatus(ctx, server.ID, vpsorg.WaitSpec{
-			Target:  []string{vpsorg.StatusStopped},
-			Pending: []string{vpsorg.StatusActive, vpsorg.StatusStopping},
-		})
+		return r.act(ctx, server.ID, stopAction)
 	default:
 		return nil, fmt.Errorf("server %d is in status %q, from which it cannot be %s", server.ID, server.Status, verbFor(want))
 	}
 }
 
-func (r *serverResource) reboot(ctx context.Context, id int64) error {
-	if _, err := r.client.RebootServer(ctx, id); err != nil {
-		return err
+// powerAction is one of the API's power endpoints and the statuses it
+// moves a server through: from, then transient, then to.
+type powerAction struct {
+	send                func(*vpsorg.Client, context.Context, int64) (*vpsorg.ActionResult, error)
+	from, transient, to string
+}
+
+var (
+	startAction  = powerAction{(*vpsorg.Client).StartServer, vpsorg.StatusStopped, vpsorg.StatusStarting, vpsorg.StatusActive}
+	stopAction   = powerAction{(*vpsorg.Client).StopServer, vpsorg.StatusActive, vpsorg.StatusStopping, vpsorg.StatusStopped}
+	rebootAction = powerAction{(*vpsorg.Client).RebootServer, vpsorg.StatusActive, vpsorg.StatusRebooting, vpsorg.StatusActive}
+)
+
+// act sends a power action once and waits until the server reaches where it
+// leads. When the answer is lost, or the API refuses because the server has
+// moved on, the server's status decides whether the action took effect: an
+// action is never sent twice. A reboot whose answer is lost and whose server
+// is active again cannot be told from one that never happened; it fails
+// rather than reboot twice.
+func (r *serverResource) act(ctx context.Context, id int64, a powerAction) (*vpsorg.Server, error) {
+	if _, err := a.send(r.client, ctx, id); err != nil {
+		var apiErr *vpsorg.APIError
+		unclear := ambiguous(err) || (errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest)
+		if !unclear {
+			return nil, err
+		}
+		server, getErr := r.client.GetServer(ctx, id)
+		if getErr != nil {
+			return nil, err
+		}
+		tookEffect := server.Status == a.transient || (server.Status == a.to && a.to != a.from)
+		if !tookEffect {
+			return nil, fmt.Errorf("%w; the server is now %q, and the request is not repeated", err, server.Status)
+		}
+		tflog.Info(ctx, "power action took effect despite its answer", map[string]any{"id": id, "status": server.Status})
 	}
-	_, err := r.client.WaitForStatus(ctx, id, vpsorg.WaitSpec{
-		Target:  []string{vpsorg.StatusActive},
-		Pending: []string{vpsorg.StatusRebooting},
+	return r.client.WaitForStatus(ctx, id, vpsorg.WaitSpec{
+		Target:  []string{a.to},
+		Pending: []string{a.from, a.transient},
 	})
-	return err
 }
 
 // readInto reads the detail view into the model after a change.

@@ -1,0 +1,357 @@
+package provider
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
+)
+
+// Each scenario here is a fault a real cloud produces, injected into the
+// emulator, and what the provider must do about it. The README's
+// reliability table lists them.
+
+// expectServers checks the emulator holds exactly n servers for the test
+// account, each with a distinct name, and every one is in state.
+func expectServers(env *testEnv, n int) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		servers := env.emulator.Servers("acc")
+		if len(servers) != n {
+			return fmt.Errorf("the emulator holds %d servers, want %d: %+v", len(servers), n, servers)
+		}
+		inState := map[string]bool{}
+		for _, rs := range s.RootModule().Resources {
+			if rs.Type == "vpsorg_server" {
+				inState[rs.Primary.ID] = true
+			}
+		}
+		names := map[string]bool{}
+		for _, srv := range servers {
+			if names[srv.Name] {
+				return fmt.Errorf("duplicate server named %q", srv.Name)
+			}
+			names[srv.Name] = true
+			if !inState[fmt.Sprint(srv.ID)] {
+				return fmt.Errorf("server %d (%s) exists but is not in state", srv.ID, srv.Name)
+			}
+		}
+		return nil
+	}
+}
+
+// Scenario 1: the create is processed, then its answer is lost. The POST is
+// never sent again; the provider adopts the server the request made.
+func TestAccServerResource_lostCreateAnswerAdoptsTheServer(t *testing.T) {
+	faults := map[string]emulator.Fault{
+		"500 after acting":             {Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 500, AfterAction: true},
+		"connection dropped after act": {Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, AfterAction: true, DropConnection: true},
+	}
+	for name, fault := range faults {
+		for _, honour := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, idempotency key honoured=%v", name, honour), func(t *testing.T) {
+				env := newTestEnv(t, func(o *emulator.Options) { o.HonourIdempotencyKey = honour })
+				emu := env.requireEmulator()
+				emu.InjectFault(fault)
+				resource.Test(t, resource.TestCase{
+					ProtoV6ProviderFactories: env.factories(),
+					CheckDestroy:             env.checkDestroyed,
+					Steps: []resource.TestStep{{
+						Config: env.config(serverConfig("lost-answer", 1, "")),
+						ConfigStateChecks: []statecheck.StateCheck{
+							statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
+						},
+						Check: resource.ComposeTestCheckFunc(expectServers(env, 1), func(*terraform.State) error {
+							if n := env.count(routeCreate); n != 1 {
+								return fmt.Errorf("the create was sent %d times, want once", n)
+							}
+							return nil
+						}),
+					}},
+				})
+			})
+		}
+	}
+}
+
+func TestPickCreated(t *testing.T) {
+	began := time.Date(2026, 1, 2, 10, 0, 0, 500_000_000, time.UTC)
+	req := vpsorg.CreateServerRequest{Name: "web", PlanID: 1, OSID: 5, Location: "us-west"}
+	srv := func(id int64, name, created string) vpsorg.Server {
+		return vpsorg.Server{ID: id, Name: name, Location: "us-west", Plan: vpsorg.Plan{ID: 1}, OS: vpsorg.OS{ID: 5}, CreatedAt: created}
+	}
+	cases := []struct {
+		name    string
+		servers []vpsorg.Server
+		want    int64
+		wantErr string
+	}{
+		{"the one made, created in the same second", []vpsorg.Server{srv(7, "web", "2026-01-02T10:00:00Z")}, 7, ""},
+		{"older same-name server is someone else's", []vpsorg.Server{srv(3, "web", "2025-12-01T08:00:00Z"), srv(8, "web", "2026-01-02T10:00:01Z")}, 8, ""},
+		{"other names are ignored", []vpsorg.Server{srv(4, "db", "2026-01-02T10:00:01Z"), srv(9, "web", "2026-01-02T10:00:02Z")}, 9, ""},
+		{"none made", []vpsorg.Server{srv(3, "web", "2025-12-01T08:00:00Z")}, 0, `no server named "web" was created since the request began`},
+		{"two made: cannot tell", []vpsorg.Server{srv(10, "web", "2026-01-02T10:00:01Z"), srv(11, "web", "2026-01-02T10:00:02Z")}, 0,
+			"terraform import <address> 10\n.*terraform import <address> 11"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := pickCreated(tc.servers, req, began)
+			if tc.wantErr != "" {
+				if err == nil || !regexp.MustCompile(tc.wantErr).MatchString(err.Error()) {
+					t.Fatalf("err = %v, want match %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got.ID != tc.want {
+				t.Fatalf("picked %+v, %v; want id %d", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// Scenario 2: a 429 with Retry-After on the create is waited out, then the
+// create is sent again (the API provably did not act): exactly one server.
+func TestAccServerResource_rateLimitedCreateWaitsRetryAfter(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 429, RetryAfter: "2"})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: env.config(serverConfig("patient", 1, "")),
+			Check: resource.ComposeTestCheckFunc(expectServers(env, 1), func(*terraform.State) error {
+				var posts []time.Time
+				for _, r := range emu.Requests() {
+					if r.Method == http.MethodPost && r.Route == emulator.RouteServers {
+						posts = append(posts, r.Time)
+					}
+				}
+				if len(posts) != 2 {
+					return fmt.Errorf("saw %d creates, want 2 (the refused one and the retry)", len(posts))
+				}
+				if gap := posts[1].Sub(posts[0]); gap < 2*time.Second {
+					return fmt.Errorf("retried after %v, before the Retry-After of 2s", gap)
+				}
+				return nil
+			}),
+		}},
+	})
+}
+
+// Scenario 3: a Retry-After of an hour does not hang the apply: the retry
+// cannot start before the create timeout, so it fails at once and cleanly.
+func TestAccServerResource_hourLongRetryAfterFailsCleanly(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 100, Status: 429, RetryAfter: "3600"})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config:      env.config(serverConfig("impatient", 1, `  timeouts = { create = "30s" }`)),
+			ExpectError: regexp.MustCompile(`(?s)Unable to create server.*HTTP 429 Too Many Requests.*rate-limiting`),
+		}},
+	})
+	if n := emu.RequestCounts()[routeCreate]; n != 1 {
+		t.Errorf("saw %d creates; the first 429 should have ended it", n)
+	}
+	if n := len(emu.Servers("acc")); n != 0 {
+		t.Errorf("the emulator holds %d servers, want none", n)
+	}
+}
+
+// Scenarios 4 and 5: 502/503 while polling are retried, and 404s right
+// after the create are tolerated; the apply succeeds.
+func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 3, Status: 404})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: env.config(serverConfig("eventual", 1, "")),
+				Check:  expectServers(env, 1),
+			},
+			{
+				PreConfig: func() {
+					emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 2, Status: 502})
+					emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 2, Status: 503, RetryAfter: "1"})
+				},
+				Config: env.config(serverConfig("eventual", 1, `  power_state = "stopped"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
+				},
+			},
+		},
+	})
+	statuses := map[int]int{}
+	for _, r := range emu.Requests() {
+		statuses[r.Status]++
+	}
+	if statuses[404] < 3 || statuses[502] != 2 || statuses[503] != 2 {
+		t.Errorf("the faults were not all met (statuses seen %v); the test proved nothing", statuses)
+	}
+}
+
+// Scenario 8: a delete answered 404 is a success; a start or stop whose
+// answer says the server is already there is not an error; a reboot whose
+// answer is lost is not sent again.
+func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "a"`))},
+			{
+				// The stop happens, but the API answers 400 as if it were already stopped.
+				PreConfig: func() {
+					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Count: 1, Status: 400, AfterAction: true})
+				},
+				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "a"
+  power_state    = "stopped"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
+				},
+			},
+			{
+				PreConfig: func() {
+					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStart, Count: 1, Status: 400, AfterAction: true})
+				},
+				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "a"
+  power_state    = "running"`)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
+				},
+			},
+			{
+				// The reboot's answer is lost while the server reboots: it is
+				// seen rebooting, waited for, and not sent again.
+				PreConfig: func() {
+					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 502, AfterAction: true})
+				},
+				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "b"
+  power_state    = "running"`)),
+				Check: func(*terraform.State) error {
+					if n := env.count(routeReboot); n != 1 {
+						return fmt.Errorf("the reboot was sent %d times, want once", n)
+					}
+					return nil
+				},
+			},
+			{
+				// A reboot answered 500 after which the server is active again
+				// cannot be told from one that never happened: it fails, once.
+				PreConfig: func() {
+					emu.SetTransitionTime(-1)
+					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500, AfterAction: true})
+				},
+				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "c"
+  power_state    = "running"`)),
+				ExpectError: regexp.MustCompile(`(?s)Unable to reboot server.*HTTP 500.*the request is not repeated`),
+			},
+			{
+				PreConfig: func() {
+					emu.SetTransitionTime(testTransitionTime)
+					emu.InjectFault(emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Count: 1, Status: 404, AfterAction: true})
+				},
+				Config:  env.config(serverConfig("liar", 1, `  reboot_trigger = "c"`)),
+				Destroy: true,
+				Check: func(*terraform.State) error {
+					if n := env.count(routeReboot); n != 2 {
+						return fmt.Errorf("reboots sent: %d, want 2 (one per changed trigger, none repeated)", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// Scenario 9: a refused token is not retried and the error names the
+// variable to fix; 402 and 400 are not retried either.
+func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`provider "vpsorg" {
+  endpoint  = %q
+  api_token = "not-the-token"
+}
+%s`, emu.URL(), serverConfig("refused", 1, "")),
+			ExpectError: regexp.MustCompile(`(?s)the API token was refused.*HTTP 401.*VPSORG_API_TOKEN`),
+		}},
+	})
+	if n := len(emu.Requests()); n != 1 {
+		t.Errorf("a 401 led to %d requests, want 1", n)
+	}
+
+	emu.ResetRequests()
+	emu.SetCredits("acc", 0)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{{
+			Config:      env.config(serverConfig("broke", 1, "")),
+			ExpectError: regexp.MustCompile(`HTTP 402`),
+		}, {
+			PreConfig:   func() { emu.SetCredits("acc", 10) },
+			Config:      env.config(serverConfig("broke", 42, "")),
+			ExpectError: regexp.MustCompile(`HTTP 400`),
+		}},
+	})
+	if n := emu.RequestCounts()[routeCreate]; n != 2 {
+		t.Errorf("two refused creates (402, 400) led to %d requests, want 2", n)
+	}
+}
+
+// Scenario 10: thirty servers under a rate limit that refuses a share of
+// requests: all created once, all destroyed.
+func TestAccServerResource_fleetUnderRateLimit(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	emu.SetRateLimit(40, 20)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: env.config(`
+resource "vpsorg_server" "fleet" {
+  count    = 30
+  name     = "fleet-${count.index}"
+  plan_id  = 1
+  os_id    = 5
+  location = "us-east"
+}
+`),
+			Check: expectServers(env, 30),
+		}},
+	})
+	limited := 0
+	for _, r := range emu.Requests() {
+		if r.Status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	t.Logf("%d of %d requests were answered 429", limited, len(emu.Requests()))
+	if limited == 0 {
+		t.Error("the rate limit never refused a request; the test proved nothing")
+	}
+	if n := emu.RequestCounts()[routeCreate]; n < 30 {
+		t.Errorf("saw %d creates, want at least 30", n)
+	}
+}
