@@ -278,7 +278,8 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 			return
 		}
 	}
-	r.readInto(ctx, server.ID, &plan, &resp.Diagnostics)
+	// A wait ends on a full GET of the server: that is the read-back.
+	resp.Diagnostics.Append(plan.fill(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

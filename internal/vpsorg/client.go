@@ -29,7 +29,7 @@ const (
 	defaultRetryWaitMax  = 30 * time.Second
 	defaultMaxRetryAfter = 60 * time.Second
 
-	defaultPollMin      = 500 * time.Millisecond
+	defaultPollMin      = 200 * time.Millisecond
 	defaultPollMax      = 10 * time.Second
 	defaultPollFraction = 0.1
 )
@@ -88,6 +88,7 @@ type Client struct {
 	retryWaitMax  time.Duration
 	maxRetryAfter time.Duration
 	poll          PollPolicy
+	poller        *poller
 	logf          func(ctx context.Context, msg string, fields map[string]any)
 }
 
@@ -112,6 +113,7 @@ func New(cfg Config) (*Client, error) {
 		poll:          cfg.Poll.normalized(),
 		logf:          cfg.Log,
 	}
+	c.poller = newPoller(c)
 	if c.userAgent == "" {
 		c.userAgent = defaultUserAgent
 	}

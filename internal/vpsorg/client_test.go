@@ -70,7 +70,7 @@ func TestNew_AppliesDefaults(t *testing.T) {
 	}
 	if c.userAgent != "terraform-provider-vpsorg/dev" || c.retryMax != 4 || c.retryWaitMin != time.Second ||
 		c.retryWaitMax != 30*time.Second || c.maxRetryAfter != 60*time.Second ||
-		c.poll != (PollPolicy{Min: 500 * time.Millisecond, Max: 10 * time.Second, Fraction: 0.1}) {
+		c.poll != (PollPolicy{Min: 200 * time.Millisecond, Max: 10 * time.Second, Fraction: 0.1}) {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	if _, ok := c.httpClient.Transport.(*noReplayTransport); !ok {

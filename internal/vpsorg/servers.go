@@ -132,6 +132,12 @@ func serverPath(id int64, action string) string {
 // through all pages. It never trusts "count", and returns an empty, non-nil
 // slice when nothing matches.
 func (c *Client) ListServers(ctx context.Context, opts ListServersOptions) ([]Server, error) {
+	servers, _, err := c.listServers(ctx, opts)
+	return servers, err
+}
+
+// listServers is ListServers that also says how many pages it read.
+func (c *Client) listServers(ctx context.Context, opts ListServersOptions) ([]Server, int, error) {
 	const op = "list servers"
 	u := c.resolve("servers/")
 	q := url.Values{}
@@ -148,25 +154,25 @@ func (c *Client) ListServers(ctx context.Context, opts ListServersOptions) ([]Se
 	for {
 		key := u.String()
 		if seen[key] {
-			return nil, &APIError{Operation: op, Err: fmt.Errorf("pagination loop: next page %s was already fetched", redactor(c.token).text(key))}
+			return nil, 0, &APIError{Operation: op, Err: fmt.Errorf("pagination loop: next page %s was already fetched", redactor(c.token).text(key))}
 		}
 		seen[key] = true
 
 		resp, err := c.do(ctx, op, http.MethodGet, u, nil, nil)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		page, err := decodeList(resp.body)
 		if err != nil {
-			return nil, undecodable(op, resp, err)
+			return nil, 0, undecodable(op, resp, err)
 		}
 		servers = append(servers, page.results...)
 		if page.next == "" {
-			return servers, nil
+			return servers, len(seen), nil
 		}
 		next, err := c.nextPage(u, page.next)
 		if err != nil {
-			return nil, &APIError{Operation: op, StatusCode: resp.status, Message: "bad next page link", Err: redactor(c.token).err(err)}
+			return nil, 0, &APIError{Operation: op, StatusCode: resp.status, Message: "bad next page link", Err: redactor(c.token).err(err)}
 		}
 		u = next
 	}

@@ -74,19 +74,20 @@ func targetText(target []string) string {
 }
 
 // WaitForStatus polls the server until its status is one of spec.Target and
-// returns the server as last seen. It is bounded only by ctx: it fails at
-// once on a status outside Target and Pending, on more than
-// NotFoundTolerance 404s in a row, or on an API error that polling again
-// cannot cure (401, 500, ...); it polls on through transient failures (429,
-// 502–504, no answer). When ctx ends it returns *WaitTimeoutError naming the
-// last status seen.
+// returns the server as a GET last saw it (the full detail view). It is
+// bounded only by ctx: it fails at once on a status outside Target and
+// Pending, on more than NotFoundTolerance 404s in a row, or on an API error
+// that polling again cannot cure (401, 500, ...); it polls on through
+// transient failures (429, 502–504, no answer). When ctx ends it returns
+// *WaitTimeoutError naming the last status seen. Concurrent waits of one
+// client share their polls (see poller).
 func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*Server, error) {
 	if len(spec.Target) == 0 {
 		return nil, errors.New("vpsorg: WaitForStatus needs at least one target status")
 	}
 	var found *Server
 	notFound := 0
-	err := c.pollServer(ctx, id, spec.Target, func(o observation) (bool, error) {
+	err := c.pollServer(ctx, id, spec.Target, spec.Pending, func(o observation) (bool, error) {
 		if o.server == nil {
 			notFound++
 			if notFound > spec.NotFoundTolerance {
@@ -114,7 +115,7 @@ func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*S
 // WaitForDeleted polls the server until GET answers 404. Any status counts
 // as pending; the wait is bounded only by ctx.
 func (c *Client) WaitForDeleted(ctx context.Context, id int64) error {
-	return c.pollServer(ctx, id, nil, func(o observation) (bool, error) {
+	return c.pollServer(ctx, id, nil, nil, func(o observation) (bool, error) {
 		return o.server == nil, nil
 	})
 }
@@ -126,9 +127,8 @@ type observation struct {
 	notFound error
 }
 
-// observe looks at server id once. Every waiter goes through it, so it is
-// the one place to change how statuses are fetched (e.g. to serve many
-// concurrent waiters from shared list requests).
+// observe looks at server id once with a GET. Waiters reach it through the
+// poller, which may serve them from a shared list instead.
 func (c *Client) observe(ctx context.Context, id int64) (observation, error) {
 	s, err := c.GetServer(ctx, id)
 	switch {
@@ -141,10 +141,11 @@ func (c *Client) observe(ctx context.Context, id int64) (observation, error) {
 	}
 }
 
-// pollServer observes server id until decide reports done or an error,
-// sleeping pollInterval between looks. target only names the goal in errors
-// (nil: deletion).
-func (c *Client) pollServer(ctx context.Context, id int64, target []string, decide func(observation) (bool, error)) error {
+// pollServer observes server id until decide reports done or an error. The
+// poller serves each observation, at the next poll's due time or a little
+// earlier to share a tick with other waiters. target and pending name the
+// goal (target nil: deletion); a status wait's end is always seen by a GET.
+func (c *Client) pollServer(ctx context.Context, id int64, target, pending []string, decide func(observation) (bool, error)) error {
 	start := time.Now()
 	lastStatus := ""
 	timeout := func() error {
@@ -154,8 +155,23 @@ func (c *Client) pollServer(ctx context.Context, id int64, target []string, deci
 		}
 		return &WaitTimeoutError{ID: id, LastStatus: lastStatus, Target: target, Err: err}
 	}
+
+	// A wait of a kind seen before starts polling near where the shortest
+	// one ended, not from the start.
+	kind := strings.Join(target, ",") + "<-" + strings.Join(pending, ",")
+	first := pollInterval(c.poll, 0)
+	if d, ok := c.poller.expected(kind); ok && target != nil {
+		first = max(first, d*9/10)
+	}
+	due := start.Add(first)
+	filter := ""
+	if len(pending) == 1 {
+		filter = pending[0]
+	}
+
 	for {
-		o, err := c.observe(ctx, id)
+		interval := pollInterval(c.poll, due.Sub(start))
+		o, err := c.poller.observe(ctx, id, filter, due.Add(-interval/2), due)
 		if err != nil {
 			// A GET cut short by the deadline (even one that gave up
 			// retrying because the deadline was near) is a timeout.
@@ -171,9 +187,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, target []string, deci
 					"server_id": id,
 					"error":     err.Error(),
 				})
-				if !sleep(ctx, pollInterval(c.poll, time.Since(start))) {
-					return timeout()
-				}
+				due = time.Now().Add(pollInterval(c.poll, time.Since(start)))
 				continue
 			}
 			goal := "become " + targetText(target)
@@ -184,9 +198,13 @@ func (c *Client) pollServer(ctx context.Context, id int64, target []string, deci
 		}
 
 		status := "(not found)"
+		filter = ""
 		if o.server != nil {
 			lastStatus = o.server.Status
 			status = lastStatus
+			if slices.Contains(pending, status) {
+				filter = status
+			}
 		}
 		waited := time.Since(start)
 		c.log(ctx, "vpsorg: observed server status", map[string]any{
@@ -197,25 +215,16 @@ func (c *Client) pollServer(ctx context.Context, id int64, target []string, deci
 		})
 
 		done, err := decide(o)
-		if err != nil || done {
+		if err != nil {
 			return err
 		}
-
-		if !sleep(ctx, pollInterval(c.poll, time.Since(start))) {
-			return timeout()
+		if done {
+			if target != nil {
+				c.poller.learn(kind, waited)
+			}
+			return nil
 		}
-	}
-}
-
-// sleep waits for d and reports true, or returns false as soon as ctx ends.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+		due = time.Now().Add(pollInterval(c.poll, time.Since(start)))
 	}
 }
 

@@ -161,10 +161,13 @@ func TestWaitForStatus_TimeoutNamesLastStatusAndTarget(t *testing.T) {
 }
 
 func TestWaitForStatus_CancelMidSleepReturnsPromptly(t *testing.T) {
+	// The first poll comes after 50ms; the second would come an hour later.
 	rec := sequence("provisioning")
-	c, _ := newTestClient(t, rec, func(cfg *Config) { cfg.Poll = PollPolicy{Min: time.Hour, Max: time.Hour} })
+	c, _ := newTestClient(t, rec, func(cfg *Config) {
+		cfg.Poll = PollPolicy{Min: 50 * time.Millisecond, Max: time.Hour, Fraction: 1e6}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	time.AfterFunc(300*time.Millisecond, cancel)
 	start := time.Now()
 	_, err := c.WaitForStatus(ctx, 12345, WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusProvisioning}})
 	if d := time.Since(start); d > 2*time.Second {
@@ -235,8 +238,10 @@ func TestPollInterval_IsAFractionOfTheWaitClamped(t *testing.T) {
 		waited time.Duration
 		want   time.Duration
 	}{
-		{def, 0, 500 * time.Millisecond},
-		{def, 3 * time.Second, 500 * time.Millisecond},
+		{def, 0, 200 * time.Millisecond},
+		{def, time.Second, 200 * time.Millisecond},
+		{def, 2 * time.Second, 200 * time.Millisecond},
+		{def, 3 * time.Second, 300 * time.Millisecond},
 		{def, 5 * time.Second, 500 * time.Millisecond},
 		{def, 20 * time.Second, 2 * time.Second},
 		{def, 60 * time.Second, 6 * time.Second},
