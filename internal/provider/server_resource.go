@@ -323,14 +323,22 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	defer cancel()
 	id, _ := parseID(state.ID.ValueString())
 
+	// latest is the server as last seen in full, if it was: a read-back
+	// is needed only when nothing showed it whole after the changes.
+	var latest *vpsorg.Server
 	if patch := plan.updateRequest(&state); !patch.IsEmpty() {
-		if _, err := r.client.UpdateServer(ctx, id, patch); err != nil {
+		server, err := r.client.UpdateServer(ctx, id, patch)
+		if err != nil {
 			addError(&resp.Diagnostics, fmt.Sprintf("Unable to update server %d", id), err, serverAttributePaths)
 			return
+		}
+		if isDetailView(server, id) {
+			latest = server
 		}
 	}
 
 	if wantsPower, wantsReboot := plan.powerChange(&state); wantsPower != "" || wantsReboot {
+		latest = nil
 		server, err := r.client.GetServer(ctx, id)
 		if err != nil {
 			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
@@ -350,14 +358,19 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 		// A reboot is owed only to a server that was running and stays
 		// running: a start from stopped boots the new configuration anyway.
 		if wantsReboot && wasRunning && server.Status == vpsorg.StatusActive {
-			if _, err = r.act(ctx, server.ID, rebootAction); err != nil {
+			if server, err = r.act(ctx, server.ID, rebootAction); err != nil {
 				addError(&resp.Diagnostics, fmt.Sprintf("Unable to reboot server %d", id), err, nil)
 				return
 			}
 		}
+		latest = server
 	}
 
-	r.readInto(ctx, id, &plan, &resp.Diagnostics)
+	if latest == nil {
+		r.readInto(ctx, id, &plan, &resp.Diagnostics)
+	} else {
+		resp.Diagnostics.Append(plan.fill(latest)...)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -571,6 +584,13 @@ func withTimeout(ctx context.Context, timeout func(context.Context, time.Duratio
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	return ctx, cancel, true
+}
+
+// isDetailView reports whether an answer shows the server whole, as a GET
+// does. The PUT/PATCH answer is undocumented: only a full view is trusted,
+// so that a partial one can never null a value in state.
+func isDetailView(s *vpsorg.Server, id int64) bool {
+	return s != nil && s.ID == id && s.BackupsEnabled != nil && s.ResourceUsage != nil && s.Plan.Bandwidth != nil
 }
 
 func verbFor(power string) string {

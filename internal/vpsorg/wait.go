@@ -163,6 +163,10 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	if d, ok := c.poller.expected(kind); ok && target != nil {
 		first = max(first, d*9/10)
 	}
+	if target == nil {
+		// A delete is documented as done when answered: look at once.
+		first = 0
+	}
 	due := start.Add(first)
 	filter := ""
 	if len(pending) == 1 {
