@@ -1,0 +1,311 @@
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The printed report: markdown, so that it can be pasted into an issue or a
+// pull request as it is.
+
+// printHeader prints the machine, the tools and the settings, then how to
+// read the tables that follow.
+func printHeader(w io.Writer, h *harness) {
+	fmt.Fprintf(w, "\n# vpsorg fleet benchmark\n\n")
+	fmt.Fprintf(w, "| | |\n|---|---|\n")
+	fmt.Fprintf(w, "| date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04:05 UTC"))
+	fmt.Fprintf(w, "| machine | %d CPUs (nproc), %s, %s RAM |\n", runtime.NumCPU(), cpuModel(), memTotal())
+	fmt.Fprintf(w, "| load average at start | %s |\n", loadAverage())
+	fmt.Fprintf(w, "| go | %s %s/%s |\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "| terraform | %s (%s) |\n", h.tfVersion, h.tf)
+	fmt.Fprintf(w, "| provider | built from `%s` with -trimpath, run through dev_overrides |\n", h.revision)
+	fmt.Fprintf(w, "| settings | N = %s; provisioning %s; transitions %s; page size %d; `-parallelism=%d` |\n",
+		joinInts(h.ns), h.provisioning, h.transition, h.pageSize, h.parallelism)
+	curl := h.curl
+	if curl == "" {
+		curl = "missing: the local-exec comparison is skipped"
+	}
+	fmt.Fprintf(w, "| curl (local-exec comparison) | %s |\n", curl)
+	if h.logDir != "" {
+		fmt.Fprintf(w, "| logs kept in | %s |\n", h.logDir)
+	}
+	fmt.Fprint(w, `
+How to read the tables:
+
+- **wall**: the terraform command from start to exit, so terraform's own
+  start-up, graph walk and plan, and the provider's start, are included.
+- **time bound**: the least wall time the emulator allows. apply:
+  provisioning × ⌈N / parallelism⌉ (terraform creates at most parallelism
+  servers at once, each takes the provisioning time). plan and update: n/a,
+  nothing waits in the emulator (updates are applied at once); their bound is
+  in requests. destroy: n/a, deletes are immediate in the emulator.
+- **request bound**: the fewest requests the phase can do its job with.
+  apply: N POST + N GET (one read-back of each server once it is active);
+  plan: N GET (one refresh read each); update: N PATCH + N GET (the change
+  and a read-back; terraform's own refresh before it, N GET more, is not in
+  the bound); destroy: N DELETE (the refresh before it and the checks that
+  a server is gone are not).
+- **polls per created server** (apply): (all GET requests during apply − N)
+  / N, the GETs beyond one read-back per server, list requests included.
+- **poll slack** (apply): per server, from the moment it became active (its
+  POST's arrival + provisioning time) to the first GET of it after that
+  moment: the poll that saw it active, or the GET that a list poll
+  triggered (the provider ends a wait only on a GET). POSTs and ids are
+  paired in order, as the emulator assigns increasing ids in the order it
+  handles creates: an approximation, exact but for concurrent POSTs within
+  microseconds.
+- **emulator CPU**: user+system CPU of the benchmark process during the
+  phase (getrusage RUSAGE_SELF), less the memory sampler's thread: the
+  emulator serving requests. Its share of one core over the wall time shows
+  whether it could be the bottleneck. terraform and the provider are child
+  processes and are not in it.
+- **terraform + provider CPU**: user+system CPU of terraform and the
+  children it waited for (providers; in the local-exec run, the shells and
+  curl).
+- **provider peak RSS**: the largest VmHWM of the provider processes that
+  the phase's terraform started, from /proc every ~100 ms.
+`)
+}
+
+// printFleet prints the tables for one N.
+func printFleet(w io.Writer, s settings, res *fleetResult) {
+	phases := []*phase{res.Apply, res.Plan, res.Update, res.Destroy}
+	fmt.Fprintf(w, "\n## N = %d\n\n", res.N)
+	fmt.Fprintf(w, "%d `vpsorg_server` resources (count), provisioning %s, `-parallelism=%d`.\n\n",
+		res.N, s.provisioning, s.parallelism)
+
+	fmt.Fprintln(w, "| phase | wall | time bound | wall / bound | requests | request bound | requests / bound | requests / server | emulator CPU (% of a core) | terraform + provider CPU | provider peak RSS |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, p := range phases {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %d (%s) | %s | %.2f | %s | %s | %s |\n",
+			p.Name, secs(p.Run.Wall), boundText(p.TimeBound), ratioText(p.timeRatio()),
+			p.total(), p.RequestBound, p.RequestBoundText, ratioText(p.requestRatio()), p.perServer(),
+			cpuText(p.EmulatorCPU, p.Run.Wall), secs(p.Run.ClientCPU), rssText(p.Run))
+	}
+	a := res.Apply
+	fmt.Fprintf(w, "\napply: **%.2f polls per created server**; poll slack %s.\n", a.pollsPerServer(), slackText(a, s.provisioning))
+	fmt.Fprintf(w, "plan: exit code 0 with -detailed-exitcode (no changes).\n\n")
+
+	fmt.Fprintf(w, "Requests by method and route (N = %d):\n\n", res.N)
+	routeTable(w, phases)
+
+	fmt.Fprintf(w, "\nThe same %d servers with `terraform_data` + `local-exec` curl (POST, poll every second until active; DELETE at destroy), same emulator:\n\n", res.N)
+	if res.LocalApply == nil {
+		fmt.Fprintf(w, "_Skipped: %s._\n", res.LocalSkipped)
+		return
+	}
+	compareTable(w, res)
+	fmt.Fprintf(w, "\nRequests by method and route, local-exec (N = %d):\n\n", res.N)
+	routeTable(w, []*phase{res.LocalApply, res.LocalDestroy})
+}
+
+// routeTable prints requests by "METHOD route" (one row each) and phase
+// (one column each), with the answers outside 2xx and the totals.
+func routeTable(w io.Writer, phases []*phase) {
+	var keys []string
+	for _, p := range phases {
+		for k := range p.Counts {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		// By route, then method: POST, GET, PATCH, PUT, DELETE.
+		ma, ra, _ := strings.Cut(a, " ")
+		mb, rb, _ := strings.Cut(b, " ")
+		if c := strings.Compare(ra, rb); c != 0 {
+			return c
+		}
+		return methodOrder(ma) - methodOrder(mb)
+	})
+	fmt.Fprint(w, "| request |")
+	for _, p := range phases {
+		fmt.Fprintf(w, " %s |", p.Name)
+	}
+	fmt.Fprint(w, "\n|---|")
+	for range phases {
+		fmt.Fprint(w, "--:|")
+	}
+	fmt.Fprintln(w)
+	for _, k := range keys {
+		fmt.Fprintf(w, "| `%s` |", shortRoute(k))
+		for _, p := range phases {
+			if c := p.Counts[k]; c > 0 {
+				fmt.Fprintf(w, " %d |", c)
+			} else {
+				fmt.Fprint(w, " |")
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprint(w, "| answers outside 2xx |")
+	for _, p := range phases {
+		fmt.Fprintf(w, " %s |", p.non2xx())
+	}
+	fmt.Fprint(w, "\n| **total** |")
+	for _, p := range phases {
+		fmt.Fprintf(w, " **%d** |", p.total())
+	}
+	fmt.Fprintln(w)
+}
+
+// compareTable puts the provider's apply and destroy next to the
+// local-exec run's.
+func compareTable(w io.Writer, res *fleetResult) {
+	pa, pd, la, ld := res.Apply, res.Destroy, res.LocalApply, res.LocalDestroy
+	fmt.Fprintf(w, "| N = %d | vpsorg provider | terraform_data + local-exec | local-exec / provider |\n", res.N)
+	fmt.Fprintln(w, "|---|--:|--:|--:|")
+	row := func(name, prov, local, ratio string) {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", name, prov, local, ratio)
+	}
+	row("apply wall", secs(pa.Run.Wall), secs(la.Run.Wall), ratioText(div(la.Run.Wall.Seconds(), pa.Run.Wall.Seconds())))
+	row("apply wall / time bound", ratioText(pa.timeRatio()), ratioText(la.timeRatio()), "")
+	row("apply requests", fmt.Sprint(pa.total()), fmt.Sprint(la.total()), ratioText(div(float64(la.total()), float64(pa.total()))))
+	row("apply requests / server", fmt.Sprintf("%.2f", pa.perServer()), fmt.Sprintf("%.2f", la.perServer()), "")
+	row("apply GETs / server", fmt.Sprintf("%.2f", float64(pa.gets())/float64(pa.N)), fmt.Sprintf("%.2f", float64(la.gets())/float64(la.N)), "")
+	row("poll slack median / max", slackShort(pa), slackShort(la), "")
+	row("destroy wall", secs(pd.Run.Wall), secs(ld.Run.Wall), ratioText(div(ld.Run.Wall.Seconds(), pd.Run.Wall.Seconds())))
+	row("destroy requests", fmt.Sprint(pd.total()), fmt.Sprint(ld.total()), ratioText(div(float64(ld.total()), float64(pd.total()))))
+	row("destroy requests / server", fmt.Sprintf("%.2f", pd.perServer()), fmt.Sprintf("%.2f", ld.perServer()), "")
+	row("emulator CPU, apply + destroy", secs(pa.EmulatorCPU+pd.EmulatorCPU), secs(la.EmulatorCPU+ld.EmulatorCPU), "")
+	row("terraform (+ provider / shells) CPU, apply + destroy", secs(pa.Run.ClientCPU+pd.Run.ClientCPU), secs(la.Run.ClientCPU+ld.Run.ClientCPU),
+		ratioText(div((la.Run.ClientCPU+ld.Run.ClientCPU).Seconds(), (pa.Run.ClientCPU+pd.Run.ClientCPU).Seconds())))
+	fmt.Fprintf(w, "\nlocal-exec polls with `sleep 1`: its slack is up to a second plus a curl start per poll; it reads nothing back (no state of the server's attributes) and its destroy does no refresh. The provider's destroy refreshes first (N GET) and then checks that each server is gone (a GET answered 404).\n")
+}
+
+func methodOrder(m string) int {
+	switch m {
+	case "POST":
+		return 0
+	case "GET":
+		return 1
+	case "PATCH":
+		return 2
+	case "PUT":
+		return 3
+	case "DELETE":
+		return 4
+	}
+	return 5
+}
+
+// shortRoute drops the /api/v1 prefix the routes share.
+func shortRoute(key string) string {
+	return strings.Replace(key, " /api/v1/", " /", 1)
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func boundText(d time.Duration) string {
+	if d <= 0 {
+		return "n/a"
+	}
+	return secs(d)
+}
+
+func ratioText(r float64) string {
+	if r <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
+func div(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func cpuText(cpu, wall time.Duration) string {
+	return fmt.Sprintf("%.2f s (%.1f%%)", cpu.Seconds(), 100*div(cpu.Seconds(), wall.Seconds()))
+}
+
+func rssText(r tfRun) string {
+	if r.Providers == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(r.ProviderPeakKB)/1024)
+}
+
+func slackText(p *phase, provisioning time.Duration) string {
+	if len(p.Slack) == 0 {
+		return "not measured (POSTs and new servers could not be paired)"
+	}
+	med, mx := median(p.Slack), maxDuration(p.Slack)
+	text := fmt.Sprintf("median %s, max %s (%.0f%% and %.0f%% of the %s provisioning)",
+		secs(med), secs(mx), 100*med.Seconds()/provisioning.Seconds(), 100*mx.Seconds()/provisioning.Seconds(), provisioning)
+	if p.SlackMissing > 0 {
+		text += fmt.Sprintf("; %d servers without a noticing request", p.SlackMissing)
+	}
+	return text
+}
+
+func slackShort(p *phase) string {
+	if len(p.Slack) == 0 {
+		return "n/a"
+	}
+	return secs(median(p.Slack)) + " / " + secs(maxDuration(p.Slack))
+}
+
+func joinInts(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = fmt.Sprint(n)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		key, value, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(key) == "model name" {
+			return strings.TrimSpace(value)
+		}
+	}
+	return "unknown CPU"
+}
+
+// memTotal is MemTotal of /proc/meminfo, in GiB.
+func memTotal() string {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			var kb int64
+			if _, err := fmt.Sscan(rest, &kb); err == nil {
+				return fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+			}
+		}
+	}
+	return "unknown"
+}
+
+// loadAverage is the 1, 5 and 15 minute load: the machine may be shared.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
