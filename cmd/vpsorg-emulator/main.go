@@ -148,7 +148,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !cfg.quiet {
 		cfg.options.Log = stderr
 	}
-	ln, err := net.Listen("tcp", cfg.listen)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "vpsorg-emulator:", err)
 		return 1

@@ -578,7 +578,8 @@ func TestStart_ListensOnLoopbackAndServesTheAPI(t *testing.T) {
 	if err := emu.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if _, err := http.DefaultClient.Do(req); err == nil {
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
 		t.Error("still serving after Close")
 	}
 	if New(Options{}).URL() != "" {

@@ -20,6 +20,7 @@
 package emulator
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -174,7 +175,8 @@ func durationOption(d, def time.Duration) time.Duration {
 // the caller passes it explicitly.
 func Start(opts Options) (*Emulator, error) {
 	e := New(opts)
-	ln, err := net.Listen("tcp", e.addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", e.addr)
 	if err != nil {
 		return nil, fmt.Errorf("emulator: listen on %s: %w", e.addr, err)
 	}
@@ -285,19 +287,23 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	defer func() {
 		p := recover()
-		if p != nil && p != http.ErrAbortHandler && sw.status == 0 {
+		// net/http's own sentinel: the handler asks for the connection to
+		// be dropped, and the panic must reach the server to do it.
+		perr, _ := p.(error)
+		aborted := errors.Is(perr, http.ErrAbortHandler)
+		if p != nil && !aborted && sw.status == 0 {
 			// A last resort: no input should get here, and the fuzz tests
 			// say none does.
 			writeJSON(sw, http.StatusInternalServerError, errorBody{Detail: "Internal emulator error."})
 		}
 		status := sw.status
-		if dropped || p == http.ErrAbortHandler {
+		if dropped || aborted {
 			status = 0
 		} else if status == 0 {
 			status = http.StatusOK
 		}
 		e.logDone(entry, r, status, time.Since(began))
-		if p == http.ErrAbortHandler {
+		if aborted {
 			panic(p)
 		}
 	}()
