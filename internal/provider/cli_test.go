@@ -30,14 +30,15 @@ var (
 func builtProvider(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vpsorg-provider-bin-")
+		// Shared by every test of the run, so not a t.TempDir; TestMain removes it.
+		dir, err := os.MkdirTemp("", "vpsorg-provider-bin-") //nolint:usetesting // see above
 		if err != nil {
 			buildErr = err
 			return
 		}
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-vpsorg"), "github.com/vpsorg/terraform-provider-vpsorg")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 			return
 		}
 		providerBin = dir

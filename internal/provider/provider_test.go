@@ -39,7 +39,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "provider tests:", err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if providerBin != "" {
+		os.RemoveAll(providerBin)
+	}
+	os.Exit(code)
 }
 
 // prepareTerraform makes terraform-plugin-testing use the installed

@@ -338,7 +338,6 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	}
 
 	if wantsPower, wantsReboot := plan.powerChange(&state); wantsPower != "" || wantsReboot {
-		latest = nil
 		server, err := r.client.GetServer(ctx, id)
 		if err != nil {
 			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
@@ -427,11 +426,11 @@ func (r *serverResource) create(ctx context.Context, req vpsorg.CreateServerRequ
 	defer cancel()
 	servers, listErr := r.client.ListServers(lookup, vpsorg.ListServersOptions{Location: req.Location})
 	if listErr != nil {
-		return nil, fmt.Errorf("%w; looking for the server it may have created also failed: %v", err, listErr)
+		return nil, fmt.Errorf("%w; looking for the server it may have created also failed: %w", err, listErr)
 	}
 	made, pickErr := pickCreated(servers, req, began)
 	if pickErr != nil {
-		return nil, fmt.Errorf("%w; %v", err, pickErr)
+		return nil, fmt.Errorf("%w; %w", err, pickErr)
 	}
 	tflog.Info(ctx, "adopted the server the lost create made", map[string]any{"id": made.ID})
 	return made, nil

@@ -118,7 +118,9 @@ func TestNoReplayTransport_StripsGetBodyOnlyFromPOST(t *testing.T) {
 	})}
 	for _, method := range []string{"POST", "PUT", "PATCH"} {
 		req, _ := http.NewRequest(method, "http://x/", strings.NewReader("{}"))
-		_, _ = rt.RoundTrip(req)
+		if resp, err := rt.RoundTrip(req); err == nil {
+			resp.Body.Close()
+		}
 		if req.GetBody == nil {
 			t.Errorf("%s: the caller's request was modified", method)
 		}

@@ -664,7 +664,7 @@ func TestEmulator_DeleteAnswers204AndTheServerIsGone(t *testing.T) {
 	if !errors.Is(err, vpsorg.ErrNotFound) {
 		t.Errorf("GetServer after delete: %v, want ErrNotFound", err)
 	}
-	wantAPIError(t, err, http.StatusNotFound)
+	_ = wantAPIError(t, err, http.StatusNotFound)
 
 	err = c.DeleteServer(ctx, s.ID)
 	if !errors.Is(err, vpsorg.ErrNotFound) {
@@ -1094,7 +1094,7 @@ func TestEmulator_EachTokenSeesAndChangesOnlyItsOwnAccount(t *testing.T) {
 			if !errors.Is(err, vpsorg.ErrNotFound) {
 				t.Errorf("errors.Is(%v, ErrNotFound) = false", err)
 			}
-			wantAPIError(t, err, http.StatusNotFound)
+			_ = wantAPIError(t, err, http.StatusNotFound)
 		})
 	}
 

@@ -13,16 +13,13 @@ import (
 )
 
 // pollTestClient is a client of a fresh emulator, polling fast.
-func pollTestClient(t *testing.T, provisioning time.Duration, opts ...func(*emulator.Emulator)) (*Client, *emulator.Emulator) {
+func pollTestClient(t *testing.T, provisioning time.Duration) (*Client, *emulator.Emulator) {
 	t.Helper()
 	emu, err := emulator.Start(emulator.Options{ProvisioningTime: provisioning, TransitionTime: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emu.Close() })
-	for _, o := range opts {
-		o(emu)
-	}
 	c, err := New(Config{
 		Endpoint: emu.URL(), Token: emulator.DefaultToken,
 		Poll:         PollPolicy{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond, Fraction: 0.1},
@@ -37,8 +34,8 @@ func pollTestClient(t *testing.T, provisioning time.Duration, opts ...func(*emul
 var provisioned = WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusProvisioning}, NotFoundTolerance: 3}
 
 // createAndWait creates n servers at once and waits for each, concurrently,
-// as Terraform's parallel creates do.
-func createAndWait(t *testing.T, c *Client, n int) []*Server {
+// as Terraform's parallel creates do, and checks each ends active.
+func createAndWait(t *testing.T, c *Client, n int) {
 	t.Helper()
 	out := make([]*Server, n)
 	errs := make([]error, n)
@@ -62,7 +59,6 @@ func createAndWait(t *testing.T, c *Client, n int) []*Server {
 			t.Fatalf("server %d ended as %+v; want active, seen by a GET (detail view)", i, out[i])
 		}
 	}
-	return out
 }
 
 func TestPoller_aLoneWaiterUsesGETsOnly(t *testing.T) {

@@ -336,11 +336,12 @@ func (c *Client) writeServer(ctx context.Context, op, method string, id int64, r
 	if err != nil {
 		return nil, err
 	}
-	s, err := decodeServer(resp.body)
-	if err != nil {
-		return nil, nil // tolerated: the caller reads back
+	// The answer's body is undocumented: one that is not a server is
+	// tolerated, and the caller reads the server back.
+	if s, err := decodeServer(resp.body); err == nil {
+		return s, nil
 	}
-	return s, nil
+	return nil, nil
 }
 
 // DeleteServer deletes a server, permanently. Any 2xx (the API sends 204) is

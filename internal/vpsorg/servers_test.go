@@ -382,7 +382,8 @@ func TestCreateServer_NeverResentWhenTheAnswerIsLostOnAReusedConnection(t *testi
 		})
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/servers/", bytes.NewReader([]byte(`{"name":"a"}`)))
 		req.Header.Set("Idempotency-Key", "k")
-		if _, err := hc.Do(req); err == nil {
+		if resp, err := hc.Do(req); err == nil {
+			resp.Body.Close()
 			t.Fatal("POST succeeded; want an error")
 		}
 		if conns.Load() < 2 || posts.Load() != 2 {
