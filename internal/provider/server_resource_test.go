@@ -383,3 +383,41 @@ func TestAccServerResource_planTimeValidation(t *testing.T) {
 		t.Errorf("plan-time validation sent %d API requests, want none: %+v", n, emu.Requests())
 	}
 }
+
+// A suspended server shows in status; asking to change its power fails with
+// an error that names the suspension, and changes nothing.
+func TestAccServerResource_suspendedServerRefusesPowerChanges(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: env.config(serverConfig("held", 1, ""))},
+			{
+				PreConfig: func() { emu.SetStatus(env.serverByName("held").ID, "suspended") },
+				Config:    env.config(serverConfig("held", 1, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("suspended")),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("power_state"), knownvalue.StringExact("stopped")),
+				},
+			},
+			{
+				Config:      env.config(serverConfig("held", 1, `  power_state = "running"`)),
+				ExpectError: regexp.MustCompile(`(?s)Unable to change the power state.*is suspended`),
+			},
+			{
+				PreConfig: func() {
+					if n := env.count(routeStart) + env.count(routeStop); n != 0 {
+						t.Errorf("a suspended server was sent %d power actions", n)
+					}
+					emu.SetStatus(env.serverByName("held").ID, "active")
+				},
+				Config: env.config(serverConfig("held", 1, "")),
+			},
+		},
+	})
+}
