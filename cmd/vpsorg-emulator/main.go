@@ -156,7 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	srv := &http.Server{Handler: emulator.New(cfg.options), ReadHeaderTimeout: 10 * time.Second}
 
-	url := apiURL(ln.Addr())
+	url := emulator.BaseURL(ln.Addr())
 	fmt.Fprintf(stdout, "vpsorg-emulator listening on %s\n", url)
 	fmt.Fprintf(stdout, "provider \"vpsorg\" {\n  endpoint  = %q\n  api_token = %q\n}\n", url, cfg.tokens.order[0])
 
@@ -175,16 +175,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// apiURL is the base URL to print; a wildcard host is shown as 127.0.0.1.
-func apiURL(addr net.Addr) string {
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return "http://" + addr.String() + "/api/v1/"
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/api/v1/"
 }

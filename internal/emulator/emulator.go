@@ -193,12 +193,12 @@ func (e *Emulator) URL() string {
 	if e.listener == nil {
 		return ""
 	}
-	return baseURL(e.listener.Addr())
+	return BaseURL(e.listener.Addr())
 }
 
-// baseURL turns a listener address into the API base URL; an unspecified
+// BaseURL turns a listener address into the API base URL; an unspecified
 // host (0.0.0.0, ::) becomes 127.0.0.1, which reaches it too.
-func baseURL(addr net.Addr) string {
+func BaseURL(addr net.Addr) string {
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
 		return "http://" + addr.String() + "/api/v1/"
