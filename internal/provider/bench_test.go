@@ -47,7 +47,7 @@ func BenchmarkFillResourceModel(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var m serverResourceModel
-		if diags := m.fill(server); diags.HasError() {
+		if diags := m.fromAPI(server); diags.HasError() {
 			b.Fatal(diags)
 		}
 	}
@@ -59,7 +59,7 @@ func BenchmarkFillListOf500(b *testing.B) {
 	for b.Loop() {
 		list := make([]serverListFields, len(servers))
 		for i := range servers {
-			list[i].fill(&servers[i])
+			list[i].fromAPI(&servers[i])
 		}
 	}
 }

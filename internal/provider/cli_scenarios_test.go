@@ -41,7 +41,12 @@ const cliRequiredProviders = `terraform {
 }
 `
 
+// terraform-plugin-testing (v1.16) cannot run this one: a step whose state
+// holds string-keyed for_each instances fails in its state shim with
+// "unexpected index type (string) ... for_each is not supported", before any
+// statecheck runs (tried). So it drives the CLI itself.
 func TestAccServersDataSource_forEachOverServers(t *testing.T) {
+	t.Parallel()
 	emu := cliEmulator(t, nil)
 	seedFleet(t, emu, [][3]string{{"alpha", "active", "us-west"}, {"beta", "stopped", "us-west"}, {"gamma", "active", "us-east"}})
 	c := newCLI(t, emu.URL(), testToken)
@@ -77,6 +82,7 @@ resource "terraform_data" "per_server" {
 // An apply interrupted while it waits for provisioning keeps the server in
 // state, tainted; the next apply replaces it and destroy leaves nothing.
 func TestAccServerResource_interruptedApplyKeepsTheServer(t *testing.T) {
+	t.Parallel()
 	emu := cliEmulator(t, nil)
 	emu.SetProvisioningTime(10 * time.Minute)
 	c := newCLI(t, emu.URL(), testToken)
@@ -155,6 +161,7 @@ func (s *syncBuffer) String() string {
 // not in terraform's output, not in the emulator's log, not in the error a
 // refused token gives.
 func TestAccProvider_tokenNeverLeaks(t *testing.T) {
+	t.Parallel()
 	const secret = "tok-3f9c1a7e-never-print-me"
 	var emuLog syncBuffer
 	emu, err := emulator.Start(emulator.Options{

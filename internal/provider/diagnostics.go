@@ -107,3 +107,13 @@ func upperFirst(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// attributePaths maps API field names that are also root attribute names
+// to their paths, for addError.
+func attributePaths(names ...string) map[string]path.Path {
+	out := make(map[string]path.Path, len(names))
+	for _, n := range names {
+		out[n] = path.Root(n)
+	}
+	return out
+}

@@ -10,6 +10,7 @@ import (
 
 // Every directory of examples/ is valid configuration for this provider.
 func TestAccExamples_validate(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..", "examples")
 	var dirs []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

@@ -201,16 +201,3 @@ func firstNonEmpty(values ...string) string {
 	}
 	return ""
 }
-
-// clientFrom turns provider data into the client, or explains why it cannot.
-// Nil data is normal during validation, before the provider is configured.
-func clientFrom(data any) (*vpsorg.Client, error) {
-	if data == nil {
-		return nil, nil
-	}
-	client, ok := data.(*vpsorg.Client)
-	if !ok {
-		return nil, fmt.Errorf("expected *vpsorg.Client, got %T; please report this issue to the provider developers", data)
-	}
-	return client, nil
-}

@@ -49,7 +49,7 @@ func expectServers(env *testEnv, n int) resource.TestCheckFunc {
 	}
 }
 
-// Scenario 1: the create is processed, then its answer is lost. The POST is
+// The create is processed, then its answer is lost. The POST is
 // never sent again; the provider adopts the server the request made.
 func TestAccServerResource_lostCreateAnswerAdoptsTheServer(t *testing.T) {
 	faults := map[string]emulator.Fault{
@@ -62,7 +62,7 @@ func TestAccServerResource_lostCreateAnswerAdoptsTheServer(t *testing.T) {
 				env := newTestEnv(t, func(o *emulator.Options) { o.HonourIdempotencyKey = honour })
 				emu := env.requireEmulator()
 				emu.InjectFault(fault)
-				resource.Test(t, resource.TestCase{
+				resource.ParallelTest(t, resource.TestCase{
 					ProtoV6ProviderFactories: env.factories(),
 					CheckDestroy:             env.checkDestroyed,
 					Steps: []resource.TestStep{{
@@ -118,13 +118,13 @@ func TestPickCreated(t *testing.T) {
 	}
 }
 
-// Scenario 2: a 429 with Retry-After on the create is waited out, then the
+// A 429 with Retry-After on the create is waited out, then the
 // create is sent again (the API provably did not act): exactly one server.
 func TestAccServerResource_rateLimitedCreateWaitsRetryAfter(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 429, RetryAfter: "2"})
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
@@ -148,13 +148,13 @@ func TestAccServerResource_rateLimitedCreateWaitsRetryAfter(t *testing.T) {
 	})
 }
 
-// Scenario 3: a Retry-After of an hour does not hang the apply: the retry
+// A Retry-After of an hour does not hang the apply: the retry
 // cannot start before the create timeout, so it fails at once and cleanly.
 func TestAccServerResource_hourLongRetryAfterFailsCleanly(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 100, Status: 429, RetryAfter: "3600"})
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
@@ -170,13 +170,13 @@ func TestAccServerResource_hourLongRetryAfterFailsCleanly(t *testing.T) {
 	}
 }
 
-// Scenarios 4 and 5: 502/503 while polling are retried, and 404s right
+// 502/503 while polling are retried, and 404s right
 // after the create are tolerated; the apply succeeds.
 func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
 	emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 3, Status: 404})
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
@@ -205,13 +205,13 @@ func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
 	}
 }
 
-// Scenario 8: a delete answered 404 is a success; a start or stop whose
+// A delete answered 404 is a success; a start or stop whose
 // answer says the server is already there is not an error; a reboot whose
 // answer is lost is not sent again.
 func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
@@ -281,9 +281,10 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 	})
 }
 
-// Scenario 9: a refused token is not retried and the error names the
+// A refused token is not retried and the error names the
 // variable to fix; 402 and 400 are not retried either.
 func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
 	resource.Test(t, resource.TestCase{
@@ -319,13 +320,13 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
 	}
 }
 
-// Scenario 10: thirty servers under a rate limit that refuses a share of
+// Thirty servers under a rate limit that refuses a share of
 // requests: all created once, all destroyed.
 func TestAccServerResource_fleetUnderRateLimit(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
 	emu.SetRateLimit(40, 20)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{

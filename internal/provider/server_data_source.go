@@ -10,8 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
@@ -29,11 +29,6 @@ func NewServerDataSource() datasource.DataSource {
 
 type serverDataSource struct {
 	client *vpsorg.Client
-}
-
-type serverDataSourceModel struct {
-	serverDetailFields
-	ResourceUsage types.Object `tfsdk:"resource_usage"`
 }
 
 func (d *serverDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -67,12 +62,9 @@ func (d *serverDataSource) ConfigValidators(_ context.Context) []datasource.Conf
 }
 
 func (d *serverDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	client, err := clientFrom(req.ProviderData)
-	if err != nil {
-		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
-		return
-	}
-	d.client = client
+	var diags diag.Diagnostics
+	d.client, diags = configuredClient(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
 }
 
 func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -86,8 +78,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	if !data.ID.IsNull() {
 		var ok bool
 		if id, ok = parseID(data.ID.ValueString()); !ok {
-			resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid server id",
-				fmt.Sprintf("%q is not a server id; server ids are positive integers such as \"12345\".", data.ID.ValueString()))
+			addInvalidIDError(&resp.Diagnostics, path.Root("id"), data.ID.ValueString())
 			return
 		}
 	} else {
@@ -113,8 +104,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 		addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
 		return
 	}
-	data.fill(server)
-	data.ResourceUsage = resourceUsageValue(server.ResourceUsage)
+	resp.Diagnostics.Append(data.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 

@@ -1,18 +1,23 @@
 package provider
 
 import (
+	"fmt"
 	"strconv"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
 
-// The models nest: serverListFields is what the list view gives and what
-// every model has; serverDetailFields adds what only the detail view gives.
-// fill is the one mapping from an API server to state, used by the resource
-// (create, read, update, import) and by both data sources.
+// The one mapping between the API's server and Terraform models. The models
+// nest: serverListFields is what the list view gives and what every model
+// has; serverDetailFields adds what only the detail view gives. Each model's
+// fromAPI is the only code that turns a vpsorg.Server into state: the
+// resource (create, read, update, import), both data sources and the list
+// resource use it. Requests are built here too, one function a kind.
 
 type serverListFields struct {
 	ID        types.String `tfsdk:"id"`
@@ -55,8 +60,38 @@ var (
 	}
 )
 
-func (m *serverListFields) fill(s *vpsorg.Server) {
+// modelFromAPI is what every server model implements; the assertions below
+// make the compiler check that none is missed.
+type modelFromAPI interface {
+	fromAPI(s *vpsorg.Server) diag.Diagnostics
+}
+
+var (
+	_ modelFromAPI = (*serverListFields)(nil)
+	_ modelFromAPI = (*serverDataSourceModel)(nil)
+	_ modelFromAPI = (*serverResourceModel)(nil)
+)
+
+// serverResourceModel is the vpsorg_server resource's state.
+type serverResourceModel struct {
+	serverDetailFields
+	PlanID        types.Int64    `tfsdk:"plan_id"`
+	OSID          types.Int64    `tfsdk:"os_id"`
+	SSHKeyID      types.Int64    `tfsdk:"ssh_key_id"`
+	PowerState    types.String   `tfsdk:"power_state"`
+	RebootTrigger types.String   `tfsdk:"reboot_trigger"`
+	Timeouts      timeouts.Value `tfsdk:"timeouts"`
+}
+
+// serverDataSourceModel is the vpsorg_server data source's state.
+type serverDataSourceModel struct {
+	serverDetailFields
+	ResourceUsage types.Object `tfsdk:"resource_usage"`
+}
+
+func (m *serverListFields) fromAPI(s *vpsorg.Server) diag.Diagnostics {
 	m.fillWithPlan(s, listPlanAttrTypes)
+	return nil
 }
 
 func (m *serverListFields) fillWithPlan(s *vpsorg.Server, planTypes map[string]attr.Type) {
@@ -96,6 +131,87 @@ func (m *serverDetailFields) fill(s *vpsorg.Server) {
 	}
 }
 
+func (m *serverDataSourceModel) fromAPI(s *vpsorg.Server) diag.Diagnostics {
+	m.fill(s)
+	m.ResourceUsage = resourceUsageValue(s.ResourceUsage)
+	return nil
+}
+
+// fromAPI maps the API server into the resource model. A status the provider
+// does not know is a warning, never a failed refresh: the power state then
+// keeps its prior value.
+func (m *serverResourceModel) fromAPI(s *vpsorg.Server) diag.Diagnostics {
+	var diags diag.Diagnostics
+	m.fill(s)
+	m.PlanID = types.Int64Value(s.Plan.ID)
+	m.OSID = types.Int64Value(s.OS.ID)
+	if m.BackupsEnabled.IsUnknown() {
+		m.BackupsEnabled = types.BoolNull()
+	}
+	if power, ok := powerStateOf(s.Status); ok {
+		m.PowerState = types.StringValue(power)
+	} else {
+		diags.AddWarning("Unknown server status",
+			fmt.Sprintf("Server %d reports status %q, which this provider version does not know. "+
+				"Its power state is left as it was; the rest of its state was refreshed.", s.ID, s.Status))
+		if m.PowerState.IsUnknown() {
+			m.PowerState = types.StringNull()
+		}
+	}
+	return diags
+}
+
+// createRequest builds the POST body from the plan.
+func (m *serverResourceModel) createRequest() vpsorg.CreateServerRequest {
+	return vpsorg.CreateServerRequest{
+		Name:           m.Name.ValueString(),
+		PlanID:         m.PlanID.ValueInt64(),
+		OSID:           m.OSID.ValueInt64(),
+		Location:       m.Location.ValueString(),
+		Hostname:       knownString(m.Hostname),
+		SSHKeyID:       knownInt64(m.SSHKeyID),
+		BackupsEnabled: knownBool(m.BackupsEnabled),
+	}
+}
+
+// updateRequest builds the PATCH body: only the settings the plan changes.
+func (m *serverResourceModel) updateRequest(state *serverResourceModel) vpsorg.UpdateServerRequest {
+	var req vpsorg.UpdateServerRequest
+	if !m.Name.Equal(state.Name) {
+		req.Name = m.Name.ValueStringPointer()
+	}
+	if !m.Hostname.Equal(state.Hostname) {
+		req.Hostname = knownString(m.Hostname)
+	}
+	if !m.BackupsEnabled.Equal(state.BackupsEnabled) {
+		req.BackupsEnabled = knownBool(m.BackupsEnabled)
+	}
+	return req
+}
+
+// knownString and its kin give nil for null and unknown values alike: an
+// unknown value must never reach the API as a zero value.
+func knownString(v types.String) *string {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	return v.ValueStringPointer()
+}
+
+func knownInt64(v types.Int64) *int64 {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	return v.ValueInt64Pointer()
+}
+
+func knownBool(v types.Bool) *bool {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	return v.ValueBoolPointer()
+}
+
 func resourceUsageValue(u *vpsorg.ResourceUsage) types.Object {
 	if u == nil {
 		return types.ObjectNull(resourceUsageAttrTypes)
@@ -115,29 +231,4 @@ func withAttr(base map[string]attr.Type, name string, t attr.Type) map[string]at
 	}
 	out[name] = t
 	return out
-}
-
-// Power states as the resource exposes them.
-const (
-	powerRunning = "running"
-	powerStopped = "stopped"
-)
-
-// powerStateOf says where a status leads: transient statuses count as the
-// state they end in. ok is false for a status the provider does not know.
-func powerStateOf(status string) (state string, ok bool) {
-	switch status {
-	case vpsorg.StatusActive, vpsorg.StatusStarting, vpsorg.StatusRebooting, vpsorg.StatusProvisioning:
-		return powerRunning, true
-	case vpsorg.StatusStopped, vpsorg.StatusStopping, vpsorg.StatusSuspended:
-		return powerStopped, true
-	default:
-		return "", false
-	}
-}
-
-// parseID turns a state or import id into the API's integer id.
-func parseID(id string) (int64, bool) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	return n, err == nil && n > 0
 }

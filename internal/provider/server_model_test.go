@@ -76,7 +76,7 @@ func TestPowerStateOf_transientStatusesCountAsWhereTheyLead(t *testing.T) {
 func TestFill_unknownStatusWarnsAndKeepsPowerState(t *testing.T) {
 	var m serverResourceModel
 	m.PowerState = types.StringValue(powerStopped)
-	diags := m.fill(&vpsorg.Server{ID: 7, Name: "x", Status: "migrating", Location: "us-west"})
+	diags := m.fromAPI(&vpsorg.Server{ID: 7, Name: "x", Status: "migrating", Location: "us-west"})
 	if diags.HasError() || diags.WarningsCount() != 1 {
 		t.Fatalf("want exactly one warning, got %v", diags)
 	}

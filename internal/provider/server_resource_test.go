@@ -39,7 +39,7 @@ resource "vpsorg_server" "web" {
 
 func TestAccServerResource_lifecycle(t *testing.T) {
 	env := newTestEnv(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
@@ -106,7 +106,7 @@ func TestAccServerResource_importBlockAndBadIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []resource.TestStep{
 			{
@@ -114,7 +114,7 @@ func TestAccServerResource_importBlockAndBadIDs(t *testing.T) {
 				ResourceName:  "vpsorg_server.web",
 				ImportState:   true,
 				ImportStateId: "not-a-number",
-				ExpectError:   regexp.MustCompile(`The import id "not-a-number" is not a server id`),
+				ExpectError:   regexp.MustCompile(`(?s)Invalid server id.*"not-a-number" is not a server id`),
 			},
 			{
 				Config:        env.config(serverConfig("adopted", 1, "")),
@@ -171,7 +171,7 @@ func TestAccServerResource_powerAndReboot(t *testing.T) {
 			return nil
 		}
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
@@ -221,7 +221,7 @@ func TestAccServerResource_powerAndReboot(t *testing.T) {
 func TestAccServerResource_unmanagedPowerIsLeftAlone(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
@@ -249,7 +249,7 @@ func TestAccServerResource_unmanagedPowerIsLeftAlone(t *testing.T) {
 func TestAccServerResource_drift(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
@@ -279,7 +279,7 @@ func TestAccServerResource_createTimeoutTaintsAndReplaces(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
 	emu.SetProvisioningTime(time.Minute)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
@@ -308,7 +308,7 @@ func TestAccServerResource_provisioningFailureTaints(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
 	emu.FailProvisioning(func(name string) bool { return name == "doomed" })
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
@@ -331,7 +331,7 @@ func TestAccServerResource_apiRejectionsLeaveNothingInState(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
 	emu.SetCredits("acc", 0)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
@@ -378,7 +378,7 @@ func TestAccServerResource_planTimeValidation(t *testing.T) {
 			ExpectError: regexp.MustCompile(tc.want),
 		})
 	}
-	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: env.factories(), Steps: steps})
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: env.factories(), Steps: steps})
 	if n := len(emu.Requests()); n != 0 {
 		t.Errorf("plan-time validation sent %d API requests, want none: %+v", n, emu.Requests())
 	}
@@ -389,7 +389,7 @@ func TestAccServerResource_planTimeValidation(t *testing.T) {
 func TestAccServerResource_suspendedServerRefusesPowerChanges(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{

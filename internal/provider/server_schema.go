@@ -1,135 +1,124 @@
 package provider
 
 import (
-	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"context"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
-
-// The computed server attributes are described once, here, and turned into
-// resource or data source schema attributes as needed.
-
-type fieldKind int
-
-const (
-	stringField fieldKind = iota
-	int64Field
-	float64Field
-	boolField
-	objectField
-)
-
-type field struct {
-	name        string
-	description string
-	kind        fieldKind
-	nested      []field // objectField only
-}
 
 var (
-	planFields = []field{
-		{name: "id", description: "Plan id.", kind: int64Field},
-		{name: "name", description: "Plan name, such as `Standard VPS`.", kind: stringField},
-		{name: "vcpus", description: "Number of virtual CPUs.", kind: int64Field},
-		{name: "memory", description: "Memory in MB.", kind: int64Field},
-		{name: "storage", description: "Disk size in GB.", kind: int64Field},
-	}
-	planBandwidthField = field{name: "bandwidth", description: "Monthly transfer allowance in GB.", kind: int64Field}
-
-	osFields = []field{
-		{name: "id", description: "Operating system id.", kind: int64Field},
-		{name: "name", description: "Operating system name, such as `Ubuntu 22.04 LTS`.", kind: stringField},
-	}
-
-	resourceUsageFields = []field{
-		{name: "cpu_percent", description: "CPU use, 0 to 100.", kind: float64Field},
-		{name: "memory_used", description: "Memory in use, in MB.", kind: int64Field},
-		{name: "disk_used", description: "Disk in use, in GB.", kind: int64Field},
-		{name: "bandwidth_used", description: "Transfer used this month, in GB.", kind: int64Field},
-	}
-
-	// serverListViewFields are the attributes of a server in the list view.
-	serverListViewFields = []field{
-		{name: "id", description: "The server's numeric id, as a string.", kind: stringField},
-		{name: "name", description: "The server's name.", kind: stringField},
-		{name: "hostname", description: "The server's fully qualified domain name, if it has one.", kind: stringField},
-		{name: "status", description: "The server's status: `provisioning`, `active`, `stopped`, `suspended`, `starting`, `stopping` or `rebooting`.", kind: stringField},
-		{name: "ip_address", description: "Public IPv4 address; null while provisioning.", kind: stringField},
-		{name: "location", description: "Data-center location code.", kind: stringField},
-		{name: "plan", description: "The server's plan.", kind: objectField, nested: planFields},
-		{name: "os", description: "The server's operating system.", kind: objectField, nested: osFields},
-		{name: "created_at", description: "When the server was created (RFC 3339).", kind: stringField},
-		{name: "updated_at", description: "When the server last changed (RFC 3339).", kind: stringField},
-	}
-
-	// serverDetailViewFields are the attributes of a server in the detail view.
-	serverDetailViewFields = append(replaceField(serverListViewFields,
-		field{name: "plan", description: "The server's plan.", kind: objectField, nested: append(append([]field{}, planFields...), planBandwidthField)}),
-		field{name: "ipv6_address", description: "Public IPv6 address; null while provisioning.", kind: stringField},
-		field{name: "backups_enabled", description: "Whether automatic backups are enabled.", kind: boolField},
-		field{name: "resource_usage", description: "Current resource use.", kind: objectField, nested: resourceUsageFields},
-	)
+	nameRegexp     = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
+	hostnameRegexp = regexp.MustCompile(`^(?i:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.(?i:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?))+$`)
 )
 
-func replaceField(fields []field, f field) []field {
-	out := make([]field, len(fields))
-	for i, old := range fields {
-		if old.name == f.name {
-			old = f
-		}
-		out[i] = old
+// serverResourceSchema is the vpsorg_server schema: the attributes a user
+// configures are described here, the ones the API reports in
+// server_fields.go.
+func serverResourceSchema(ctx context.Context) schema.Schema {
+	attrs := resourceComputed(pickFields(serverDetailViewFields,
+		"id", "status", "ip_address", "ipv6_address", "plan", "os", "created_at", "updated_at"))
+
+	attrs["name"] = schema.StringAttribute{
+		MarkdownDescription: "The server's name: 1 to 64 letters, digits and hyphens. Changes in place.",
+		Required:            true,
+		Validators: []validator.String{
+			stringvalidator.LengthBetween(1, 64),
+			stringvalidator.RegexMatches(nameRegexp, "must contain only letters, digits and hyphens"),
+		},
 	}
-	return out
+	attrs["plan_id"] = schema.Int64Attribute{
+		MarkdownDescription: "Id of the VPS plan (size). The API cannot change it: a change replaces the server.",
+		Required:            true,
+		Validators:          []validator.Int64{int64validator.AtLeast(1)},
+		PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+	}
+	attrs["os_id"] = schema.Int64Attribute{
+		MarkdownDescription: "Id of the operating system image. The API cannot change it: a change replaces the server.",
+		Required:            true,
+		Validators:          []validator.Int64{int64validator.AtLeast(1)},
+		PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+	}
+	attrs["location"] = schema.StringAttribute{
+		MarkdownDescription: "Data-center location code, such as `us-west` or `us-east`. " +
+			"The API cannot change it: a change replaces the server.",
+		Required:      true,
+		Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
+		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+	}
+	attrs["ssh_key_id"] = schema.Int64Attribute{
+		MarkdownDescription: "Id of an SSH key to install at creation. The API does not report it back, " +
+			"so it is kept as configured. Changing it replaces the server, except on an imported server, " +
+			"where setting it only records the value.",
+		Optional:   true,
+		Validators: []validator.Int64{int64validator.AtLeast(1)},
+		PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplaceIf(
+			func(_ context.Context, req planmodifier.Int64Request, resp *int64planmodifier.RequiresReplaceIfFuncResponse) {
+				resp.RequiresReplace = !req.StateValue.IsNull()
+			},
+			"Replaces the server when a recorded SSH key changes.",
+			"Replaces the server when a recorded SSH key changes.",
+		)},
+	}
+	attrs["hostname"] = schema.StringAttribute{
+		MarkdownDescription: "Fully qualified domain name, such as `web01.example.com`. Changes in place. " +
+			"When unset, the value the API reports is kept.",
+		Optional: true,
+		Computed: true,
+		Validators: []validator.String{
+			stringvalidator.LengthBetween(3, 253),
+			stringvalidator.RegexMatches(hostnameRegexp, "must be a fully qualified domain name such as web01.example.com: "+
+				"two or more dot-separated labels of letters, digits and hyphens, no label starting or ending with a hyphen"),
+		},
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+	attrs["backups_enabled"] = schema.BoolAttribute{
+		MarkdownDescription: "Whether automatic backups are enabled. Defaults to `false`. Changes in place.",
+		Optional:            true,
+		Computed:            true,
+		Default:             booldefault.StaticBool(false),
+	}
+	attrs["power_state"] = schema.StringAttribute{
+		MarkdownDescription: "Desired power state: `running` or `stopped`. When set, Terraform starts or " +
+			"stops the server to match. When unset, power is not managed: Terraform never switches the " +
+			"server on or off, and the attribute reports where the server's status leads " +
+			"(`provisioning`, `starting` and `rebooting` count as `running`; `stopping` and `suspended` as `stopped`).",
+		Optional:      true,
+		Computed:      true,
+		Validators:    []validator.String{stringvalidator.OneOf(powerRunning, powerStopped)},
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+	attrs["reboot_trigger"] = schema.StringAttribute{
+		MarkdownDescription: "Any string; when it changes from one non-null value to another while the " +
+			"server is to stay running, Terraform reboots the server and waits until it is running again. " +
+			"For example `reboot_trigger = sha1(local.app_config)`. Setting it where it was null (a new or " +
+			"imported server) only records the value: adopting a server never restarts it.",
+		Optional: true,
+	}
+	attrs["timeouts"] = timeouts.Attributes(ctx, timeouts.Opts{
+		Create:            true,
+		CreateDescription: "How long to wait for a new server to be provisioned (and stopped, if asked). Default `15m`.",
+		Update:            true,
+		UpdateDescription: "How long an update may take, power changes and reboots included. Default `10m`.",
+		Delete:            true,
+		DeleteDescription: "How long to wait for a server to be gone. Default `10m`.",
+	})
+
+	return schema.Schema{
+		MarkdownDescription: "A VPS.org server. Terraform creates it, waits until it is provisioned, keeps its " +
+			"settings and (when `power_state` is set) its power state equal to the configuration, and deletes it.",
+		Attributes: attrs,
+	}
 }
 
-// planAttributes are the resource's nested plan attributes.
-func planAttributes(withBandwidth bool) map[string]rschema.Attribute {
-	fields := planFields
-	if withBandwidth {
-		fields = append(append([]field{}, planFields...), planBandwidthField)
-	}
-	return resourceComputed(fields)
-}
-
-// osAttributes are the resource's nested os attributes.
-func osAttributes() map[string]rschema.Attribute {
-	return resourceComputed(osFields)
-}
-
-func resourceComputed(fields []field) map[string]rschema.Attribute {
-	out := make(map[string]rschema.Attribute, len(fields))
-	for _, f := range fields {
-		switch f.kind {
-		case stringField:
-			out[f.name] = rschema.StringAttribute{MarkdownDescription: f.description, Computed: true}
-		case int64Field:
-			out[f.name] = rschema.Int64Attribute{MarkdownDescription: f.description, Computed: true}
-		case float64Field:
-			out[f.name] = rschema.Float64Attribute{MarkdownDescription: f.description, Computed: true}
-		case boolField:
-			out[f.name] = rschema.BoolAttribute{MarkdownDescription: f.description, Computed: true}
-		case objectField:
-			out[f.name] = rschema.SingleNestedAttribute{MarkdownDescription: f.description, Computed: true, Attributes: resourceComputed(f.nested)}
-		}
-	}
-	return out
-}
-
-// dataSourceComputed turns fields into computed data source attributes.
-func dataSourceComputed(fields []field) map[string]dschema.Attribute {
-	out := make(map[string]dschema.Attribute, len(fields))
-	for _, f := range fields {
-		switch f.kind {
-		case stringField:
-			out[f.name] = dschema.StringAttribute{MarkdownDescription: f.description, Computed: true}
-		case int64Field:
-			out[f.name] = dschema.Int64Attribute{MarkdownDescription: f.description, Computed: true}
-		case float64Field:
-			out[f.name] = dschema.Float64Attribute{MarkdownDescription: f.description, Computed: true}
-		case boolField:
-			out[f.name] = dschema.BoolAttribute{MarkdownDescription: f.description, Computed: true}
-		case objectField:
-			out[f.name] = dschema.SingleNestedAttribute{MarkdownDescription: f.description, Computed: true, Attributes: dataSourceComputed(f.nested)}
-		}
-	}
-	return out
-}
+// serverAttributePaths maps the API's field names to attribute paths, so
+// that the API's field messages land on the attribute the user wrote.
+var serverAttributePaths = attributePaths("name", "hostname", "plan_id", "os_id", "location", "ssh_key_id", "backups_enabled")

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -75,12 +76,9 @@ func (d *serversDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 }
 
 func (d *serversDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	client, err := clientFrom(req.ProviderData)
-	if err != nil {
-		resp.Diagnostics.AddError("Unexpected provider data", err.Error())
-		return
-	}
-	d.client = client
+	var diags diag.Diagnostics
+	d.client, diags = configuredClient(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
 }
 
 func (d *serversDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -99,7 +97,7 @@ func (d *serversDataSource) Read(ctx context.Context, req datasource.ReadRequest
 
 	data.Servers = make([]serverListFields, len(servers))
 	for i := range servers {
-		data.Servers[i].fill(&servers[i])
+		resp.Diagnostics.Append(data.Servers[i].fromAPI(&servers[i])...)
 	}
 	data.ID = types.StringValue(filterID(opts))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)

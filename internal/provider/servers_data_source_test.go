@@ -74,7 +74,7 @@ func TestAccServersDataSource_filters(t *testing.T) {
 			return fmt.Errorf("no list request carried the query %v; saw %v", want.Encode(), listQueries(emu))
 		}
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []resource.TestStep{
 			{
@@ -140,7 +140,7 @@ func TestAccServersDataSource_readsEveryPage(t *testing.T) {
 	for i := range 10 {
 		want = append(want, ids[fmt.Sprintf("paged-%02d", i)])
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []resource.TestStep{{
 			Config: env.config(`
@@ -176,7 +176,7 @@ func namesFor(fleet [][3]string) []knownvalue.Check {
 func TestAccServersDataSource_badStatusRejectedAtPlanTime(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator()
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []resource.TestStep{{
 			Config:      env.config(`data "vpsorg_servers" "x" { status = "running" }`),
@@ -191,7 +191,7 @@ func TestAccServersDataSource_badStatusRejectedAtPlanTime(t *testing.T) {
 
 func TestAccServerDataSources_seeWhatTheResourceMade(t *testing.T) {
 	env := newTestEnv(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
@@ -237,7 +237,7 @@ func TestAccServerDataSource_lookupByName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []resource.TestStep{
 			{
