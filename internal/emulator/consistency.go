@@ -12,9 +12,9 @@ import "time"
 // no goroutine or copy of the whole server is needed and the clock alone
 // decides what shows.
 
-// lagged is a change readers do not see before visibleAt; until then they
+// hidden is a change readers do not see before visibleAt; until then they
 // see the phase before it.
-type lagged struct {
+type hidden struct {
 	visibleAt time.Time
 	before    phase
 }
@@ -32,7 +32,7 @@ func (e *Emulator) SetConsistencyLag(d time.Duration) {
 // change at now. e.mu must be held and s settled to now.
 func (e *Emulator) hide(s *server, now time.Time) {
 	if e.lag > 0 {
-		s.lagged = append(s.lagged, lagged{visibleAt: now.Add(e.lag), before: s.phase})
+		s.lagged = append(s.lagged, hidden{visibleAt: now.Add(e.lag), before: s.phase})
 	}
 }
 

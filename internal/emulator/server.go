@@ -60,7 +60,7 @@ type server struct {
 	// setting; such changes show at once even under a consistency lag.
 	editedAt time.Time
 	// lagged holds the changes readers do not see yet (consistency.go).
-	lagged []lagged
+	lagged []hidden
 	// history is every status the server went through (history.go).
 	history []StatusChange
 }
