@@ -5,7 +5,10 @@
 //
 // It prints a provider block to paste into a configuration, logs one line
 // per request to stderr (never the token) and shuts down gracefully on
-// SIGINT or SIGTERM.
+// SIGINT or SIGTERM. For pipeline tests it can make the API slow, rate
+// limited and eventually consistent:
+//
+//	vpsorg-emulator -consistency-lag 1s -rate-limit 10 -latency 50ms
 package main
 
 import (
@@ -14,10 +17,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -38,6 +43,11 @@ type config struct {
 	tokens      tokenList
 	options     emulator.Options
 	quiet       bool
+
+	// Faults for pipeline tests, set on the emulator after New.
+	rateLimit float64 // requests per second per account; 0 is no limit
+	burst     int
+	latency   time.Duration
 }
 
 // tokenList collects repeated -token flags, each TOKEN or TOKEN=ACCOUNT.
@@ -82,6 +92,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.options.Credits, "credits", emulator.DefaultCredits, "servers an account may hold at once")
 	fs.BoolVar(&cfg.options.HonourIdempotencyKey, "honour-idempotency-key", false, "replay the first answer to a create repeated with the same Idempotency-Key")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "do not log requests")
+	fs.Float64Var(&cfg.rateLimit, "rate-limit", 0, "requests per second per account, over which the API answers 429; 0 is no limit")
+	fs.IntVar(&cfg.burst, "burst", 0, "requests an account may send at once under -rate-limit (default the rate rounded up, at least 1)")
+	fs.DurationVar(&cfg.latency, "latency", 0, "delay added to every request")
+	fs.DurationVar(&cfg.options.ConsistencyLag, "consistency-lag", 0, "how long GET and the list keep showing a server as it was before an action or a delete")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -112,12 +126,65 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if cfg.options.Credits < -1 {
 		return config{}, errors.New("-credits must not be negative")
 	}
+	if err := cfg.checkFaults(isSet(fs, "burst")); err != nil {
+		return config{}, err
+	}
 	if !cfg.allowRemote {
 		if err := checkLoopback(cfg.listen); err != nil {
 			return config{}, err
 		}
 	}
 	return cfg, nil
+}
+
+// checkFaults validates the fault flags and fills in the default burst.
+func (c *config) checkFaults(burstSet bool) error {
+	switch {
+	case c.rateLimit < 0 || math.IsNaN(c.rateLimit) || math.IsInf(c.rateLimit, 0):
+		return fmt.Errorf("-rate-limit %v: want requests per second, 0 (no limit) or more", c.rateLimit)
+	case burstSet && c.rateLimit == 0:
+		return errors.New("-burst needs -rate-limit")
+	case burstSet && c.burst < 1:
+		return errors.New("-burst must be at least 1")
+	case c.latency < 0:
+		return errors.New("-latency must not be negative")
+	case c.options.ConsistencyLag < 0:
+		return errors.New("-consistency-lag must not be negative")
+	}
+	if !burstSet && c.rateLimit > 0 {
+		c.burst = max(1, int(math.Min(math.Ceil(c.rateLimit), math.MaxInt32)))
+	}
+	return nil
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// faults describes the fault flags in effect, for the banner; "" if none.
+func (c config) faults() string {
+	var parts []string
+	if c.rateLimit > 0 {
+		parts = append(parts, fmt.Sprintf("rate limit %s requests/s per account (burst %d)",
+			strconv.FormatFloat(c.rateLimit, 'g', -1, 64), c.burst))
+	}
+	if c.latency > 0 {
+		parts = append(parts, "latency "+c.latency.String())
+	}
+	if c.options.ConsistencyLag > 0 {
+		parts = append(parts, "consistency lag "+c.options.ConsistencyLag.String())
+	}
+	return strings.Join(parts, ", ")
+}
+
+// newEmulator makes the emulator the command line describes.
+func newEmulator(cfg config) *emulator.Emulator {
+	emu := emulator.New(cfg.options)
+	emu.SetRateLimit(cfg.rateLimit, cfg.burst)
+	emu.SetLatency(cfg.latency)
+	return emu
 }
 
 // checkLoopback refuses a listen address that other machines could reach:
@@ -154,10 +221,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vpsorg-emulator:", err)
 		return 1
 	}
-	srv := &http.Server{Handler: emulator.New(cfg.options), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: newEmulator(cfg), ReadHeaderTimeout: 10 * time.Second}
 
 	url := emulator.BaseURL(ln.Addr())
 	fmt.Fprintf(stdout, "vpsorg-emulator listening on %s\n", url)
+	if faults := cfg.faults(); faults != "" {
+		fmt.Fprintf(stdout, "faults: %s\n", faults)
+	}
 	fmt.Fprintf(stdout, "provider \"vpsorg\" {\n  endpoint  = %q\n  api_token = %q\n}\n", url, cfg.tokens.order[0])
 
 	served := make(chan error, 1)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
@@ -25,8 +26,11 @@ func TestParseFlags_Defaults(t *testing.T) {
 		t.Errorf("tokens = %v", o.Tokens)
 	}
 	if o.ProvisioningTime != 5*time.Second || o.TransitionTime != 2*time.Second || o.PageSize != 50 ||
-		o.Credits != 1000 || o.HonourIdempotencyKey {
+		o.Credits != 1000 || o.HonourIdempotencyKey || o.ConsistencyLag != 0 {
 		t.Errorf("options = %+v", o)
+	}
+	if cfg.rateLimit != 0 || cfg.latency != 0 || cfg.faults() != "" {
+		t.Errorf("no faults by default: %+v", cfg)
 	}
 }
 
@@ -35,6 +39,7 @@ func TestParseFlags_EveryFlag(t *testing.T) {
 		"-listen", "[::1]:9000", "-token", "t1", "-token", "t2=alice", "-token", "a=b=carol", "-token", "c2VjcmV0==",
 		"-provisioning-time", "0", "-transition-time", "150ms", "-page-size", "3", "-credits", "0",
 		"-honour-idempotency-key", "-quiet",
+		"-rate-limit", "2.5", "-burst", "7", "-latency", "50ms", "-consistency-lag", "1s",
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +62,28 @@ func TestParseFlags_EveryFlag(t *testing.T) {
 		!o.HonourIdempotencyKey || !cfg.quiet || cfg.listen != "[::1]:9000" {
 		t.Errorf("options = %+v, cfg = %+v", o, cfg)
 	}
+	if cfg.rateLimit != 2.5 || cfg.burst != 7 || cfg.latency != 50*time.Millisecond || o.ConsistencyLag != time.Second {
+		t.Errorf("faults: rate %v burst %d latency %v lag %v", cfg.rateLimit, cfg.burst, cfg.latency, o.ConsistencyLag)
+	}
+	want := "rate limit 2.5 requests/s per account (burst 7), latency 50ms, consistency lag 1s"
+	if got := cfg.faults(); got != want {
+		t.Errorf("faults() = %q, want %q", got, want)
+	}
+}
+
+func TestParseFlags_BurstDefaultsToTheRateRoundedUp(t *testing.T) {
+	for _, c := range []struct {
+		rate  string
+		burst int
+	}{{"0", 0}, {"0.2", 1}, {"1", 1}, {"2.5", 3}, {"10", 10}} {
+		cfg, err := parseFlags([]string{"-rate-limit", c.rate}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.burst != c.burst {
+			t.Errorf("-rate-limit %s: burst %d, want %d", c.rate, cfg.burst, c.burst)
+		}
+	}
 }
 
 func TestParseFlags_Refusals(t *testing.T) {
@@ -75,6 +102,13 @@ func TestParseFlags_Refusals(t *testing.T) {
 		{"page size", []string{"-page-size", "0"}, "-page-size"},
 		{"negative duration", []string{"-transition-time", "-1s"}, "negative"},
 		{"negative credits", []string{"-credits", "-2"}, "-credits"},
+		{"negative rate limit", []string{"-rate-limit", "-1"}, "-rate-limit"},
+		{"rate limit not a number", []string{"-rate-limit", "NaN"}, "-rate-limit"},
+		{"infinite rate limit", []string{"-rate-limit", "+Inf"}, "-rate-limit"},
+		{"zero burst", []string{"-rate-limit", "1", "-burst", "0"}, "-burst must be at least 1"},
+		{"burst without a rate limit", []string{"-burst", "5"}, "-burst needs -rate-limit"},
+		{"negative latency", []string{"-latency", "-1ms"}, "-latency must not be negative"},
+		{"negative consistency lag", []string{"-consistency-lag", "-1s"}, "-consistency-lag must not be negative"},
 		{"stray argument", []string{"serve"}, "unexpected"},
 		{"unknown flag", []string{"-bogus"}, "bogus"},
 	}
@@ -113,48 +147,125 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-func TestRun_PrintsAProviderBlockServesAndShutsDown(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-token", "secret-token=demo"}, &stdout, &stderr)
-	}()
+// running is the command run in the background by start.
+type running struct {
+	url            string
+	stdout, stderr *lockedBuffer
+	cancel         context.CancelFunc
+	done           chan int
+}
 
-	banner := regexp.MustCompile(`^vpsorg-emulator listening on (http://127\.0\.0\.1:\d+/api/v1/)\n` +
-		`provider "vpsorg" \{\n  endpoint  = "(http://127\.0\.0\.1:\d+/api/v1/)"\n  api_token = "secret-token"\n\}\n$`)
-	var m []string
-	for deadline := time.Now().Add(10 * time.Second); m == nil; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner; stdout %q stderr %q", stdout.String(), stderr.String())
+// start runs the command with args and waits for its banner.
+func start(t *testing.T, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	go func() { r.done <- run(ctx, args, r.stdout, r.stderr) }()
+	t.Cleanup(func() { r.stop(t) })
+	endpoint := regexp.MustCompile(`listening on (\S+)\n(?s:.*)\n\}\n`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if m := endpoint.FindStringSubmatch(r.stdout.String()); m != nil {
+			r.url = m[1]
+			return r
 		}
-		m = banner.FindStringSubmatch(stdout.String())
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner; stdout %q stderr %q", r.stdout.String(), r.stderr.String())
+		}
 	}
-	if m[1] != m[2] {
-		t.Errorf("URLs differ: %q %q", m[1], m[2])
+}
+
+// stop shuts the command down and returns its exit code; again, it returns
+// the same code.
+func (r *running) stop(t *testing.T) int {
+	t.Helper()
+	r.cancel()
+	select {
+	case code := <-r.done:
+		r.done <- code
+		return code
+	case <-time.After(10 * time.Second):
+		t.Fatal("no shutdown")
 	}
-	req, _ := http.NewRequest("GET", m[1]+"servers/", nil)
-	req.Header.Set("Authorization", "Bearer secret-token")
+	return -1
+}
+
+// answer is what send got back.
+type answer struct {
+	status     int
+	retryAfter string
+	body       []byte
+}
+
+// send makes one request with the token.
+func (r *running) send(t *testing.T, method, path, token, body string) answer {
+	t.Helper()
+	req, _ := http.NewRequest(method, r.url+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("status %d", resp.StatusCode)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit code %d; stderr %q", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no shutdown")
+	return answer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: data}
+}
+
+func TestRun_PrintsAProviderBlockServesAndShutsDown(t *testing.T) {
+	r := start(t, "-listen", "127.0.0.1:0", "-token", "secret-token=demo")
+
+	banner := regexp.MustCompile(`^vpsorg-emulator listening on (http://127\.0\.0\.1:\d+/api/v1/)\n` +
+		`provider "vpsorg" \{\n  endpoint  = "(http://127\.0\.0\.1:\d+/api/v1/)"\n  api_token = "secret-token"\n\}\n$`)
+	m := banner.FindStringSubmatch(r.stdout.String())
+	if m == nil || m[1] != m[2] {
+		t.Fatalf("banner %q", r.stdout.String())
 	}
-	log := stderr.String()
+	if a := r.send(t, "GET", "servers/", "secret-token", ""); a.status != http.StatusOK {
+		t.Errorf("status %d", a.status)
+	}
+	if code := r.stop(t); code != 0 {
+		t.Errorf("exit code %d; stderr %q", code, r.stderr.String())
+	}
+	log := r.stderr.String()
 	if !strings.Contains(log, "GET /api/v1/servers/ 200") || !strings.Contains(log, "account=demo") || strings.Contains(log, "secret-token") {
 		t.Errorf("request log = %q", log)
+	}
+}
+
+func TestRun_RateLimitAnswers429OverTheBurst(t *testing.T) {
+	// A rate this low refills no token between requests sent at once.
+	r := start(t, "-listen", "127.0.0.1:0", "-quiet", "-rate-limit", "0.2", "-burst", "2")
+	if !strings.Contains(r.stdout.String(), "faults: rate limit 0.2 requests/s per account (burst 2)\n") {
+		t.Errorf("banner %q", r.stdout.String())
+	}
+	for i, want := range []int{200, 200, 429} {
+		a := r.send(t, "GET", "servers/", "emulator-token", "")
+		if a.status != want || (want == 429 && a.retryAfter != "5") {
+			t.Errorf("request %d: %d (Retry-After %q), want %d", i+1, a.status, a.retryAfter, want)
+		}
+	}
+}
+
+func TestRun_LatencyAndConsistencyLagTakeEffect(t *testing.T) {
+	r := start(t, "-listen", "127.0.0.1:0", "-quiet", "-latency", "100ms", "-consistency-lag", "1h",
+		"-provisioning-time", "0", "-transition-time", "0")
+	if !strings.Contains(r.stdout.String(), "faults: latency 100ms, consistency lag 1h0m0s\n") {
+		t.Errorf("banner %q", r.stdout.String())
+	}
+	began := time.Now()
+	a := r.send(t, "POST", "servers/", "emulator-token", `{"name": "web", "plan_id": 1, "os_id": 5, "location": "us-west"}`)
+	if took := time.Since(began); a.status != http.StatusCreated || took < 100*time.Millisecond {
+		t.Fatalf("create: %d after %v, want 201 after at least the latency", a.status, took)
+	}
+	if a := r.send(t, "POST", "servers/12345/stop/", "emulator-token", ""); a.status != http.StatusOK {
+		t.Fatalf("stop: %d", a.status)
+	}
+	// The stop is done at once, but for an hour GET shows the server active.
+	var server struct{ Status string }
+	a = r.send(t, "GET", "servers/12345/", "emulator-token", "")
+	if err := json.Unmarshal(a.body, &server); err != nil || server.Status != "active" {
+		t.Errorf("GET after the stop: %d %s; want active during the lag", a.status, a.body)
 	}
 }

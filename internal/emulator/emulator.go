@@ -12,7 +12,9 @@
 // server. Out-of-band methods (AddServer, SetStatus, DeleteServer, ...)
 // simulate the world changing behind Terraform's back; fault hooks
 // (InjectFault, SetLatency, SetRateLimit) simulate an unreliable network; the
-// request log (Requests, RequestCounts) shows what a client actually sent.
+// request log (Requests, RequestCounts) shows what a client actually sent;
+// History shows what the servers went through. Options.ConsistencyLag makes
+// the API eventually consistent, as real cloud APIs are.
 //
 // The emulator uses only the standard library and starts no goroutine per
 // server: every status is computed on read from the transition's start and
@@ -70,6 +72,12 @@ type Options struct {
 	// answer instead of creating another server. Off by default, like the
 	// documented API, which ignores the header.
 	HonourIdempotencyKey bool
+	// ConsistencyLag makes the API eventually consistent: the effect of an
+	// action or a DELETE shows in GET and the list only this long after the
+	// request, while every decision is taken on the true state at once.
+	// Default 0, consistent; a negative value means 0. See
+	// SetConsistencyLag.
+	ConsistencyLag time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Log, if non-nil, gets one line per request: method, path, status,
@@ -89,6 +97,9 @@ type Emulator struct {
 
 	mu               sync.Mutex
 	servers          map[int64]*server
+	gone             map[int64]*server        // deleted, still visible under the lag
+	history          map[int64][]StatusChange // of deleted servers
+	lag              time.Duration
 	nextID           int64
 	provisioningTime time.Duration
 	transitionTime   time.Duration
@@ -126,6 +137,9 @@ func New(opts Options) *Emulator {
 		honourIdem:     opts.HonourIdempotencyKey,
 		log:            opts.Log,
 		servers:        map[int64]*server{},
+		gone:           map[int64]*server{},
+		history:        map[int64][]StatusChange{},
+		lag:            max(opts.ConsistencyLag, 0),
 		nextID:         firstID,
 		pageSize:       opts.PageSize,
 		credits:        opts.Credits,

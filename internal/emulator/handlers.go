@@ -64,12 +64,8 @@ func (e *Emulator) list(w http.ResponseWriter, r *http.Request, account string) 
 
 	now := e.now()
 	e.mu.Lock()
-	var matched []*server
-	for _, s := range e.servers {
-		if s.account != account {
-			continue
-		}
-		s.settle(now)
+	var matched []server
+	for _, s := range e.readable(account, now) {
 		if (status == "" || s.status == status) && (location == "" || s.location == location) {
 			matched = append(matched, s)
 		}
@@ -142,7 +138,7 @@ func (e *Emulator) create(w http.ResponseWriter, r *http.Request, account string
 		return
 	}
 	s := e.insert(account, req, now)
-	e.startProvisioning(s, fails, now)
+	e.startProvisioning(s, fails, now, "POST create")
 	body, err := json.Marshal(s.createView())
 	if err == nil && e.honourIdem && key.key != "" {
 		e.idempotent[key] = storedAnswer{status: http.StatusCreated, body: body}
@@ -195,25 +191,25 @@ func (e *Emulator) insert(account string, req createRequest, now time.Time) *ser
 		sshKeyID:  req.sshKeyID,
 		backups:   req.backups,
 		createdAt: now,
-		updatedAt: now,
+		phase:     phase{updatedAt: now},
 	}
 	e.nextID++
 	e.servers[s.id] = s
 	return s
 }
 
-func (e *Emulator) startProvisioning(s *server, fails bool, now time.Time) {
-	target := StatusActive
+func (e *Emulator) startProvisioning(s *server, fails bool, now time.Time, cause string) {
+	t := provisioning
 	if fails {
-		target = StatusError
+		t = failedProvisioning
 	}
-	s.begin(StatusProvisioning, target, now, e.provisioningTime)
+	s.begin(t, now, e.provisioningTime, cause)
 }
 
 func (e *Emulator) get(w http.ResponseWriter, account string, id int64) {
 	now := e.now()
 	e.mu.Lock()
-	s, ok := e.lookup(account, id, now)
+	s, ok := e.visible(account, id, now)
 	var view detailView
 	if ok {
 		view = s.detailView(now)
@@ -263,7 +259,7 @@ func (e *Emulator) update(w http.ResponseWriter, r *http.Request, account string
 		s.backups, changed = *req.backups, true
 	}
 	if changed {
-		s.updatedAt = now
+		s.updatedAt, s.editedAt = now, now
 	}
 	view := s.detailView(now)
 	e.mu.Unlock()
@@ -277,13 +273,18 @@ func sameString(a, b *string) bool {
 	return *a == *b
 }
 
-// delete is immediate in every status: the next GET answers 404.
+// delete is immediate in every status: the next GET answers 404, or under
+// a consistency lag the first GET after it.
 func (e *Emulator) delete(w http.ResponseWriter, account string, id int64) {
 	now := e.now()
 	e.mu.Lock()
-	_, ok := e.lookup(account, id, now)
+	s, ok := e.lookup(account, id, now)
 	if ok {
-		delete(e.servers, id)
+		e.hide(s, now)
+		e.remove(s, now, "DELETE")
+		if e.lag > 0 {
+			e.gone[id] = s
+		}
 	}
 	e.mu.Unlock()
 	if !ok {
@@ -294,7 +295,8 @@ func (e *Emulator) delete(w http.ResponseWriter, account string, id int64) {
 }
 
 type serverAction struct {
-	transient, target, verb string
+	transition
+	verb string
 	// from is the one status the action starts from.
 	from string
 	// refusal is the message when the server is in any other status not
@@ -304,27 +306,26 @@ type serverAction struct {
 
 var (
 	startAction = serverAction{
-		transient: StatusStarting, target: StatusActive, verb: "starting", from: StatusStopped,
+		transition: transition{StatusStarting, StatusActive, "started"}, verb: "start", from: StatusStopped,
 		refusal: func(status string) string {
-			switch status {
-			case StatusActive, StatusStarting, StatusRebooting:
+			if status == StatusActive {
 				return "Server is already running."
-			case StatusStopping:
-				return "Server is stopping; start it once it has stopped."
 			}
 			return "Server cannot be started while " + status + "."
 		},
 	}
 	stopAction = serverAction{
-		transient: StatusStopping, target: StatusStopped, verb: "stopping", from: StatusActive,
+		transition: transition{StatusStopping, StatusStopped, "stopped"}, verb: "stop", from: StatusActive,
 		refusal: func(string) string { return "Server is not running." },
 	}
 	rebootAction = serverAction{
-		transient: StatusRebooting, target: StatusActive, verb: "rebooting", from: StatusActive,
+		transition: transition{StatusRebooting, StatusActive, "rebooted"}, verb: "reboot", from: StatusActive,
 		refusal: func(string) string { return "Server is not running." },
 	}
 )
 
+// action starts, stops or reboots a server. Whether it may is decided on the
+// true status, whatever a lagging reader was last shown.
 func (e *Emulator) action(w http.ResponseWriter, account string, id int64, a serverAction) {
 	now := e.now()
 	e.mu.Lock()
@@ -339,6 +340,8 @@ func (e *Emulator) action(w http.ResponseWriter, account string, id int64, a ser
 	case a.from:
 	case StatusProvisioning:
 		refusal = "Server is still being provisioned."
+	case StatusStarting, StatusStopping, StatusRebooting:
+		refusal = "Server is " + s.status + "; wait until the action has finished."
 	case StatusSuspended:
 		refusal = "Server is suspended."
 	case StatusError:
@@ -351,10 +354,11 @@ func (e *Emulator) action(w http.ResponseWriter, account string, id int64, a ser
 		writeError(w, detailError(http.StatusBadRequest, refusal))
 		return
 	}
-	s.begin(a.transient, a.target, now, e.transitionTime)
+	e.hide(s, now)
+	s.begin(a.transition, now, e.transitionTime, "POST "+a.verb)
 	answer := actionView{
 		Status:  "success",
-		Message: "Server is " + a.verb,
+		Message: "Server is " + a.transient,
 		Server:  actionServerView{ID: s.id, Name: s.name, Status: s.status},
 	}
 	e.mu.Unlock()

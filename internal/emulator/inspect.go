@@ -88,8 +88,9 @@ func (e *Emulator) ResetRequests() {
 	e.requests = nil
 }
 
-// Servers returns the account's servers sorted by ID, with statuses as of
-// now.
+// Servers returns the account's servers sorted by ID, with their true
+// statuses as of now, which a consistency lag may hide from the API for a
+// while.
 func (e *Emulator) Servers(account string) []Server {
 	now := e.now()
 	e.mu.Lock()
@@ -105,7 +106,8 @@ func (e *Emulator) Servers(account string) []Server {
 	return out
 }
 
-// Server returns any account's server by id, with its status as of now.
+// Server returns any account's server by id, with its true status as of
+// now (see Servers).
 func (e *Emulator) Server(id int64) (Server, bool) {
 	now := e.now()
 	e.mu.Lock()
@@ -167,43 +169,44 @@ func (e *Emulator) AddServer(account string, spec ServerSpec) (Server, error) {
 	defer e.mu.Unlock()
 	s := e.insert(account, req, now)
 	if spec.Status == "" {
-		e.startProvisioning(s, fails, now)
+		e.startProvisioning(s, fails, now, "AddServer")
 	} else {
-		s.setStatus(spec.Status, now)
+		s.setStatus(spec.Status, now, "AddServer")
 	}
 	return s.snapshot(), nil
 }
 
-// DeleteServer removes a server at once, whatever its account and status.
-// It reports whether the server existed.
+// DeleteServer removes a server at once, whatever its account and status;
+// the API answers 404 for it at once, even under a consistency lag. It
+// reports whether the server existed.
 func (e *Emulator) DeleteServer(id int64) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, ok := e.servers[id]; !ok {
-		return false
-	}
-	delete(e.servers, id)
-	return true
+	return e.change(id, func(s *server, now time.Time) { e.remove(s, now, "DeleteServer") })
 }
 
 // RenameServer changes a server's name without validation, bumping
-// updated_at. It reports whether the server exists.
+// updated_at; the API shows it at once. It reports whether the server
+// exists.
 func (e *Emulator) RenameServer(id int64, name string) bool {
 	return e.change(id, func(s *server, now time.Time) {
 		if s.name != name {
-			s.name, s.updatedAt = name, now
+			s.name, s.updatedAt, s.editedAt = name, now, now
 		}
 	})
 }
 
 // SetStatus puts a server in status at once (e.g. "stopped", "suspended",
-// "error"), cancelling any transition in progress. It reports whether the
-// server exists; an empty status changes nothing and reports false.
+// "error"), cancelling any transition in progress. The API shows it at once,
+// even under a consistency lag: changes the lag still hid are dropped. It
+// reports whether the server exists; an empty status changes nothing and
+// reports false.
 func (e *Emulator) SetStatus(id int64, status string) bool {
 	if status == "" {
 		return false
 	}
-	return e.change(id, func(s *server, now time.Time) { s.setStatus(status, now) })
+	return e.change(id, func(s *server, now time.Time) {
+		s.lagged = nil
+		s.setStatus(status, now, "SetStatus")
+	})
 }
 
 func (e *Emulator) change(id int64, f func(*server, time.Time)) bool {

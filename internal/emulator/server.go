@@ -53,17 +53,43 @@ type server struct {
 	sshKeyID  *int64
 	backups   bool
 	createdAt time.Time
-	updatedAt time.Time
 
+	phase
+
+	// editedAt is when a PUT, PATCH or RenameServer last changed a
+	// setting; such changes show at once even under a consistency lag.
+	editedAt time.Time
+	// lagged holds the changes readers do not see yet (consistency.go).
+	lagged []hidden
+	// history is every status the server went through (history.go).
+	history []StatusChange
+}
+
+// phase is the part of a server's state that actions change, and that
+// readers see late under a consistency lag: the status, any transition
+// under way, and updated_at.
+type phase struct {
 	status string        // current status, or the transient one while target != ""
 	target string        // status reached when the transition ends; "" if none
+	done   string        // the history cause recorded when it ends
 	since  time.Time     // when the transition began
 	dur    time.Duration // how long it lasts, fixed when it began
 
 	// provisioned is set once the server has finished provisioning; it has
 	// addresses from then on. A failed provisioning never sets it.
 	provisioned bool
+
+	updatedAt time.Time
 }
+
+// transition is a passage through a transient status to a target status;
+// done is the history cause of its end.
+type transition struct{ transient, target, done string }
+
+var (
+	provisioning       = transition{StatusProvisioning, StatusActive, "provisioned"}
+	failedProvisioning = transition{StatusProvisioning, StatusError, "provisioning failed"}
+)
 
 // settle completes the pending transition if its time has come. The
 // completion time, not the time of the read, becomes updated_at.
@@ -82,21 +108,24 @@ func (s *server) settle(now time.Time) {
 	if done.After(s.updatedAt) {
 		s.updatedAt = done
 	}
+	s.record(done, s.status, s.done)
 }
 
-// begin starts a transition through the transient status to target.
-func (s *server) begin(transient, target string, now time.Time, d time.Duration) {
-	s.status, s.target, s.since, s.dur = transient, target, now, d
+// begin starts transition t; cause names what started it.
+func (s *server) begin(t transition, now time.Time, d time.Duration, cause string) {
+	s.status, s.target, s.done, s.since, s.dur = t.transient, t.target, t.done, now, d
 	s.updatedAt = now
+	s.record(now, s.status, cause)
 }
 
 // setStatus puts the server in status at once, dropping any transition.
-func (s *server) setStatus(status string, now time.Time) {
+func (s *server) setStatus(status string, now time.Time, cause string) {
 	s.status, s.target = status, ""
 	if status != StatusProvisioning && status != StatusError {
 		s.provisioned = true
 	}
 	s.updatedAt = now
+	s.record(now, status, cause)
 }
 
 func (s *server) hasAddresses() bool {
