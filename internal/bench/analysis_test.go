@@ -2,6 +2,8 @@ package bench
 
 import (
 	"fmt"
+	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -27,8 +29,9 @@ type phase struct {
 	// the memory sampler's: the emulator answering requests.
 	EmulatorCPU time.Duration
 	// TimeBound is the least wall time the phase can take (0: none that
-	// the emulator imposes).
-	TimeBound time.Duration
+	// the emulator imposes), and what sets it (see lowerBound).
+	TimeBound     time.Duration
+	TimeBoundText string
 	// RequestBound is the least number of requests the phase needs, and
 	// what they are.
 	RequestBound     int
@@ -39,9 +42,46 @@ type phase struct {
 	// SlackMissing counts created servers for which no noticing request
 	// was found.
 	SlackMissing int
+	// Failed, when not "", says why the phase failed: terraform's first
+	// error, or what the emulator holds that it should not. Its figures
+	// are those of the failed command.
+	Failed string
+	// Skipped, when not "", says why the phase did not run; it has no
+	// figures.
+	Skipped string
 }
 
 func (p *phase) total() int { return len(p.Requests) }
+
+// throttled counts the requests answered 429.
+func (p *phase) throttled() int {
+	n := 0
+	for _, r := range p.Requests {
+		if r.Status == http.StatusTooManyRequests {
+			n++
+		}
+	}
+	return n
+}
+
+// throttledShare is throttled / total, 0 without requests.
+func (p *phase) throttledShare() float64 {
+	return div(float64(p.throttled()), float64(p.total()))
+}
+
+// passed counts the requests that got past the rate limit: all but those
+// answered 429, which take no token from the emulator's bucket, and those
+// that got no answer (status 0: dropped while the latency was being waited
+// out, before the limit).
+func (p *phase) passed() int {
+	n := 0
+	for _, r := range p.Requests {
+		if r.Status != http.StatusTooManyRequests && r.Status != 0 {
+			n++
+		}
+	}
+	return n
+}
 
 // perServer is requests per server.
 func (p *phase) perServer() float64 { return float64(p.total()) / float64(p.N) }
@@ -111,6 +151,119 @@ func (p *phase) non2xx() string {
 func applyBound(n, parallelism int, provisioning time.Duration) time.Duration {
 	waves := (n + parallelism - 1) / parallelism
 	return time.Duration(waves) * provisioning
+}
+
+// lowerBound is the least wall time a phase of n servers can take on this
+// emulator, and what sets it; 0 and "" when nothing does. It is the larger
+// of:
+//
+//   - the emulator's clock: terraform works on at most parallelism servers
+//     at once, and each server needs the provisioning time (apply; 0
+//     otherwise) plus roundTrips requests one after the other, each held
+//     for latency by the emulator before it is handled:
+//     ⌈n / parallelism⌉ × (provisioning + roundTrips × latency). An apply
+//     needs one round trip beyond the provisioning (the POST's; the GET that
+//     sees the server active can be on its way during it); a refresh
+//     (plan) one; an update or a destroy two, as terraform refreshes every
+//     server before it changes or deletes any.
+//   - the rate limit, rate requests per second (0: none): the requests
+//     that got past it (passed) take passed ÷ rate. This is the issue's
+//     "requests ÷ rate", counting the requests the limit let through:
+//     a 429 takes no token, so counting them would reward a client for
+//     being refused. It leaves out the head start of the full bucket
+//     (burst ÷ rate, 1 s at a burst equal to the rate), so a run can beat
+//     it by that much.
+func lowerBound(n, parallelism int, provisioning, latency time.Duration, roundTrips, passed int, rate float64) (time.Duration, string) {
+	var bound time.Duration
+	var text string
+	if provisioning > 0 || latency > 0 {
+		bound = applyBound(n, parallelism, provisioning+time.Duration(roundTrips)*latency)
+		switch {
+		case latency == 0:
+			text = "provisioning"
+		case provisioning == 0:
+			text = "latency"
+		default:
+			text = "provisioning + latency"
+		}
+	}
+	if rate > 0 {
+		if d := time.Duration(float64(passed) / rate * float64(time.Second)); d > bound {
+			bound, text = d, "requests ÷ rate"
+		}
+	}
+	return bound, text
+}
+
+// firstError is how a failed terraform command is reported: its first
+// error (see parseFirstError), or the exit code when there is none.
+func firstError(logPath string, exit int) string {
+	data, err := os.ReadFile(logPath)
+	if err == nil {
+		if msg := parseFirstError(string(data)); msg != "" {
+			return msg
+		}
+	}
+	return fmt.Sprintf("terraform exited %d", exit)
+}
+
+// parseFirstError finds terraform's first error diagnostic in its output
+// (boxed in │ or not) and returns its summary and the first paragraph of
+// its detail (for this provider's API errors, the one that names the
+// request and the HTTP status), joined into one line, with the number of
+// errors when there are more. The detail starts at the first unindented
+// line after the summary: the indented ones ("with …", "on … line …", the
+// source excerpt) say where, not what. terraform wraps long lines; a
+// paragraph ends at a blank line.
+func parseFirstError(out string) string {
+	var summary string
+	var detail []string
+	count := 0
+	// inFirst: within the first error's detail, not yet past its first
+	// paragraph; firstBoxed: that error is in a box, which ends at the
+	// first line outside it.
+	inFirst, firstBoxed := false, false
+	for _, line := range strings.Split(out, "\n") {
+		text, boxed := strings.CutPrefix(line, "│")
+		text = strings.TrimRight(strings.TrimPrefix(text, " "), " \r")
+		if firstBoxed && !boxed {
+			inFirst = false
+		}
+		if msg, ok := strings.CutPrefix(text, "Error: "); ok {
+			count++
+			if count == 1 {
+				summary, inFirst, firstBoxed = "Error: "+strings.TrimSpace(msg), true, boxed
+			} else {
+				inFirst = false
+			}
+			continue
+		}
+		if !inFirst {
+			continue
+		}
+		switch {
+		case text == "" && len(detail) > 0:
+			inFirst = false
+		case text != "" && (len(detail) > 0 || !strings.HasPrefix(text, " ")):
+			detail = append(detail, strings.TrimSpace(text))
+		}
+	}
+	if summary == "" {
+		return ""
+	}
+	msg := summary
+	if len(detail) > 0 {
+		const most = 200
+		d := strings.Join(detail, " ")
+		if len(d) > most {
+			d = d[:most] + "…"
+		}
+		msg += ": " + d
+	}
+	if count > 1 {
+		msg += fmt.Sprintf(" (%d errors in all)", count)
+	}
+	return msg
 }
 
 // pollSlack measures, for each server the phase created, how long after it

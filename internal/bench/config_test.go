@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -12,8 +13,13 @@ import (
 
 // providerConfig is N vpsorg_server resources. backups is the attribute the
 // update phase changes on all of them (false is the provider's default, so
-// the first apply and the plan see no difference).
-func providerConfig(n int, backups bool) string {
+// the first apply and the plan see no difference). maxRPS, when above 0,
+// is the provider's max_requests_per_second.
+func providerConfig(n int, backups bool, maxRPS float64) string {
+	block := "provider \"vpsorg\" {}"
+	if maxRPS > 0 {
+		block = fmt.Sprintf("provider \"vpsorg\" {\n  max_requests_per_second = %s\n}", strconv.FormatFloat(maxRPS, 'f', -1, 64))
+	}
 	return fmt.Sprintf(`terraform {
   required_providers {
     vpsorg = {
@@ -22,7 +28,7 @@ func providerConfig(n int, backups bool) string {
   }
 }
 
-provider "vpsorg" {}
+%s
 
 resource "vpsorg_server" "bench" {
   count = %d
@@ -33,7 +39,7 @@ resource "vpsorg_server" "bench" {
   location        = "us-west"
   backups_enabled = %t
 }
-`, n, backups)
+`, block, n, backups)
 }
 
 // localExecConfig is the same fleet as users without a provider manage it:

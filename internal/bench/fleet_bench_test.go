@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,10 +31,17 @@ import (
 //	destroy  terraform destroy
 //
 // then creates and destroys the same N servers with terraform_data and
-// local-exec curl calls on the same emulator, for comparison. Every command
-// runs with -parallelism=BENCH_PARALLELISM. It prints, in markdown, a
-// machine header, and per N the phase table, the requests by route and the
-// comparison, and reports the key figures as benchmark metrics.
+// local-exec curl calls on the same emulator (an account of its own), for
+// comparison (phase local-exec). Every command runs with
+// -parallelism=BENCH_PARALLELISM. It prints, in markdown, a machine header,
+// per N the phase table (wall, lower bound, requests, 429s), the requests by
+// route and the comparison, then a summary table of every N and phase, and
+// reports the key figures as benchmark metrics.
+//
+// A phase that fails (terraform exits non-zero — for plan, also exit 2,
+// "changes" — or the emulator does not hold what the phase should have
+// left) is reported as FAILED with terraform's first error, and the run goes
+// on: the phases that need its result are reported as skipped.
 //
 // One run of the suite takes minutes (N=500: several), and its figures are
 // the ones that matter, not ns/op: it runs once whatever b.N is (run it with
@@ -47,6 +56,27 @@ import (
 // TF_ACC_TERRAFORM_PATH, else the one on PATH; it runs with a CLI
 // configuration of the benchmark's own (dev_overrides only). The local-exec
 // comparison needs curl and is skipped, with a note, without it.
+//
+// Knobs for a slow or rate-limited API (`make bench-ratelimit` runs the
+// issue's scenarios):
+//
+//   - BENCH_RATE_LIMIT: the emulator's limit, requests per second per
+//     account (a fraction is fine; default 0, no limit); over it, 429 with
+//     Retry-After. BENCH_BURST: requests an account may send at once under
+//     it (default the rate rounded up; needs BENCH_RATE_LIMIT).
+//   - BENCH_LATENCY: added by the emulator to every request (default 0).
+//   - The limit and the latency hold during measured phases only; each
+//     phase starts with a full bucket.
+//   - BENCH_MAX_RPS: when set, the provider block gets
+//     max_requests_per_second = BENCH_MAX_RPS. The benchmark checks first,
+//     with terraform validate, that the provider built from this tree takes
+//     it, and stops with terraform's error if it does not.
+//   - BENCH_PHASES: comma list of the phases to measure, out of apply,
+//     plan, update, destroy and local-exec (default all); they run in that
+//     order whatever the list's. When plan, update or destroy is asked for
+//     without apply, an apply creates the servers first, without rate limit
+//     or latency, and is not reported (with BENCH_PHASES=plan, the
+//     provisioning time only makes that apply longer).
 func BenchmarkFleet(b *testing.B) {
 	s, err := loadSettings()
 	if err != nil {
@@ -82,6 +112,13 @@ func BenchmarkFleet(b *testing.B) {
 			reportMetrics(b, res)
 		})
 	}
+	var all []*fleetResult
+	for _, n := range s.ns {
+		if res, ok := results[n]; ok {
+			all = append(all, res)
+		}
+	}
+	printSummary(os.Stdout, s, all)
 }
 
 // settings are the benchmark's knobs.
@@ -92,7 +129,23 @@ type settings struct {
 	parallelism  int
 	pageSize     int
 	logDir       string // BENCH_LOG_DIR: where to keep logs; "" for nowhere
+	// rateLimit is the emulator's limit in requests per second per
+	// account (0: none), with bursts of up to burst.
+	rateLimit float64
+	burst     int
+	// latency is added by the emulator to every request.
+	latency time.Duration
+	// maxRPS is the provider's max_requests_per_second (0: not set).
+	maxRPS float64
+	// phases are the phases to measure, in the order they run.
+	phases []string
 }
+
+// allPhases are the phases in the order they run: the provider's four,
+// then the terraform_data + local-exec comparison (its apply and destroy).
+var allPhases = []string{"apply", "plan", "update", "destroy", "local-exec"}
+
+func (s settings) runs(name string) bool { return slices.Contains(s.phases, name) }
 
 func loadSettings() (settings, error) {
 	s := settings{
@@ -100,6 +153,7 @@ func loadSettings() (settings, error) {
 		transition:   2 * time.Second,
 		parallelism:  10,
 		pageSize:     emulator.DefaultPageSize,
+		phases:       allPhases,
 	}
 	list := os.Getenv("BENCH_N")
 	if list == "" {
@@ -131,6 +185,56 @@ func loadSettings() (settings, error) {
 			return s, fmt.Errorf("BENCH_LOG_DIR: %w", err)
 		}
 		s.logDir = v
+	}
+	if v := os.Getenv("BENCH_RATE_LIMIT"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+			return s, fmt.Errorf("BENCH_RATE_LIMIT=%q: want requests per second, 0 (no limit) or more", v)
+		}
+		s.rateLimit = r
+	}
+	if v := os.Getenv("BENCH_BURST"); v != "" {
+		burst, err := strconv.Atoi(v)
+		switch {
+		case err != nil || burst < 1:
+			return s, fmt.Errorf("BENCH_BURST=%q: want a positive integer", v)
+		case s.rateLimit == 0:
+			return s, fmt.Errorf("BENCH_BURST=%q needs BENCH_RATE_LIMIT", v)
+		}
+		s.burst = burst
+	} else if s.rateLimit > 0 {
+		// The emulator command's default: the rate rounded up.
+		s.burst = max(1, int(math.Min(math.Ceil(s.rateLimit), math.MaxInt32)))
+	}
+	if v := os.Getenv("BENCH_LATENCY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return s, fmt.Errorf("BENCH_LATENCY=%q: want a duration such as 50ms, 0 or more", v)
+		}
+		s.latency = d
+	}
+	if v := os.Getenv("BENCH_MAX_RPS"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+			return s, fmt.Errorf("BENCH_MAX_RPS=%q: want a positive number of requests per second", v)
+		}
+		s.maxRPS = r
+	}
+	if v := os.Getenv("BENCH_PHASES"); v != "" {
+		s.phases = nil
+		asked := map[string]bool{}
+		for _, f := range strings.Split(v, ",") {
+			name := strings.TrimSpace(f)
+			if !slices.Contains(allPhases, name) {
+				return s, fmt.Errorf("BENCH_PHASES=%q: %q is not one of %s", v, name, strings.Join(allPhases, ", "))
+			}
+			asked[name] = true
+		}
+		for _, name := range allPhases {
+			if asked[name] {
+				s.phases = append(s.phases, name)
+			}
+		}
 	}
 	return s, nil
 }
@@ -168,21 +272,76 @@ func newHarness(ctx context.Context, b *testing.B, s settings) (*harness, error)
 	if err := writeCLIConfig(h.cliConfig, bin); err != nil {
 		return nil, err
 	}
+	if h.maxRPS > 0 {
+		if err := h.checkMaxRPS(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return h, nil
 }
 
-// fleetResult is everything measured for one N.
+// checkMaxRPS makes sure, before anything is measured, that the provider
+// takes the max_requests_per_second that BENCH_MAX_RPS puts in its block:
+// a provider built from a tree without it would otherwise fail every phase
+// on "Unsupported argument".
+func (h *harness) checkMaxRPS(ctx context.Context) error {
+	dir := filepath.Join(h.tmp, "check-max-rps")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(providerConfig(1, false, h.maxRPS)), 0o600); err != nil {
+		return err
+	}
+	// validate reads the provider's schema and calls no API: no endpoint
+	// needed.
+	env := terraformEnv(h.cliConfig, "http://127.0.0.1:1/api/v1/", "unused")
+	run, err := runTerraform(ctx, h.tf, env, dir, filepath.Join(dir, "validate.log"), "validate", "-no-color")
+	if err != nil {
+		return fmt.Errorf("BENCH_MAX_RPS: terraform validate: %w", err)
+	}
+	if run.Exit != 0 {
+		return fmt.Errorf("BENCH_MAX_RPS=%s: the provider built from this tree does not take max_requests_per_second = %s (%s); unset BENCH_MAX_RPS to measure it without",
+			os.Getenv("BENCH_MAX_RPS"), strconv.FormatFloat(h.maxRPS, 'f', -1, 64), firstError(run.Log, run.Exit))
+	}
+	return nil
+}
+
+// fleetResult is everything measured for one N. A phase not asked for in
+// BENCH_PHASES is nil; one that could not run is there with Skipped set.
 type fleetResult struct {
 	N       int
 	Apply   *phase
 	Plan    *phase
 	Update  *phase
 	Destroy *phase
+	// Setup, when apply was not asked for but a later phase was, says how
+	// the servers were created.
+	Setup string
 	// LocalApply and LocalDestroy are the terraform_data + local-exec run;
-	// nil when it was skipped (LocalSkipped says why).
+	// nil when it was not asked for or skipped (LocalSkipped says why).
 	LocalApply   *phase
 	LocalDestroy *phase
 	LocalSkipped string
+}
+
+// providerPhases are the provider's phases that were asked for, in order.
+func (r *fleetResult) providerPhases() []*phase {
+	return nonNil(r.Apply, r.Plan, r.Update, r.Destroy)
+}
+
+// localPhases are the local-exec phases that were asked for, in order.
+func (r *fleetResult) localPhases() []*phase {
+	return nonNil(r.LocalApply, r.LocalDestroy)
+}
+
+func nonNil(phases ...*phase) []*phase {
+	var out []*phase
+	for _, p := range phases {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // commandTimeout bounds one terraform command: far above what any phase
@@ -191,15 +350,31 @@ func (h *harness) commandTimeout(n int) time.Duration {
 	return 15*time.Minute + 20*applyBound(n, h.parallelism, h.provisioning)
 }
 
-// runFleet runs the whole suite for n servers on a fresh emulator.
+// The emulator's two accounts: the provider's fleet, and the local-exec
+// comparison's, so that each starts empty and has a rate limit of its own
+// whatever the other left behind.
+const (
+	account      = "bench"
+	localAccount = "bench-local"
+)
+
+// runFleet runs the suite for n servers on a fresh emulator. A phase that
+// fails (terraform exits non-zero, or the emulator does not hold what it
+// should afterwards) is recorded as failed and the suite goes on, skipping
+// the phases that need what it should have done; only a benchmark that
+// cannot go on at all (interrupted, nothing to measure with) returns an
+// error.
 func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResult, error) {
 	token, err := randomToken()
 	if err != nil {
 		return nil, err
 	}
-	const account = "bench"
+	localToken, err := randomToken()
+	if err != nil {
+		return nil, err
+	}
 	emu, err := emulator.Start(emulator.Options{
-		Tokens:           map[string]string{token: account},
+		Tokens:           map[string]string{token: account, localToken: localAccount},
 		ProvisioningTime: h.provisioning,
 		TransitionTime:   h.transition,
 		PageSize:         h.pageSize,
@@ -215,78 +390,131 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(providerConfig(n, false)), 0o600); err != nil {
+	writeConfig := func(backups bool) error {
+		return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(providerConfig(n, backups, h.maxRPS)), 0o600)
+	}
+	if err := writeConfig(false); err != nil {
 		return nil, err
 	}
 	res := &fleetResult{N: n}
 	p := "-parallelism=" + strconv.Itoa(h.parallelism)
-	// cmd runs one phase, which must succeed: exit code 0 (for plan with
-	// -detailed-exitcode, that is also "no changes").
-	cmd := func(name string, args ...string) (*phase, error) {
+	applyArgs := []string{"apply", "-auto-approve", "-input=false", "-no-color", p}
+	run := func(name string, args ...string) (*phase, error) {
 		b.Logf("N=%d: %s", n, name)
-		ph, err := h.measure(ctx, emu, env, dir, name, n, args...)
+		return h.measure(ctx, emu, env, dir, name, n, args...)
+	}
+	// check turns a wrong fleet after a successful command into a failure
+	// of the phase.
+	check := func(ph *phase, ok func(emulator.Server) bool, want int) []int64 {
+		if ph.Failed != "" {
+			return nil
+		}
+		ids, err := checkFleet(emu, account, want, ok)
+		if err != nil {
+			ph.Failed = "after " + ph.Name + ": " + err.Error()
+		}
+		return ids
+	}
+	// fleet: the servers exist, active, and terraform's state holds them.
+	fleet := false
+	skipped := func(name string) *phase { return &phase{Name: name, N: n, Skipped: "apply failed"} }
+
+	switch {
+	case h.runs("apply"):
+		// apply: N POST; the least is N GET more, to read each server back.
+		if res.Apply, err = run("apply", applyArgs...); err != nil {
+			return nil, err
+		}
+		h.setTimeBound(res.Apply, true, 1)
+		res.Apply.RequestBound, res.Apply.RequestBoundText = 2*n, "N POST + N GET"
+		ids := check(res.Apply, func(s emulator.Server) bool { return s.Status == emulator.StatusActive && !s.BackupsEnabled }, n)
+		if res.Apply.Failed == "" {
+			res.Apply.Slack, res.Apply.SlackMissing = pollSlack(res.Apply.Requests, ids, h.provisioning)
+			fleet = true
+		}
+	case h.runs("plan") || h.runs("update") || h.runs("destroy"):
+		// The later phases need the servers: an apply creates them, with
+		// neither the rate limit nor the latency, and is not reported.
+		b.Logf("N=%d: apply (setup, not measured)", n)
+		setup, err := h.measureWith(ctx, emu, env, dir, "setup apply", n, false, applyArgs...)
 		if err != nil {
 			return nil, err
 		}
-		if ph.Run.Exit != 0 {
-			return nil, fmt.Errorf("N=%d %s: terraform exited %d, want 0\n%s", n, name, ph.Run.Exit, ph.Run.output())
+		check(setup, func(s emulator.Server) bool { return s.Status == emulator.StatusActive }, n)
+		if setup.Failed != "" {
+			return nil, fmt.Errorf("N=%d: the apply that creates the servers for the phases asked for failed: %s\n%s", n, setup.Failed, setup.Run.output())
 		}
-		return ph, nil
+		res.Setup = fmt.Sprintf("the %d servers were created first by an apply that is not reported, run without rate limit or latency (%s, %d requests)",
+			n, secs(setup.Run.Wall), setup.total())
+		fleet = true
 	}
 
-	// apply: N POST; the least is N GET more, to read each server back.
-	if res.Apply, err = cmd("apply", "apply", "-auto-approve", "-input=false", "-no-color", p); err != nil {
-		return nil, err
-	}
-	res.Apply.TimeBound = applyBound(n, h.parallelism, h.provisioning)
-	res.Apply.RequestBound, res.Apply.RequestBoundText = 2*n, "N POST + N GET"
-	ids, err := checkFleet(emu, account, n, func(s emulator.Server) bool { return s.Status == emulator.StatusActive && !s.BackupsEnabled })
-	if err != nil {
-		return nil, fmt.Errorf("N=%d after apply: %w", n, err)
-	}
-	res.Apply.Slack, res.Apply.SlackMissing = pollSlack(res.Apply.Requests, ids, h.provisioning)
-
-	// plan: a refresh reads each server once; nothing may change (exit 0).
-	if res.Plan, err = cmd("plan", "plan", "-input=false", "-no-color", "-detailed-exitcode", p); err != nil {
-		return nil, err
-	}
-	res.Plan.RequestBound, res.Plan.RequestBoundText = n, "N GET"
-
-	// update: one attribute on every server, a PATCH each.
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(providerConfig(n, true)), 0o600); err != nil {
-		return nil, err
-	}
-	if res.Update, err = cmd("update", "apply", "-auto-approve", "-input=false", "-no-color", p); err != nil {
-		return nil, err
-	}
-	res.Update.RequestBound, res.Update.RequestBoundText = 2*n, "N PATCH + N GET"
-	if _, err := checkFleet(emu, account, n, func(s emulator.Server) bool { return s.BackupsEnabled }); err != nil {
-		return nil, fmt.Errorf("N=%d after update: %w", n, err)
+	if h.runs("plan") {
+		// plan: a refresh reads each server once; nothing may change (exit
+		// 0 with -detailed-exitcode; 2 means changes).
+		if !fleet {
+			res.Plan = skipped("plan")
+		} else {
+			if res.Plan, err = run("plan", "plan", "-input=false", "-no-color", "-detailed-exitcode", p); err != nil {
+				return nil, err
+			}
+			if res.Plan.Run.Exit == 2 {
+				res.Plan.Failed = "the plan is not empty (exit code 2 with -detailed-exitcode)"
+			}
+			h.setTimeBound(res.Plan, false, 1)
+			res.Plan.RequestBound, res.Plan.RequestBoundText = n, "N GET"
+		}
 	}
 
-	// destroy: N DELETE. Deletes are immediate in the emulator: no time
-	// bound.
-	if res.Destroy, err = cmd("destroy", "destroy", "-auto-approve", "-input=false", "-no-color", p); err != nil {
-		return nil, err
-	}
-	res.Destroy.RequestBound, res.Destroy.RequestBoundText = n, "N DELETE"
-	if _, err := checkFleet(emu, account, 0, nil); err != nil {
-		return nil, fmt.Errorf("N=%d after destroy: %w", n, err)
+	if h.runs("update") {
+		// update: one attribute on every server, a PATCH each, after
+		// terraform's refresh.
+		if !fleet {
+			res.Update = skipped("update")
+		} else {
+			if err := writeConfig(true); err != nil {
+				return nil, err
+			}
+			if res.Update, err = run("update", applyArgs...); err != nil {
+				return nil, err
+			}
+			h.setTimeBound(res.Update, false, 2)
+			res.Update.RequestBound, res.Update.RequestBoundText = 2*n, "N PATCH + N GET"
+			check(res.Update, func(s emulator.Server) bool { return s.BackupsEnabled }, n)
+		}
 	}
 
+	if h.runs("destroy") {
+		// destroy: terraform's refresh, then N DELETE. Deletes are
+		// immediate in the emulator.
+		if !fleet {
+			res.Destroy = skipped("destroy")
+		} else {
+			if res.Destroy, err = run("destroy", "destroy", "-auto-approve", "-input=false", "-no-color", p); err != nil {
+				return nil, err
+			}
+			h.setTimeBound(res.Destroy, false, 2)
+			res.Destroy.RequestBound, res.Destroy.RequestBoundText = n, "N DELETE"
+			check(res.Destroy, nil, 0)
+		}
+	}
+
+	if !h.runs("local-exec") {
+		return res, nil
+	}
 	if h.curl == "" {
 		res.LocalSkipped = "curl is not on PATH"
 		return res, nil
 	}
-	if err := h.runLocalExec(ctx, b, emu, env, account, res); err != nil {
+	if err := h.runLocalExec(ctx, b, emu, terraformEnv(h.cliConfig, emu.URL(), localToken), res); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
 // runLocalExec creates and destroys the same fleet through terraform_data
-// and local-exec curl calls, on the same emulator.
-func (h *harness) runLocalExec(ctx context.Context, b *testing.B, emu *emulator.Emulator, env []string, account string, res *fleetResult) error {
+// and local-exec curl calls, on the same emulator (an account of its own).
+func (h *harness) runLocalExec(ctx context.Context, b *testing.B, emu *emulator.Emulator, env []string, res *fleetResult) error {
 	n := res.N
 	dir := filepath.Join(h.tmp, fmt.Sprintf("local-exec-%d", n))
 	idDir := filepath.Join(dir, "ids")
@@ -303,59 +531,98 @@ func (h *harness) runLocalExec(ctx context.Context, b *testing.B, emu *emulator.
 	if err != nil {
 		return err
 	}
-	if apply.Run.Exit != 0 {
-		return fmt.Errorf("N=%d local-exec apply: terraform exited %d\n%s", n, apply.Run.Exit, apply.Run.output())
-	}
-	apply.TimeBound = applyBound(n, h.parallelism, h.provisioning)
-	apply.RequestBound, apply.RequestBoundText = 2*n, "N POST + N GET"
-	ids, err := checkFleet(emu, account, n, func(s emulator.Server) bool { return s.Status == emulator.StatusActive })
-	if err != nil {
-		return fmt.Errorf("N=%d after local-exec apply: %w", n, err)
-	}
-	apply.Slack, apply.SlackMissing = pollSlack(apply.Requests, ids, h.provisioning)
 	res.LocalApply = apply
+	h.setTimeBound(apply, true, 1)
+	apply.RequestBound, apply.RequestBoundText = 2*n, "N POST + N GET"
+	if apply.Failed == "" {
+		ids, err := checkFleet(emu, localAccount, n, func(s emulator.Server) bool { return s.Status == emulator.StatusActive })
+		if err != nil {
+			apply.Failed = "after local-exec apply: " + err.Error()
+		} else {
+			apply.Slack, apply.SlackMissing = pollSlack(apply.Requests, ids, h.provisioning)
+		}
+	}
+	if apply.Failed != "" {
+		res.LocalDestroy = &phase{Name: "local-exec destroy", N: n, Skipped: "local-exec apply failed"}
+		return nil
+	}
 
 	b.Logf("N=%d: local-exec destroy", n)
 	destroy, err := h.measure(ctx, emu, env, dir, "local-exec destroy", n, "destroy", "-auto-approve", "-input=false", "-no-color", p)
 	if err != nil {
 		return err
 	}
-	if destroy.Run.Exit != 0 {
-		return fmt.Errorf("N=%d local-exec destroy: terraform exited %d\n%s", n, destroy.Run.Exit, destroy.Run.output())
-	}
-	destroy.RequestBound, destroy.RequestBoundText = n, "N DELETE"
-	if _, err := checkFleet(emu, account, 0, nil); err != nil {
-		return fmt.Errorf("N=%d after local-exec destroy: %w", n, err)
-	}
 	res.LocalDestroy = destroy
+	// No refresh before it: terraform_data has nothing to read.
+	h.setTimeBound(destroy, false, 1)
+	destroy.RequestBound, destroy.RequestBoundText = n, "N DELETE"
+	if destroy.Failed == "" {
+		if _, err := checkFleet(emu, localAccount, 0, nil); err != nil {
+			destroy.Failed = "after local-exec destroy: " + err.Error()
+		}
+	}
 	return nil
 }
 
-// measure runs one terraform command as a phase: the request log emptied
-// before, read after; the bench process's CPU time around it.
+// setTimeBound fills in a measured phase's time bound (see lowerBound):
+// provisioned when each server waits out the provisioning time, roundTrips
+// the requests each server needs one after the other.
+func (h *harness) setTimeBound(ph *phase, provisioned bool, roundTrips int) {
+	var provisioning time.Duration
+	if provisioned {
+		provisioning = h.provisioning
+	}
+	ph.TimeBound, ph.TimeBoundText = lowerBound(ph.N, h.parallelism, provisioning, h.latency, roundTrips, ph.passed(), h.rateLimit)
+}
+
+// measure runs one terraform command as a measured phase, under the
+// emulator's rate limit and latency (see measureWith).
 func (h *harness) measure(ctx context.Context, emu *emulator.Emulator, env []string, dir, name string, n int, args ...string) (*phase, error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, h.commandTimeout(n),
+	return h.measureWith(ctx, emu, env, dir, name, n, true, args...)
+}
+
+// measureWith runs one terraform command as a phase: the request log
+// emptied before, read after; the bench process's CPU time around it. With
+// faults, the emulator's rate limit (its buckets full: every phase starts
+// alike, whatever the one before left) and latency are on during the
+// command, else off. A command that exits non-zero, or runs into its
+// timeout, is a failed phase; the error is for what stops the benchmark
+// (an interrupt, terraform that cannot start).
+func (h *harness) measureWith(ctx context.Context, emu *emulator.Emulator, env []string, dir, name string, n int, faults bool, args ...string) (*phase, error) {
+	phaseCtx, cancel := context.WithTimeoutCause(ctx, h.commandTimeout(n),
 		fmt.Errorf("%s of %d servers took longer than %s", name, n, h.commandTimeout(n)))
 	defer cancel()
 	logPath := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".log")
 
+	if faults {
+		emu.SetRateLimit(h.rateLimit, h.burst)
+		emu.SetLatency(h.latency)
+	}
 	emu.ResetRequests()
 	began := time.Now()
 	cpu0 := processCPU()
-	run, err := runTerraform(ctx, h.tf, env, dir, logPath, args...)
+	run, err := runTerraform(phaseCtx, h.tf, env, dir, logPath, args...)
 	cpu := processCPU() - cpu0
+	emu.SetRateLimit(0, 0)
+	emu.SetLatency(0)
 	h.keepLogs(n, name, began, logPath, emu.Requests())
-	if err != nil {
-		return nil, fmt.Errorf("N=%d %s: %w\n%s", n, name, err, run.output())
-	}
-	return &phase{
+	ph := &phase{
 		Name:        name,
 		N:           n,
 		Run:         run,
 		Requests:    emu.Requests(),
 		Counts:      emu.RequestCounts(),
 		EmulatorCPU: max(cpu-run.SamplerCPU, 0),
-	}, nil
+	}
+	switch {
+	case err != nil && ctx.Err() == nil && phaseCtx.Err() != nil:
+		ph.Failed = err.Error()
+	case err != nil:
+		return nil, fmt.Errorf("N=%d %s: %w\n%s", n, name, err, run.output())
+	case run.Exit != 0:
+		ph.Failed = firstError(run.Log, run.Exit)
+	}
+	return ph, nil
 }
 
 // keepLogs copies a phase's terraform output and writes its request log
@@ -396,18 +663,31 @@ func checkFleet(emu *emulator.Emulator, account string, n int, ok func(emulator.
 	return ids, nil
 }
 
-// reportMetrics reports the key figures of one N to the testing package.
+// reportMetrics reports the key figures of one N to the testing package:
+// per provider phase that ran, its wall time, wall / time bound, requests,
+// 429s and, if it failed, <phase>_failed = 1.
 func reportMetrics(b *testing.B, res *fleetResult) {
-	b.ReportMetric(res.Apply.Run.Wall.Seconds(), "apply_s")
-	b.ReportMetric(res.Apply.timeRatio(), "apply_ratio")
-	b.ReportMetric(res.Apply.pollsPerServer(), "polls/server")
-	b.ReportMetric(res.Apply.perServer(), "apply_req/server")
-	b.ReportMetric(res.Plan.Run.Wall.Seconds(), "plan_s")
-	b.ReportMetric(res.Update.Run.Wall.Seconds(), "update_s")
-	b.ReportMetric(res.Destroy.Run.Wall.Seconds(), "destroy_s")
-	b.ReportMetric(float64(res.Apply.Run.ProviderPeakKB)/1024, "provider_peak_MiB")
-	if res.LocalApply != nil {
-		b.ReportMetric(res.LocalApply.Run.Wall.Seconds(), "localexec_apply_s")
+	for _, p := range res.providerPhases() {
+		if p.Skipped != "" {
+			continue
+		}
+		b.ReportMetric(p.Run.Wall.Seconds(), p.Name+"_s")
+		if r := p.timeRatio(); r > 0 {
+			b.ReportMetric(r, p.Name+"_ratio")
+		}
+		b.ReportMetric(float64(p.total()), p.Name+"_requests")
+		b.ReportMetric(float64(p.throttled()), p.Name+"_429s")
+		if p.Failed != "" {
+			b.ReportMetric(1, p.Name+"_failed")
+		}
+	}
+	if a := res.Apply; a != nil && a.Skipped == "" && a.Failed == "" {
+		b.ReportMetric(a.pollsPerServer(), "polls/server")
+		b.ReportMetric(a.perServer(), "apply_req/server")
+		b.ReportMetric(float64(a.Run.ProviderPeakKB)/1024, "provider_peak_MiB")
+	}
+	if la := res.LocalApply; la != nil && la.Failed == "" {
+		b.ReportMetric(la.Run.Wall.Seconds(), "localexec_apply_s")
 	}
 }
 

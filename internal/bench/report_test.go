@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,6 +28,9 @@ func printHeader(w io.Writer, h *harness) {
 	fmt.Fprintf(w, "| provider | built from `%s` with -trimpath, run through dev_overrides |\n", h.revision)
 	fmt.Fprintf(w, "| settings | N = %s; provisioning %s; transitions %s; page size %d; `-parallelism=%d` |\n",
 		joinInts(h.ns), h.provisioning, h.transition, h.pageSize, h.parallelism)
+	fmt.Fprintf(w, "| emulator | %s |\n", limitText(h.settings))
+	fmt.Fprintf(w, "| provider block | %s |\n", maxRPSText(h.maxRPS))
+	fmt.Fprintf(w, "| phases | %s |\n", strings.Join(h.phases, ", "))
 	curl := h.curl
 	if curl == "" {
 		curl = "missing: the local-exec comparison is skipped"
@@ -40,11 +44,24 @@ How to read the tables:
 
 - **wall**: the terraform command from start to exit, so terraform's own
   start-up, graph walk and plan, and the provider's start, are included.
-- **time bound**: the least wall time the emulator allows. apply:
-  provisioning × ⌈N / parallelism⌉ (terraform creates at most parallelism
-  servers at once, each takes the provisioning time). plan and update: n/a,
-  nothing waits in the emulator (updates are applied at once); their bound is
-  in requests. destroy: n/a, deletes are immediate in the emulator.
+- **lower bound**: the least wall time the emulator allows, and what sets
+  it: the larger of ⌈N / parallelism⌉ × (provisioning + round trips ×
+  latency) (terraform works on at most parallelism servers at once; apply
+  waits out the provisioning and one request's latency per server, plan
+  one round trip, update and destroy two: the refresh, then the change)
+  and, under a rate limit, the requests the limit let through (all but the
+  429s, which take no token) ÷ the rate. The rate term leaves out the full
+  bucket's head start (burst ÷ rate): wall / bound can dip below 1 by that
+  much. n/a when nothing bounds the phase (plan, update and destroy
+  without latency or limit: the emulator applies updates and deletes at
+  once; their bound is in requests).
+- **429s**: requests answered 429 Too Many Requests by the rate limit, and
+  their share of all requests.
+- **result**: ok, **FAILED** (terraform exited non-zero, or the emulator
+  does not hold what the phase should have left; the first error follows
+  the table and the figures are those of the failed command), or skipped
+  (a phase it needs failed). A rate limit and latency hold only during
+  measured phases, and each phase starts with a full bucket.
 - **request bound**: the fewest requests the phase can do its job with.
   apply: N POST + N GET (one read-back of each server once it is active);
   plan: N GET (one refresh read each); update: N PATCH + N GET (the change
@@ -75,34 +92,165 @@ How to read the tables:
 
 // printFleet prints the tables for one N.
 func printFleet(w io.Writer, s settings, res *fleetResult) {
-	phases := []*phase{res.Apply, res.Plan, res.Update, res.Destroy}
 	fmt.Fprintf(w, "\n## N = %d\n\n", res.N)
-	fmt.Fprintf(w, "%d `vpsorg_server` resources (count), provisioning %s, `-parallelism=%d`.\n\n",
-		res.N, s.provisioning, s.parallelism)
-
-	fmt.Fprintln(w, "| phase | wall | time bound | wall / bound | requests | request bound | requests / bound | requests / server | emulator CPU (% of a core) | terraform + provider CPU | provider peak RSS |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-	for _, p := range phases {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %d (%s) | %s | %.2f | %s | %s | %s |\n",
-			p.Name, secs(p.Run.Wall), boundText(p.TimeBound), ratioText(p.timeRatio()),
-			p.total(), p.RequestBound, p.RequestBoundText, ratioText(p.requestRatio()), p.perServer(),
-			cpuText(p.EmulatorCPU, p.Run.Wall), secs(p.Run.ClientCPU), rssText(p.Run))
+	fmt.Fprintf(w, "%d `vpsorg_server` resources (count), provisioning %s, `-parallelism=%d`; %s; %s.\n\n",
+		res.N, s.provisioning, s.parallelism, limitText(s), maxRPSText(s.maxRPS))
+	if res.Setup != "" {
+		fmt.Fprintf(w, "Apply not measured: %s.\n\n", res.Setup)
 	}
-	a := res.Apply
-	fmt.Fprintf(w, "\napply: **%.2f polls per created server**; poll slack %s.\n", a.pollsPerServer(), slackText(a, s.provisioning))
-	fmt.Fprintf(w, "plan: exit code 0 with -detailed-exitcode (no changes).\n\n")
+	if phases := res.providerPhases(); len(phases) > 0 {
+		phaseTable(w, phases)
+		failures(w, phases)
+		fmt.Fprintln(w)
+		if a := res.Apply; a != nil && a.Skipped == "" && a.Failed == "" {
+			fmt.Fprintf(w, "apply: **%.2f polls per created server**; poll slack %s.\n", a.pollsPerServer(), slackText(a, s.provisioning))
+		}
+		if p := res.Plan; p != nil && p.Skipped == "" && p.Failed == "" {
+			fmt.Fprintf(w, "plan: exit code 0 with -detailed-exitcode (no changes); %.2f GETs per server.\n", float64(p.gets())/float64(p.N))
+		}
+		fmt.Fprintf(w, "\nRequests by method and route (N = %d):\n\n", res.N)
+		routeTable(w, ran(phases))
+	}
 
-	fmt.Fprintf(w, "Requests by method and route (N = %d):\n\n", res.N)
-	routeTable(w, phases)
-
+	if !s.runs("local-exec") {
+		return
+	}
 	fmt.Fprintf(w, "\nThe same %d servers with `terraform_data` + `local-exec` curl (POST, poll every second until active; DELETE at destroy), same emulator:\n\n", res.N)
 	if res.LocalApply == nil {
 		fmt.Fprintf(w, "_Skipped: %s._\n", res.LocalSkipped)
 		return
 	}
-	compareTable(w, res)
+	local := res.localPhases()
+	if ok(res.Apply) && ok(res.Destroy) && ok(res.LocalApply) && ok(res.LocalDestroy) {
+		compareTable(w, res)
+	} else {
+		phaseTable(w, local)
+		failures(w, local)
+	}
 	fmt.Fprintf(w, "\nRequests by method and route, local-exec (N = %d):\n\n", res.N)
-	routeTable(w, []*phase{res.LocalApply, res.LocalDestroy})
+	routeTable(w, ran(local))
+}
+
+// phaseTable prints one row per phase.
+func phaseTable(w io.Writer, phases []*phase) {
+	fmt.Fprintln(w, "| phase | result | wall | lower bound | wall / bound | requests | 429s | 429 share | request bound | requests / bound | requests / server | emulator CPU (% of a core) | terraform + provider CPU | provider peak RSS |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, p := range phases {
+		if p.Skipped != "" {
+			fmt.Fprintf(w, "| %s | skipped: %s | | | | | | | | | | | | |\n", p.Name, p.Skipped)
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d | %d | %s | %d (%s) | %s | %.2f | %s | %s | %s |\n",
+			p.Name, resultText(p), secs(p.Run.Wall), lowerBoundText(p), ratioText(p.timeRatio()),
+			p.total(), p.throttled(), percent(p.throttledShare()),
+			p.RequestBound, p.RequestBoundText, ratioText(p.requestRatio()), p.perServer(),
+			cpuText(p.EmulatorCPU, p.Run.Wall), secs(p.Run.ClientCPU), rssText(p.Run))
+	}
+}
+
+// failures prints, under a phase table, why each failed phase failed.
+func failures(w io.Writer, phases []*phase) {
+	first := true
+	for _, p := range phases {
+		if p.Failed == "" {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w)
+			first = false
+		}
+		fmt.Fprintf(w, "- %s **FAILED**: %s\n", p.Name, oneLine(p.Failed))
+	}
+}
+
+// printSummary prints one row per N and phase: the figures the issue
+// asks for, ready for the README.
+func printSummary(w io.Writer, s settings, results []*fleetResult) {
+	fmt.Fprintf(w, "\n## Summary\n\n")
+	fmt.Fprintf(w, "provisioning %s, `-parallelism=%d`; %s; %s.\n\n", s.provisioning, s.parallelism, limitText(s), maxRPSText(s.maxRPS))
+	fmt.Fprintln(w, "| N | phase | wall | lower bound | wall / bound | requests | 429s | 429 share |")
+	fmt.Fprintln(w, "|--:|---|--:|--:|--:|--:|--:|--:|")
+	for _, res := range results {
+		for _, p := range append(res.providerPhases(), res.localPhases()...) {
+			if p.Skipped != "" {
+				fmt.Fprintf(w, "| %d | %s | skipped: %s | | | | | |\n", res.N, p.Name, p.Skipped)
+				continue
+			}
+			wall := secs(p.Run.Wall)
+			if p.Failed != "" {
+				wall += ", **FAILED**"
+			}
+			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %d | %d | %s |\n", res.N, p.Name, wall,
+				lowerBoundText(p), ratioText(p.timeRatio()), p.total(), p.throttled(), percent(p.throttledShare()))
+		}
+	}
+	first := true
+	for _, res := range results {
+		for _, p := range append(res.providerPhases(), res.localPhases()...) {
+			if p.Failed == "" {
+				continue
+			}
+			if first {
+				fmt.Fprintln(w)
+				first = false
+			}
+			fmt.Fprintf(w, "- N = %d, %s **FAILED**: %s\n", res.N, p.Name, oneLine(p.Failed))
+		}
+	}
+}
+
+// ran keeps the phases that ran (failed or not).
+func ran(phases []*phase) []*phase {
+	var out []*phase
+	for _, p := range phases {
+		if p.Skipped == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ok reports whether p ran and succeeded.
+func ok(p *phase) bool { return p != nil && p.Skipped == "" && p.Failed == "" }
+
+func resultText(p *phase) string {
+	if p.Failed != "" {
+		return "**FAILED**"
+	}
+	return "ok"
+}
+
+func lowerBoundText(p *phase) string {
+	if p.TimeBound <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%s (%s)", secs(p.TimeBound), p.TimeBoundText)
+}
+
+// limitText describes the emulator's rate limit and latency.
+func limitText(s settings) string {
+	limit := "no rate limit"
+	if s.rateLimit > 0 {
+		limit = fmt.Sprintf("rate limit %s requests/s per account (burst %d)", strconv.FormatFloat(s.rateLimit, 'g', -1, 64), s.burst)
+	}
+	if s.latency > 0 {
+		return limit + ", latency " + s.latency.String() + " per request"
+	}
+	return limit + ", no latency"
+}
+
+func maxRPSText(maxRPS float64) string {
+	if maxRPS <= 0 {
+		return "`max_requests_per_second` unset"
+	}
+	return "`max_requests_per_second = " + strconv.FormatFloat(maxRPS, 'f', -1, 64) + "`"
+}
+
+func percent(share float64) string { return fmt.Sprintf("%.1f%%", 100*share) }
+
+// oneLine makes a message fit a markdown list item.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // routeTable prints requests by "METHOD route" (one row each) and phase
@@ -202,13 +350,6 @@ func shortRoute(key string) string {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-
-func boundText(d time.Duration) string {
-	if d <= 0 {
-		return "n/a"
-	}
-	return secs(d)
-}
 
 func ratioText(r float64) string {
 	if r <= 0 {

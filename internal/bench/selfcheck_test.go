@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -104,19 +105,150 @@ func TestParseStatus(t *testing.T) {
 }
 
 func TestLoadSettings(t *testing.T) {
+	for _, name := range []string{"BENCH_PROVISIONING", "BENCH_PARALLELISM", "BENCH_LOG_DIR",
+		"BENCH_RATE_LIMIT", "BENCH_BURST", "BENCH_LATENCY", "BENCH_MAX_RPS", "BENCH_PHASES"} {
+		t.Setenv(name, "")
+	}
 	t.Setenv("BENCH_N", "10, 100")
-	t.Setenv("BENCH_PROVISIONING", "")
-	t.Setenv("BENCH_PARALLELISM", "")
-	t.Setenv("BENCH_LOG_DIR", "")
 	s, err := loadSettings()
 	if err != nil || len(s.ns) != 2 || s.ns[1] != 100 || s.provisioning != 2*time.Second || s.parallelism != 10 || s.pageSize != 50 {
 		t.Errorf("loadSettings = %+v, %v", s, err)
+	}
+	if s.rateLimit != 0 || s.burst != 0 || s.latency != 0 || s.maxRPS != 0 || !slices.Equal(s.phases, allPhases) {
+		t.Errorf("defaults: rate %v, burst %d, latency %s, max rps %v, phases %v; want none and all phases", s.rateLimit, s.burst, s.latency, s.maxRPS, s.phases)
 	}
 	for _, bad := range []string{"0", "ten", "10,,20"} {
 		t.Setenv("BENCH_N", bad)
 		if _, err := loadSettings(); err == nil {
 			t.Errorf("BENCH_N=%q accepted", bad)
 		}
+	}
+	t.Setenv("BENCH_N", "")
+
+	// The new knobs, each with what it gives or that it is refused.
+	for _, c := range []struct {
+		env   map[string]string
+		check func(settings) bool
+	}{
+		{map[string]string{"BENCH_RATE_LIMIT": "10"}, func(s settings) bool { return s.rateLimit == 10 && s.burst == 10 }},
+		{map[string]string{"BENCH_RATE_LIMIT": "2.5"}, func(s settings) bool { return s.rateLimit == 2.5 && s.burst == 3 }},
+		{map[string]string{"BENCH_RATE_LIMIT": "0.2"}, func(s settings) bool { return s.burst == 1 }},
+		{map[string]string{"BENCH_RATE_LIMIT": "10", "BENCH_BURST": "4"}, func(s settings) bool { return s.burst == 4 }},
+		{map[string]string{"BENCH_RATE_LIMIT": "0"}, func(s settings) bool { return s.rateLimit == 0 && s.burst == 0 }},
+		{map[string]string{"BENCH_LATENCY": "50ms"}, func(s settings) bool { return s.latency == 50*time.Millisecond }},
+		{map[string]string{"BENCH_MAX_RPS": "10"}, func(s settings) bool { return s.maxRPS == 10 }},
+		{map[string]string{"BENCH_PHASES": "destroy, plan"}, func(s settings) bool {
+			return slices.Equal(s.phases, []string{"plan", "destroy"}) && s.runs("plan") && !s.runs("apply")
+		}},
+		{map[string]string{"BENCH_RATE_LIMIT": "-1"}, nil},
+		{map[string]string{"BENCH_RATE_LIMIT": "NaN"}, nil},
+		{map[string]string{"BENCH_RATE_LIMIT": "fast"}, nil},
+		{map[string]string{"BENCH_BURST": "10"}, nil}, // without a rate limit
+		{map[string]string{"BENCH_RATE_LIMIT": "10", "BENCH_BURST": "0"}, nil},
+		{map[string]string{"BENCH_LATENCY": "50"}, nil},
+		{map[string]string{"BENCH_LATENCY": "-1s"}, nil},
+		{map[string]string{"BENCH_MAX_RPS": "0"}, nil},
+		{map[string]string{"BENCH_MAX_RPS": "Inf"}, nil},
+		{map[string]string{"BENCH_PHASES": "apply,refresh"}, nil},
+		{map[string]string{"BENCH_PHASES": "plan,"}, nil},
+	} {
+		for name, value := range c.env {
+			t.Setenv(name, value)
+		}
+		s, err := loadSettings()
+		switch {
+		case c.check == nil && err == nil:
+			t.Errorf("%v accepted", c.env)
+		case c.check != nil && err != nil:
+			t.Errorf("%v: %v", c.env, err)
+		case c.check != nil && !c.check(s):
+			t.Errorf("%v: got rate %v, burst %d, latency %s, max rps %v, phases %v", c.env, s.rateLimit, s.burst, s.latency, s.maxRPS, s.phases)
+		}
+		for name := range c.env {
+			t.Setenv(name, "")
+		}
+	}
+}
+
+func TestLowerBound(t *testing.T) {
+	for _, c := range []struct {
+		name                  string
+		n                     int
+		provisioning, latency time.Duration
+		roundTrips, passed    int
+		rate                  float64
+		want                  time.Duration
+		wantText              string
+	}{
+		{"apply, no limit", 100, 2 * time.Second, 0, 1, 300, 0, 20 * time.Second, "provisioning"},
+		{"plan, no limit: none", 100, 0, 0, 1, 100, 0, 0, ""},
+		{"apply, the limit binds", 100, 2 * time.Second, 0, 1, 250, 10, 25 * time.Second, "requests ÷ rate"},
+		{"apply, provisioning binds", 100, 2 * time.Second, 0, 1, 150, 10, 20 * time.Second, "provisioning"},
+		{"plan under a limit", 100, 0, 0, 1, 100, 10, 10 * time.Second, "requests ÷ rate"},
+		{"plan with latency", 500, 0, 50 * time.Millisecond, 1, 500, 0, 2500 * time.Millisecond, "latency"},
+		{"destroy with latency: refresh, then delete", 500, 0, 50 * time.Millisecond, 2, 1500, 0, 5 * time.Second, "latency"},
+		{"apply with latency", 100, 2 * time.Second, 50 * time.Millisecond, 1, 200, 0, 20500 * time.Millisecond, "provisioning + latency"},
+	} {
+		got, text := lowerBound(c.n, 10, c.provisioning, c.latency, c.roundTrips, c.passed, c.rate)
+		if got != c.want || text != c.wantText {
+			t.Errorf("%s: lowerBound = %s (%q), want %s (%q)", c.name, got, text, c.want, c.wantText)
+		}
+	}
+}
+
+func TestThrottledAndPassed(t *testing.T) {
+	p := &phase{N: 2, Requests: []emulator.Request{
+		{Status: 201}, {Status: 429}, {Status: 429}, {Status: 200}, {Status: 404}, {Status: 0},
+	}}
+	if p.throttled() != 2 || p.passed() != 3 || p.throttledShare() != 2.0/6 {
+		t.Errorf("throttled %d, passed %d, share %v; want 2, 3 (not the 429s nor the dropped one), 1/3", p.throttled(), p.passed(), p.throttledShare())
+	}
+	if (&phase{}).throttledShare() != 0 {
+		t.Error("throttledShare of no requests is not 0")
+	}
+}
+
+func TestParseFirstError(t *testing.T) {
+	boxed := `vpsorg_server.bench[3]: Destroying... [id=12348]
+╷
+│ Warning: Provider development overrides are in effect
+│ 
+│ The following provider development overrides are set in the CLI configuration:
+╵
+╷
+│ Error: Unable to delete server
+│ 
+│   with vpsorg_server.bench[3],
+│   on main.tf line 11, in resource "vpsorg_server" "bench":
+│   11: resource "vpsorg_server" "bench" {
+│ 
+│ The VPS.org API answered "delete server 12348" with HTTP 429 Too Many
+│ Requests: Request was throttled.
+│ 
+│ The API kept rate-limiting after all retries; run with lower -parallelism or try again later.
+╵
+╷
+│ Error: Unable to delete server
+│ 
+│ Another detail.
+╵
+`
+	want := `Error: Unable to delete server: The VPS.org API answered "delete server 12348" with HTTP 429 Too Many Requests: Request was throttled. (2 errors in all)`
+	if got := parseFirstError(boxed); got != want {
+		t.Errorf("parseFirstError(boxed) =\n%s\nwant\n%s", got, want)
+	}
+	plain := "Error: Unsupported argument\n\n  on main.tf line 10, in provider \"vpsorg\":\n  10:   max_requests_per_second = 10\n\nAn argument named \"max_requests_per_second\" is not expected here.\n"
+	if got, want := parseFirstError(plain), `Error: Unsupported argument: An argument named "max_requests_per_second" is not expected here.`; got != want {
+		t.Errorf("parseFirstError(plain) = %q, want %q", got, want)
+	}
+	// Unboxed, as terraform prints it without a terminal, and wrapped.
+	unboxed := strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(boxed, "│ ", ""), "│", ""), "╷\n", "")
+	unboxed = strings.ReplaceAll(unboxed, "╵\n", "\n")
+	if got := parseFirstError(unboxed); got != want {
+		t.Errorf("parseFirstError(unboxed) =\n%s\nwant\n%s\nfrom\n%s", got, want, unboxed)
+	}
+	if got := parseFirstError("Apply complete!\n"); got != "" {
+		t.Errorf("parseFirstError without an error = %q", got)
 	}
 }
 
@@ -129,9 +261,10 @@ func TestConfigs(t *testing.T) {
 		t.Skip(err)
 	}
 	configs := map[string]string{
-		"provider":       providerConfig(3, false),
-		"provider/patch": providerConfig(3, true),
-		"local-exec":     localExecConfig(3, "/tmp/ids"),
+		"provider":         providerConfig(3, false, 0),
+		"provider/patch":   providerConfig(3, true, 0),
+		"provider/max-rps": providerConfig(3, false, 2.5),
+		"local-exec":       localExecConfig(3, "/tmp/ids"),
 	}
 	for name, config := range configs {
 		cmd := exec.Command(tf, "fmt", "-check", "-")
@@ -144,6 +277,12 @@ func TestConfigs(t *testing.T) {
 		if !strings.Contains(configs["provider/patch"], want) {
 			t.Errorf("provider config lacks %s", want)
 		}
+	}
+	if !strings.Contains(configs["provider"], `provider "vpsorg" {}`) {
+		t.Errorf("provider config sets something in the provider block:\n%s", configs["provider"])
+	}
+	if !strings.Contains(configs["provider/max-rps"], "max_requests_per_second = 2.5\n") {
+		t.Errorf("provider config with maxRPS lacks max_requests_per_second = 2.5:\n%s", configs["provider/max-rps"])
 	}
 	for _, want := range []string{`when    = destroy`, `"$${VPSORG_ENDPOINT}servers/"`, `"/tmp/ids/${self.input}"`, `sleep 1`, `-X DELETE`} {
 		if !strings.Contains(configs["local-exec"], want) {
