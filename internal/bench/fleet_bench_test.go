@@ -34,8 +34,9 @@ import (
 // local-exec curl calls on the same emulator (an account of its own), for
 // comparison (phase local-exec). Every command runs with
 // -parallelism=BENCH_PARALLELISM. It prints, in markdown, a machine header,
-// per N the phase table (wall, lower bound, requests, 429s), the requests by
-// route and the comparison, then a summary table of every N and phase, and
+// per N the phase table (wall, lower bounds for the requests sent and for
+// the fewest requests, requests, 429s), the requests by route and the
+// comparison, then a summary table of every N and phase, and
 // reports the key figures as benchmark metrics.
 //
 // A phase that fails (terraform exits non-zero — for plan, also exit 2,
@@ -425,7 +426,7 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 		if res.Apply, err = run("apply", applyArgs...); err != nil {
 			return nil, err
 		}
-		h.setTimeBound(res.Apply, true, 1)
+		h.setTimeBound(res.Apply, true, 1, 2*n)
 		res.Apply.RequestBound, res.Apply.RequestBoundText = 2*n, "N POST + N GET"
 		ids := check(res.Apply, func(s emulator.Server) bool { return s.Status == emulator.StatusActive && !s.BackupsEnabled }, n)
 		if res.Apply.Failed == "" {
@@ -461,7 +462,7 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 			if res.Plan.Run.Exit == 2 {
 				res.Plan.Failed = "the plan is not empty (exit code 2 with -detailed-exitcode)"
 			}
-			h.setTimeBound(res.Plan, false, 1)
+			h.setTimeBound(res.Plan, false, 1, n)
 			res.Plan.RequestBound, res.Plan.RequestBoundText = n, "N GET"
 		}
 	}
@@ -478,7 +479,7 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 			if res.Update, err = run("update", applyArgs...); err != nil {
 				return nil, err
 			}
-			h.setTimeBound(res.Update, false, 2)
+			h.setTimeBound(res.Update, false, 2, 2*n)
 			res.Update.RequestBound, res.Update.RequestBoundText = 2*n, "N PATCH + N GET"
 			check(res.Update, func(s emulator.Server) bool { return s.BackupsEnabled }, n)
 		}
@@ -493,7 +494,7 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 			if res.Destroy, err = run("destroy", "destroy", "-auto-approve", "-input=false", "-no-color", p); err != nil {
 				return nil, err
 			}
-			h.setTimeBound(res.Destroy, false, 2)
+			h.setTimeBound(res.Destroy, false, 2, 2*n)
 			res.Destroy.RequestBound, res.Destroy.RequestBoundText = n, "N DELETE"
 			check(res.Destroy, nil, 0)
 		}
@@ -532,7 +533,7 @@ func (h *harness) runLocalExec(ctx context.Context, b *testing.B, emu *emulator.
 		return err
 	}
 	res.LocalApply = apply
-	h.setTimeBound(apply, true, 1)
+	h.setTimeBound(apply, true, 1, 2*n)
 	apply.RequestBound, apply.RequestBoundText = 2*n, "N POST + N GET"
 	if apply.Failed == "" {
 		ids, err := checkFleet(emu, localAccount, n, func(s emulator.Server) bool { return s.Status == emulator.StatusActive })
@@ -554,7 +555,7 @@ func (h *harness) runLocalExec(ctx context.Context, b *testing.B, emu *emulator.
 	}
 	res.LocalDestroy = destroy
 	// No refresh before it: terraform_data has nothing to read.
-	h.setTimeBound(destroy, false, 1)
+	h.setTimeBound(destroy, false, 1, n)
 	destroy.RequestBound, destroy.RequestBoundText = n, "N DELETE"
 	if destroy.Failed == "" {
 		if _, err := checkFleet(emu, localAccount, 0, nil); err != nil {
@@ -564,15 +565,20 @@ func (h *harness) runLocalExec(ctx context.Context, b *testing.B, emu *emulator.
 	return nil
 }
 
-// setTimeBound fills in a measured phase's time bound (see lowerBound):
+// setTimeBound fills in a measured phase's time bounds (see lowerBound):
 // provisioned when each server waits out the provisioning time, roundTrips
-// the requests each server needs one after the other.
-func (h *harness) setTimeBound(ph *phase, provisioned bool, roundTrips int) {
+// the requests each server needs one after the other, fewest the fewest
+// requests the phase can do its work with through a rate limit: apply N
+// POST + N GET, plan N GET, update and destroy N GET (terraform's refresh)
+// + N PATCH or DELETE; local-exec: its apply as the provider's, its destroy
+// N DELETE (no refresh).
+func (h *harness) setTimeBound(ph *phase, provisioned bool, roundTrips, fewest int) {
 	var provisioning time.Duration
 	if provisioned {
 		provisioning = h.provisioning
 	}
 	ph.TimeBound, ph.TimeBoundText = lowerBound(ph.N, h.parallelism, provisioning, h.latency, roundTrips, ph.passed(), h.rateLimit)
+	ph.FewestBound, ph.FewestBoundText = lowerBound(ph.N, h.parallelism, provisioning, h.latency, roundTrips, fewest, h.rateLimit)
 }
 
 // measure runs one terraform command as a measured phase, under the
@@ -664,8 +670,9 @@ func checkFleet(emu *emulator.Emulator, account string, n int, ok func(emulator.
 }
 
 // reportMetrics reports the key figures of one N to the testing package:
-// per provider phase that ran, its wall time, wall / time bound, requests,
-// 429s and, if it failed, <phase>_failed = 1.
+// per provider phase that ran, its wall time, wall / lower bound (_ratio:
+// for the requests sent; _ratio_fewest: for the fewest), requests, 429s
+// and, if it failed, <phase>_failed = 1.
 func reportMetrics(b *testing.B, res *fleetResult) {
 	for _, p := range res.providerPhases() {
 		if p.Skipped != "" {
@@ -674,6 +681,9 @@ func reportMetrics(b *testing.B, res *fleetResult) {
 		b.ReportMetric(p.Run.Wall.Seconds(), p.Name+"_s")
 		if r := p.timeRatio(); r > 0 {
 			b.ReportMetric(r, p.Name+"_ratio")
+		}
+		if r := p.fewestRatio(); r > 0 {
+			b.ReportMetric(r, p.Name+"_ratio_fewest")
 		}
 		b.ReportMetric(float64(p.total()), p.Name+"_requests")
 		b.ReportMetric(float64(p.throttled()), p.Name+"_429s")

@@ -85,6 +85,13 @@ func TestPhaseFigures(t *testing.T) {
 	if got := p.timeRatio(); got != 1.5 {
 		t.Errorf("timeRatio = %v, want 1.5", got)
 	}
+	if got := p.fewestRatio(); got != 0 {
+		t.Errorf("fewestRatio without a bound = %v, want 0", got)
+	}
+	p.FewestBound = time.Second
+	if got := p.fewestRatio(); got != 3 {
+		t.Errorf("fewestRatio = %v, want 3", got)
+	}
 	if got := p.requestRatio(); got != 1.5 {
 		t.Errorf("requestRatio = %v, want 1.5", got)
 	}
