@@ -78,6 +78,7 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 	wantPower := plan.PowerState
 	resp.Diagnostics.Append(plan.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, plan.ID)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -126,6 +127,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 	resp.Diagnostics.Append(state.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
 }
 
 func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -194,6 +196,7 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	}
 	resp.Diagnostics.Append(plan.fromAPI(latest)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, plan.ID)...)
 }
 
 func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -222,14 +225,15 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	}
 }
 
-// ImportState accepts the numeric id; Read then fills in the rest, or tells
-// Terraform that no such server exists.
+// ImportState accepts the numeric id, or the identity; Read then fills in
+// the rest, or tells Terraform that no such server exists.
 func (r *serverResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if _, ok := parseID(req.ID); !ok {
-		addInvalidIDError(&resp.Diagnostics, path.Root("id"), req.ID)
+	id, diags := importedServerID(ctx, req)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 }
 
 // withTimeout bounds ctx by the operation's value from the timeouts block:
