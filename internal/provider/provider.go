@@ -1,6 +1,7 @@
 // Package provider is the Terraform layer of the VPS.org provider: the
-// provider configuration, the vpsorg_server resource and the server data
-// sources. All API traffic goes through internal/vpsorg.
+// provider configuration, the vpsorg_server resource and its list resource,
+// and the server data sources. All API traffic goes through
+// internal/vpsorg.
 package provider
 
 import (
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -33,6 +35,7 @@ const (
 var (
 	_ provider.Provider                   = (*vpsorgProvider)(nil)
 	_ provider.ProviderWithValidateConfig = (*vpsorgProvider)(nil)
+	_ provider.ProviderWithListResources  = (*vpsorgProvider)(nil)
 )
 
 type vpsorgProvider struct {
@@ -146,6 +149,7 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	}
 	resp.ResourceData = client
 	resp.DataSourceData = client
+	resp.ListResourceData = client
 }
 
 func (p *vpsorgProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -154,6 +158,10 @@ func (p *vpsorgProvider) Resources(_ context.Context) []func() resource.Resource
 
 func (p *vpsorgProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{NewServersDataSource, NewServerDataSource}
+}
+
+func (p *vpsorgProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{NewServerListResource}
 }
 
 // checkEndpoint accepts an absolute https URL, or http on a loopback host:
