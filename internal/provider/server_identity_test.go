@@ -16,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
 
 // The identity is the server's id from the create on, and stays it through
@@ -34,7 +33,7 @@ func TestAccServerResource_identity(t *testing.T) {
 	})
 	verify := newImportVerify("vpsorg_server.web", "timeouts", "reboot_trigger")
 	tfresource.ParallelTest(t, tfresource.TestCase{
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)},
+		TerraformVersionChecks:   featureIdentity.versionChecks(),
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []tfresource.TestStep{
@@ -111,7 +110,7 @@ func TestAccServerResource_importByStringIDRecordsIdentity(t *testing.T) {
 	emu := env.requireEmulator()
 	id := seedFleet(t, emu, [][3]string{{"by-string", "active", "us-west"}})["by-string"]
 	tfresource.ParallelTest(t, tfresource.TestCase{
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)},
+		TerraformVersionChecks:   featureIdentity.versionChecks(),
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []tfresource.TestStep{
 			{
@@ -144,7 +143,7 @@ func TestAccServerResource_stateWithoutIdentityUpgrades(t *testing.T) {
 	}
 	config := env.config(serverConfig("upgraded", 1, `  hostname = "up.example.com"`))
 	tfresource.ParallelTest(t, tfresource.TestCase{
-		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)},
+		TerraformVersionChecks: featureIdentity.versionChecks(),
 		CheckDestroy:           env.checkDestroyed,
 		Steps: []tfresource.TestStep{
 			{

@@ -24,11 +24,16 @@ import (
 type feature struct {
 	name  string
 	since *version.Version // the Terraform version that brought it
-	// openTofu is what shows that OpenTofu 1.12 lacks it (tofu 1.12.6, tried).
+	// openTofu is what shows that OpenTofu 1.12 lacks it (tofu 1.12.6,
+	// tried); empty when OpenTofu has it.
 	openTofu string
 }
 
 var (
+	featureIdentity = feature{
+		name:  "resource identity (import by identity)",
+		since: tfversion.Version1_12_0,
+	}
 	featureQuery = feature{
 		name:     "list resources (terraform query)",
 		since:    tfversion.Version1_14_0,
@@ -51,7 +56,7 @@ func (f feature) versionChecks() []tfversion.TerraformVersionCheck {
 type openTofuCheck feature
 
 func (c openTofuCheck) CheckTerraformVersion(_ context.Context, _ tfversion.CheckTerraformVersionRequest, resp *tfversion.CheckTerraformVersionResponse) {
-	if isOpenTofu() {
+	if isOpenTofu() && c.openTofu != "" {
 		resp.Skip = "OpenTofu lacks " + c.name + ": " + c.openTofu
 	}
 }
@@ -61,7 +66,10 @@ func (c openTofuCheck) CheckTerraformVersion(_ context.Context, _ tfversion.Chec
 func (f feature) require(t *testing.T) {
 	t.Helper()
 	if isOpenTofu() {
-		t.Skip("OpenTofu lacks " + f.name + ": " + f.openTofu)
+		if f.openTofu != "" {
+			t.Skip("OpenTofu lacks " + f.name + ": " + f.openTofu)
+		}
+		return
 	}
 	if v := cliVersion(t); v.Core().LessThan(f.since) {
 		t.Skipf("Terraform %s lacks %s (Terraform %s has them)", v, f.name, f.since)
