@@ -172,6 +172,33 @@ func TestAccServerResource_stateWithoutIdentityUpgrades(t *testing.T) {
 	})
 }
 
+// A server deleted outside Terraform whose state has no identity yet is
+// planned for creation, like any deleted server: the framework wants an
+// identity even from a Read that removes the resource.
+func TestAccServerResource_stateWithoutIdentityOfADeletedServer(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	released := map[string]func() (tfprotov6.ProviderServer, error){
+		"vpsorg": providerserver.NewProtocol6WithError(withoutIdentity{&vpsorgProvider{version: "test", tune: fastPolling}}),
+	}
+	config := env.config(serverConfig("vanishing", 1, ""))
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		TerraformVersionChecks: featureIdentity.versionChecks(),
+		CheckDestroy:           env.checkDestroyed,
+		Steps: []tfresource.TestStep{
+			{ProtoV6ProviderFactories: released, Config: config},
+			{
+				PreConfig:                func() { emu.DeleteServer(env.serverByName("vanishing").ID) },
+				ProtoV6ProviderFactories: env.factories(),
+				Config:                   config,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionCreate)},
+				},
+			},
+		},
+	})
+}
+
 // withoutIdentity serves the provider as released before identity: the
 // same resource, without its identity schema.
 type withoutIdentity struct{ provider.Provider }

@@ -115,6 +115,10 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 		addInvalidIDError(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
 		return
 	}
+	// The identity is set before the GET: when the server is gone, the
+	// framework still wants one (a 404 after an import, or on state
+	// written without identity).
+	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
 	server, err := r.client.GetServer(ctx, id)
 	if errors.Is(err, vpsorg.ErrNotFound) {
 		tflog.Warn(ctx, "server no longer exists, removing it from state", map[string]any{"id": id})
@@ -127,7 +131,6 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 	resp.Diagnostics.Append(state.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
 }
 
 func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

@@ -92,7 +92,8 @@ func inspectCLI() {
 			cliErr = err
 			return
 		}
-		cliOpenTofu = strings.HasPrefix(string(out), "OpenTofu")
+		// Warnings about the CLI configuration may come first.
+		cliOpenTofu = strings.Contains(string(out), "\nOpenTofu v") || strings.HasPrefix(string(out), "OpenTofu v")
 		if out, err = exec.Command(bin, "version", "-json").Output(); err != nil {
 			cliErr = err
 			return
