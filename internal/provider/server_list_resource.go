@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/list/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
@@ -57,14 +55,14 @@ func (l *serverListResource) ListResourceConfigSchema(_ context.Context, _ list.
 			"`power_state` afterwards to have Terraform start or stop it.",
 		Attributes: map[string]schema.Attribute{
 			"status": schema.StringAttribute{
-				MarkdownDescription: "Only servers in this status: one of `provisioning`, `active`, `stopped`, `suspended`, `starting`, `stopping`, `rebooting`.",
+				MarkdownDescription: statusFilterDescription,
 				Optional:            true,
-				Validators:          []validator.String{stringvalidator.OneOf(documentedStatuses...)},
+				Validators:          statusFilterValidators(),
 			},
 			"location": schema.StringAttribute{
-				MarkdownDescription: "Only servers in this data-center location, such as `us-west`.",
+				MarkdownDescription: locationFilterDescription,
 				Optional:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators:          locationFilterValidators(),
 			},
 		},
 	}
@@ -83,10 +81,7 @@ func (l *serverListResource) List(ctx context.Context, req list.ListRequest, str
 		return
 	}
 	stream.Results = func(push func(list.ListResult) bool) {
-		servers, err := l.client.ListServers(ctx, vpsorg.ListServersOptions{
-			Status:   config.Status.ValueString(),
-			Location: config.Location.ValueString(),
-		})
+		servers, err := l.client.ListServers(ctx, listOptions(config.Status, config.Location))
 		if err != nil {
 			var diags diag.Diagnostics
 			addError(&diags, "Unable to list servers", err, nil)
