@@ -72,7 +72,7 @@ func (f feature) require(t *testing.T) {
 		return
 	}
 	if v := cliVersion(t); v.Core().LessThan(f.since) {
-		t.Skipf("Terraform %s lacks %s (Terraform %s has them)", v, f.name, f.since)
+		t.Skipf("Terraform %s lacks %s, which came in Terraform %s", v, f.name, f.since)
 	}
 }
 
