@@ -1,6 +1,7 @@
 // Package provider is the Terraform layer of the VPS.org provider: the
-// provider configuration, the vpsorg_server resource and the server data
-// sources. All API traffic goes through internal/vpsorg.
+// provider configuration, the vpsorg_server resource, its list resource and
+// power actions, and the server data sources. All API traffic goes through
+// internal/vpsorg.
 package provider
 
 import (
@@ -11,7 +12,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -33,6 +36,8 @@ const (
 var (
 	_ provider.Provider                   = (*vpsorgProvider)(nil)
 	_ provider.ProviderWithValidateConfig = (*vpsorgProvider)(nil)
+	_ provider.ProviderWithListResources  = (*vpsorgProvider)(nil)
+	_ provider.ProviderWithActions        = (*vpsorgProvider)(nil)
 )
 
 type vpsorgProvider struct {
@@ -134,6 +139,7 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 			ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
 			ctx = tflog.MaskMessageStrings(ctx, token)
 			tflog.Debug(ctx, msg, fields)
+			observeStatus(ctx, fields) // an action's progress
 		},
 	}
 	if p.tune != nil {
@@ -146,6 +152,8 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	}
 	resp.ResourceData = client
 	resp.DataSourceData = client
+	resp.ListResourceData = client
+	resp.ActionData = client
 }
 
 func (p *vpsorgProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -154,6 +162,14 @@ func (p *vpsorgProvider) Resources(_ context.Context) []func() resource.Resource
 
 func (p *vpsorgProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{NewServersDataSource, NewServerDataSource}
+}
+
+func (p *vpsorgProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{NewServerListResource}
+}
+
+func (p *vpsorgProvider) Actions(_ context.Context) []func() action.Action {
+	return []func() action.Action{NewServerRebootAction, NewServerStartAction, NewServerStopAction}
 }
 
 // checkEndpoint accepts an absolute https URL, or http on a loopback host:

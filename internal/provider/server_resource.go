@@ -78,6 +78,7 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 	wantPower := plan.PowerState
 	resp.Diagnostics.Append(plan.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, plan.ID)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -114,6 +115,10 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 		addInvalidIDError(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
 		return
 	}
+	// The identity is set before the GET: when the server is gone, the
+	// framework still wants one (a 404 after an import, or on state
+	// written without identity).
+	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
 	server, err := r.client.GetServer(ctx, id)
 	if errors.Is(err, vpsorg.ErrNotFound) {
 		tflog.Warn(ctx, "server no longer exists, removing it from state", map[string]any{"id": id})
@@ -194,6 +199,7 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	}
 	resp.Diagnostics.Append(plan.fromAPI(latest)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, plan.ID)...)
 }
 
 func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -222,14 +228,15 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	}
 }
 
-// ImportState accepts the numeric id; Read then fills in the rest, or tells
-// Terraform that no such server exists.
+// ImportState accepts the numeric id, or the identity; Read then fills in
+// the rest, or tells Terraform that no such server exists.
 func (r *serverResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if _, ok := parseID(req.ID); !ok {
-		addInvalidIDError(&resp.Diagnostics, path.Root("id"), req.ID)
+	id, diags := importedServerID(ctx, req)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 }
 
 // withTimeout bounds ctx by the operation's value from the timeouts block:

@@ -5,11 +5,9 @@ import (
 	"net/url"
 	"sort"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
@@ -57,14 +55,14 @@ func (d *serversDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				Computed:            true,
 			},
 			"status": schema.StringAttribute{
-				MarkdownDescription: "Only servers in this status: one of `provisioning`, `active`, `stopped`, `suspended`, `starting`, `stopping`, `rebooting`.",
+				MarkdownDescription: statusFilterDescription,
 				Optional:            true,
-				Validators:          []validator.String{stringvalidator.OneOf(documentedStatuses...)},
+				Validators:          statusFilterValidators(),
 			},
 			"location": schema.StringAttribute{
-				MarkdownDescription: "Only servers in this data-center location, such as `us-west`.",
+				MarkdownDescription: locationFilterDescription,
 				Optional:            true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators:          locationFilterValidators(),
 			},
 			"servers": schema.ListNestedAttribute{
 				MarkdownDescription: "The matching servers, sorted by id, with the fields the API's list view gives.",
@@ -87,7 +85,7 @@ func (d *serversDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	opts := vpsorg.ListServersOptions{Status: data.Status.ValueString(), Location: data.Location.ValueString()}
+	opts := listOptions(data.Status, data.Location)
 	servers, err := d.client.ListServers(ctx, opts)
 	if err != nil {
 		addError(&resp.Diagnostics, "Unable to list servers", err, nil)
