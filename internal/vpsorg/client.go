@@ -70,7 +70,7 @@ type Config struct {
 
 // PollPolicy sets how often the waiter polls: the next poll comes after
 // Fraction × the time waited so far, clamped to [Min, Max]. Zero or negative
-// fields take the defaults 500ms, 10s and 0.1.
+// fields take the defaults 200ms, 10s and 0.1.
 type PollPolicy struct {
 	Min      time.Duration
 	Max      time.Duration

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,8 +187,7 @@ func (p *errorParts) fromObject(obj map[string]json.RawMessage) {
 	// DRF puts field errors at the top level: {"name": ["..."]}.
 	rest := make(map[string]json.RawMessage, len(obj))
 	for k, v := range obj {
-		switch k {
-		case "detail", "message", "error", "error_description", "title", "errors", "non_field_errors":
+		if slices.Contains(messageKeys, k) || k == "errors" || k == "non_field_errors" {
 			continue
 		}
 		rest[k] = v
