@@ -205,9 +205,9 @@ func defaultHTTPClient() *http.Client {
 // keep-alive connection (the server closed it while we were writing or before
 // it answered) when it deems the request replayable: GET and friends, or any
 // request with an Idempotency-Key header — provided it can rewind the body
-// through Request.GetBody. CreateServer sends an Idempotency-Key, and
-// retryablehttp always sets GetBody, so without this wrapper a create whose
-// answer was lost could be sent twice behind our back; against an API that
+// through Request.GetBody. CreateServer sends an Idempotency-Key, and the
+// client sets GetBody on every request with a body, so without this wrapper
+// a create whose answer was lost could be sent twice behind our back; against an API that
 // ignores the key that is a second server, billed. With GetBody nil the
 // Transport cannot rewind the body and returns the error instead, and our own
 // retry policy (which refuses to repeat an ambiguous POST) decides.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -179,7 +178,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		if err != nil {
 			// A GET cut short by the deadline (even one that gave up
 			// retrying because the deadline was near) is a timeout.
-			var early *retryPastDeadlineError
+			var early *notSentError
 			if ctx.Err() != nil || errors.As(err, &early) {
 				return timeout()
 			}
@@ -242,9 +241,9 @@ func transient(err error) bool {
 		return false
 	}
 	if apiErr.StatusCode == 0 {
-		return apiErr.Err != nil && retryable(http.MethodGet, 0, apiErr.Err)
+		return apiErr.Err != nil && transientFailure(0, apiErr.Err)
 	}
-	return retryable(http.MethodGet, apiErr.StatusCode, nil)
+	return transientFailure(apiErr.StatusCode, nil)
 }
 
 // normalized fills in defaults for zero or negative fields.
