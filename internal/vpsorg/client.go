@@ -3,8 +3,9 @@
 //
 // It owns everything between a Go call and the wire: request building, JSON
 // both ways, a retry policy that never repeats a request that may already have
-// acted, errors that name the operation and never contain the API token, and a
-// context-bounded waiter for status changes. It has no Terraform imports; the
+// acted, one pace for all requests under the API's rate limit, errors that
+// name the operation and never contain the API token, and a context-bounded
+// waiter for status changes. It has no Terraform imports; the
 // provider layer builds on it.
 package vpsorg
 
@@ -60,11 +61,22 @@ type Config struct {
 	// MaxRetryAfter caps how long a server's Retry-After header can make
 	// the client wait. Default 60s.
 	MaxRetryAfter time.Duration
+	// MaxRequestsPerSecond, when positive, caps the client's own request
+	// rate: every request, polls included, waits its turn, one at a time
+	// (burst 1), so requests are never closer than 1/MaxRequestsPerSecond.
+	// 0 leaves the pace to the API's answers (DESIGN.md, "Rate limits").
+	MaxRequestsPerSecond float64
+	// MaxRateLimitWait bounds how long a request whose context has no
+	// deadline keeps waiting out and retrying 429s; with a deadline, the
+	// deadline bounds it. 429s are not counted against RetryMax. Default
+	// 15 minutes.
+	MaxRateLimitWait time.Duration
 	// Poll sets the waiter's poll intervals; zero fields take defaults.
 	Poll PollPolicy
 	// Log, when set, is called at debug level for every HTTP attempt
-	// (method, path, status or error, attempt, duration) and for every status
-	// the waiter observes. Fields never contain the token.
+	// (method, path, status or error, attempt, duration), for every status
+	// the waiter observes, and when a rate-limit hold starts or the
+	// client's pace changes. Fields never contain the token.
 	Log func(ctx context.Context, msg string, fields map[string]any)
 }
 
@@ -87,9 +99,12 @@ type Client struct {
 	retryWaitMin  time.Duration
 	retryWaitMax  time.Duration
 	maxRetryAfter time.Duration
-	poll          PollPolicy
-	poller        *poller
-	logf          func(ctx context.Context, msg string, fields map[string]any)
+	// maxRateLimitWait bounds the rate-limit waits without a deadline.
+	maxRateLimitWait time.Duration
+	pace             *pacer
+	poll             PollPolicy
+	poller           *poller
+	logf             func(ctx context.Context, msg string, fields map[string]any)
 }
 
 // New returns a Client for cfg. It fails when the endpoint is not an absolute
@@ -103,15 +118,16 @@ func New(cfg Config) (*Client, error) {
 	}
 
 	c := &Client{
-		base:          base,
-		token:         cfg.Token,
-		userAgent:     cfg.UserAgent,
-		retryMax:      cfg.RetryMax,
-		retryWaitMin:  cfg.RetryWaitMin,
-		retryWaitMax:  cfg.RetryWaitMax,
-		maxRetryAfter: cfg.MaxRetryAfter,
-		poll:          cfg.Poll.normalized(),
-		logf:          cfg.Log,
+		base:             base,
+		token:            cfg.Token,
+		userAgent:        cfg.UserAgent,
+		retryMax:         cfg.RetryMax,
+		retryWaitMin:     cfg.RetryWaitMin,
+		retryWaitMax:     cfg.RetryWaitMax,
+		maxRetryAfter:    cfg.MaxRetryAfter,
+		maxRateLimitWait: cfg.MaxRateLimitWait,
+		poll:             cfg.Poll.normalized(),
+		logf:             cfg.Log,
 	}
 	c.poller = newPoller(c)
 	if c.userAgent == "" {
@@ -135,6 +151,10 @@ func New(cfg Config) (*Client, error) {
 	if c.maxRetryAfter <= 0 {
 		c.maxRetryAfter = defaultMaxRetryAfter
 	}
+	if c.maxRateLimitWait <= 0 {
+		c.maxRateLimitWait = defaultMaxRateLimitWait
+	}
+	c.pace = newPacer(c, cfg.MaxRequestsPerSecond)
 
 	var hc http.Client
 	if cfg.HTTPClient != nil {

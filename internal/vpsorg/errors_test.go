@@ -117,13 +117,17 @@ func TestAPIError_404MatchesErrNotFound(t *testing.T) {
 
 func TestAPIError_CarriesRetryAfter(t *testing.T) {
 	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", "0")
+		w.Header().Set("Retry-After", "120")
 		w.WriteHeader(429)
 		_, _ = io.WriteString(w, `{"detail": "Request was throttled."}`)
 	}))
-	_, err := c.GetServer(context.Background(), 1)
+	// A 429 is retried until the deadline; this one asks for a pause that
+	// ends after it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := c.GetServer(ctx, 1)
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.RetryAfter != "0" || apiErr.StatusCode != 429 || apiErr.Message != "Request was throttled." {
+	if !errors.As(err, &apiErr) || apiErr.RetryAfter != "120" || apiErr.StatusCode != 429 || apiErr.Message != "Request was throttled." {
 		t.Errorf("error = %#v", err)
 	}
 }
@@ -208,11 +212,12 @@ func TestMayHaveActed_TellsAFailureThatMayHaveActedFromOneThatDidNot(t *testing.
 		{"402", replying(reply{status: 402}), nil, create, false},
 		{"404", replying(reply{status: 404}), nil, create, false},
 		{"409", replying(reply{status: 409}), nil, create, false},
-		{"429 until the deadline", replying(reply{status: 429}), func(t *testing.T) context.Context {
-			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-			t.Cleanup(cancel)
-			return ctx
-		}, create, false},
+		{"429 asking for a pause that ends after the deadline", replying(reply{status: 429, header: map[string]string{"Retry-After": "5"}}),
+			func(t *testing.T) context.Context {
+				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+				t.Cleanup(cancel)
+				return ctx
+			}, create, false},
 		{"the context ended before sending", replying(reply{status: 201, body: createdJSON}), func(t *testing.T) context.Context {
 			ctx, cancel := context.WithCancel(t.Context())
 			cancel()

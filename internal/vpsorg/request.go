@@ -60,6 +60,11 @@ func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any, 
 	}
 
 	x := &exchange{c: c, req: req, body: body}
+	if deadline, ok := ctx.Deadline(); ok {
+		x.waitUntil, x.waitLimit = deadline, "the context deadline"
+	} else {
+		x.waitUntil, x.waitLimit = time.Now().Add(c.maxRateLimitWait), fmt.Sprintf("MaxRateLimitWait (%v)", c.maxRateLimitWait)
+	}
 	stop := x.run(ctx)
 
 	if stop == nil && x.last != nil && x.last.status >= 200 && x.last.status <= 299 {
@@ -88,11 +93,17 @@ type exchange struct {
 	req  *http.Request // the request without its body, cloned for each try
 	body []byte
 
-	attempt int       // 1-based number of the current try
-	retries int       // retries so far that count against RetryMax
-	last    *response // the last try's answer; nil when it had none
-	lastErr error     // why the last try had no usable answer
-	acted   bool      // whether some try may have been carried out
+	// waitUntil bounds the waiting for rate limits: the context's
+	// deadline, else MaxRateLimitWait from the start. waitLimit names it.
+	waitUntil time.Time
+	waitLimit string
+
+	attempt   int       // 1-based number of the current try
+	retries   int       // retries so far that count against RetryMax
+	throttled int       // 429s so far without a Retry-After to hold for
+	last      *response // the last try's answer; nil when it had none
+	lastErr   error     // why the last try had no usable answer
+	acted     bool      // whether some try may have been carried out
 }
 
 // run tries until an answer is final. It returns nil when the last try's
@@ -102,10 +113,18 @@ func (x *exchange) run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return &notSentError{reason: "the context ended before it was sent", err: err}
 		}
+		if err := x.c.pace.wait(ctx, x.waitUntil, x.waitLimit); err != nil {
+			return err
+		}
 		x.attempt++
 		started := time.Now()
 		x.send(ctx)
 		status := x.status()
+		var h http.Header
+		if x.last != nil {
+			h = x.last.header
+		}
+		x.c.pace.observe(ctx, started, time.Now(), status, h)
 		x.acted = x.acted || mayHaveActed(status, x.lastErr)
 
 		fields := map[string]any{
@@ -177,6 +196,9 @@ func (x *exchange) next(ctx context.Context) (wait time.Duration, retry bool, st
 	if ctx.Err() != nil || (status >= 200 && status <= 299) {
 		return 0, false, nil
 	}
+	if status == http.StatusTooManyRequests {
+		return x.afterRefusal()
+	}
 	if x.retries >= x.c.retryMax || !retryable(x.req.Method, status, x.lastErr) {
 		return 0, false, nil
 	}
@@ -188,6 +210,23 @@ func (x *exchange) next(ctx context.Context) (wait time.Duration, retry bool, st
 	wait = x.c.retryDelay(x.retries, h, time.Now())
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 		return 0, false, &notSentError{reason: fmt.Sprintf("not retrying: the next try (in %v) would start after the context deadline", wait)}
+	}
+	return wait, true, nil
+}
+
+// afterRefusal decides the retry after a 429. It does not count against
+// RetryMax: the API asked the client to slow down, and the pacer does; only
+// the deadline (or MaxRateLimitWait) ends the tries. With a Retry-After the
+// pacer's hold is the wait; without one, the backoff grows with each 429.
+func (x *exchange) afterRefusal() (time.Duration, bool, error) {
+	now := time.Now()
+	wait := time.Duration(0)
+	if d, ok := parseRetryAfter(x.last.header.Get("Retry-After"), now); !ok || d <= 0 {
+		x.throttled++
+		wait = x.c.retryDelay(x.throttled, nil, now)
+	}
+	if now.Add(wait).After(x.waitUntil) {
+		return 0, false, &notSentError{reason: fmt.Sprintf("rate-limited: the next try (in %v) would start after %s", wait, x.waitLimit)}
 	}
 	return wait, true, nil
 }
