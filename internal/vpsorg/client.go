@@ -13,10 +13,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -78,6 +80,11 @@ type Config struct {
 	// the waiter observes, and when a rate-limit hold starts or the
 	// client's pace changes. Fields never contain the token.
 	Log func(ctx context.Context, msg string, fields map[string]any)
+	// Warn, when set, is called for what the user should see: a wait that
+	// ended on its grace period without evidence that the action took
+	// effect (WaitSpec.Since). When nil, warnings go to Log with the field
+	// "level": "warn".
+	Warn func(ctx context.Context, msg string, fields map[string]any)
 }
 
 // PollPolicy sets how often the waiter polls: the next poll comes after
@@ -105,6 +112,10 @@ type Client struct {
 	poll             PollPolicy
 	poller           *poller
 	logf             func(ctx context.Context, msg string, fields map[string]any)
+	warnf            func(ctx context.Context, msg string, fields map[string]any)
+	// deleted holds the ids of the servers this client deleted (int64 →
+	// struct{}).
+	deleted sync.Map
 }
 
 // New returns a Client for cfg. It fails when the endpoint is not an absolute
@@ -128,6 +139,7 @@ func New(cfg Config) (*Client, error) {
 		maxRateLimitWait: cfg.MaxRateLimitWait,
 		poll:             cfg.Poll.normalized(),
 		logf:             cfg.Log,
+		warnf:            cfg.Warn,
 	}
 	c.poller = newPoller(c)
 	if c.userAgent == "" {
@@ -262,6 +274,18 @@ func (c *Client) resolve(ref string) *url.URL {
 func (c *Client) log(ctx context.Context, msg string, fields map[string]any) {
 	if c.logf != nil {
 		c.logf(ctx, msg, fields)
+	}
+}
+
+// warn calls the configured Warn hook, else Log with "level": "warn".
+func (c *Client) warn(ctx context.Context, msg string, fields map[string]any) {
+	switch {
+	case c.warnf != nil:
+		c.warnf(ctx, msg, fields)
+	case c.logf != nil:
+		withLevel := map[string]any{"level": "warn"}
+		maps.Copy(withLevel, fields)
+		c.logf(ctx, msg, withLevel)
 	}
 }
 
