@@ -1,9 +1,16 @@
 package vpsorg
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
 )
 
 // Micro-benchmarks of the client's decoding: the code GetServer and
@@ -58,5 +65,82 @@ func BenchmarkDecodeListPage(b *testing.B) {
 		if err != nil || len(page.results) != 50 || page.next == "" {
 			b.Fatalf("decodeList: %v, %d results, next %q", err, len(page.results), page.next)
 		}
+	}
+}
+
+// BenchmarkRateLimited runs ten goroutines of GETs through one client
+// against the emulator limited to 10 requests/s (burst 10), as Terraform's
+// parallel operations do, until 300 have succeeded. It reports the share
+// of the requests reaching the API that were refused with 429, and the
+// successful requests per second: first with the client pacing itself from
+// the 429s, then with MaxRequestsPerSecond set to the limit.
+//
+// Requests already on their way when the API's burst runs out are refused
+// before the client can know: up to one a goroutine, the first moment.
+// "%429" counts them; "later%429" counts the requests that arrived after
+// the first second, the client's steady pace.
+func BenchmarkRateLimited(b *testing.B) {
+	for _, bc := range []struct {
+		name         string
+		maxPerSecond float64
+	}{
+		{"adaptive", 0},
+		{"MaxRequestsPerSecond=10", 10},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			const goroutines, successes = 10, 300
+			var refused, reached, refusedLater, reachedLater int
+			var took time.Duration
+			for range b.N {
+				emu, err := emulator.Start(emulator.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				s, err := emu.AddServer(emulator.DefaultAccount, emulator.ServerSpec{Name: "bench", PlanID: 1, OSID: 5, Location: "us-west"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				emu.SetRateLimit(10, 10)
+				c, err := New(Config{Endpoint: emu.URL(), Token: emulator.DefaultToken, MaxRequestsPerSecond: bc.maxPerSecond})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(b.Context(), 5*time.Minute)
+				var left atomic.Int64
+				left.Store(successes)
+				start := time.Now()
+				var wg sync.WaitGroup
+				for range goroutines {
+					wg.Go(func() {
+						for left.Add(-1) >= 0 {
+							if _, err := c.GetServer(ctx, s.ID); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				took += time.Since(start)
+				cancel()
+				for _, r := range emu.Requests() {
+					later := r.Time.Sub(start) > time.Second
+					reached++
+					if later {
+						reachedLater++
+					}
+					if r.Status == http.StatusTooManyRequests {
+						refused++
+						if later {
+							refusedLater++
+						}
+					}
+				}
+				emu.Close()
+			}
+			b.ReportMetric(100*float64(refused)/float64(reached), "%429")
+			b.ReportMetric(100*float64(refusedLater)/float64(reachedLater), "later%429")
+			b.ReportMetric(float64(successes*b.N)/took.Seconds(), "ok/s")
+		})
 	}
 }

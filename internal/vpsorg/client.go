@@ -3,8 +3,9 @@
 //
 // It owns everything between a Go call and the wire: request building, JSON
 // both ways, a retry policy that never repeats a request that may already have
-// acted, errors that name the operation and never contain the API token, and a
-// context-bounded waiter for status changes. It has no Terraform imports; the
+// acted, one pace for all requests under the API's rate limit, errors that
+// name the operation and never contain the API token, and a context-bounded
+// waiter for status changes. It has no Terraform imports; the
 // provider layer builds on it.
 package vpsorg
 
@@ -12,10 +13,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -60,17 +63,33 @@ type Config struct {
 	// MaxRetryAfter caps how long a server's Retry-After header can make
 	// the client wait. Default 60s.
 	MaxRetryAfter time.Duration
+	// MaxRequestsPerSecond, when positive, caps the client's own request
+	// rate: every request, polls included, waits its turn, one at a time
+	// (burst 1), so requests are never closer than 1/MaxRequestsPerSecond.
+	// 0 leaves the pace to the API's answers (DESIGN.md, "Rate limits").
+	MaxRequestsPerSecond float64
+	// MaxRateLimitWait bounds how long a request whose context has no
+	// deadline keeps waiting out and retrying 429s; with a deadline, the
+	// deadline bounds it. 429s are not counted against RetryMax. Default
+	// 15 minutes.
+	MaxRateLimitWait time.Duration
 	// Poll sets the waiter's poll intervals; zero fields take defaults.
 	Poll PollPolicy
 	// Log, when set, is called at debug level for every HTTP attempt
-	// (method, path, status or error, attempt, duration) and for every status
-	// the waiter observes. Fields never contain the token.
+	// (method, path, status or error, attempt, duration), for every status
+	// the waiter observes, and when a rate-limit hold starts or the
+	// client's pace changes. Fields never contain the token.
 	Log func(ctx context.Context, msg string, fields map[string]any)
+	// Warn, when set, is called for what the user should see: a wait that
+	// ended on its grace period without evidence that the action took
+	// effect (WaitSpec.Since). When nil, warnings go to Log with the field
+	// "level": "warn".
+	Warn func(ctx context.Context, msg string, fields map[string]any)
 }
 
 // PollPolicy sets how often the waiter polls: the next poll comes after
 // Fraction × the time waited so far, clamped to [Min, Max]. Zero or negative
-// fields take the defaults 500ms, 10s and 0.1.
+// fields take the defaults 200ms, 10s and 0.1.
 type PollPolicy struct {
 	Min      time.Duration
 	Max      time.Duration
@@ -87,9 +106,16 @@ type Client struct {
 	retryWaitMin  time.Duration
 	retryWaitMax  time.Duration
 	maxRetryAfter time.Duration
-	poll          PollPolicy
-	poller        *poller
-	logf          func(ctx context.Context, msg string, fields map[string]any)
+	// maxRateLimitWait bounds the rate-limit waits without a deadline.
+	maxRateLimitWait time.Duration
+	pace             *pacer
+	poll             PollPolicy
+	poller           *poller
+	logf             func(ctx context.Context, msg string, fields map[string]any)
+	warnf            func(ctx context.Context, msg string, fields map[string]any)
+	// deleted holds the ids of the servers this client deleted (int64 →
+	// struct{}).
+	deleted sync.Map
 }
 
 // New returns a Client for cfg. It fails when the endpoint is not an absolute
@@ -103,15 +129,17 @@ func New(cfg Config) (*Client, error) {
 	}
 
 	c := &Client{
-		base:          base,
-		token:         cfg.Token,
-		userAgent:     cfg.UserAgent,
-		retryMax:      cfg.RetryMax,
-		retryWaitMin:  cfg.RetryWaitMin,
-		retryWaitMax:  cfg.RetryWaitMax,
-		maxRetryAfter: cfg.MaxRetryAfter,
-		poll:          cfg.Poll.normalized(),
-		logf:          cfg.Log,
+		base:             base,
+		token:            cfg.Token,
+		userAgent:        cfg.UserAgent,
+		retryMax:         cfg.RetryMax,
+		retryWaitMin:     cfg.RetryWaitMin,
+		retryWaitMax:     cfg.RetryWaitMax,
+		maxRetryAfter:    cfg.MaxRetryAfter,
+		maxRateLimitWait: cfg.MaxRateLimitWait,
+		poll:             cfg.Poll.normalized(),
+		logf:             cfg.Log,
+		warnf:            cfg.Warn,
 	}
 	c.poller = newPoller(c)
 	if c.userAgent == "" {
@@ -135,6 +163,10 @@ func New(cfg Config) (*Client, error) {
 	if c.maxRetryAfter <= 0 {
 		c.maxRetryAfter = defaultMaxRetryAfter
 	}
+	if c.maxRateLimitWait <= 0 {
+		c.maxRateLimitWait = defaultMaxRateLimitWait
+	}
+	c.pace = newPacer(c, cfg.MaxRequestsPerSecond)
 
 	var hc http.Client
 	if cfg.HTTPClient != nil {
@@ -205,9 +237,9 @@ func defaultHTTPClient() *http.Client {
 // keep-alive connection (the server closed it while we were writing or before
 // it answered) when it deems the request replayable: GET and friends, or any
 // request with an Idempotency-Key header — provided it can rewind the body
-// through Request.GetBody. CreateServer sends an Idempotency-Key, and
-// retryablehttp always sets GetBody, so without this wrapper a create whose
-// answer was lost could be sent twice behind our back; against an API that
+// through Request.GetBody. CreateServer sends an Idempotency-Key, and the
+// client sets GetBody on every request with a body, so without this wrapper
+// a create whose answer was lost could be sent twice behind our back; against an API that
 // ignores the key that is a second server, billed. With GetBody nil the
 // Transport cannot rewind the body and returns the error instead, and our own
 // retry policy (which refuses to repeat an ambiguous POST) decides.
@@ -242,6 +274,18 @@ func (c *Client) resolve(ref string) *url.URL {
 func (c *Client) log(ctx context.Context, msg string, fields map[string]any) {
 	if c.logf != nil {
 		c.logf(ctx, msg, fields)
+	}
+}
+
+// warn calls the configured Warn hook, else Log with "level": "warn".
+func (c *Client) warn(ctx context.Context, msg string, fields map[string]any) {
+	switch {
+	case c.warnf != nil:
+		c.warnf(ctx, msg, fields)
+	case c.logf != nil:
+		withLevel := map[string]any{"level": "warn"}
+		maps.Copy(withLevel, fields)
+		c.logf(ctx, msg, withLevel)
 	}
 }
 

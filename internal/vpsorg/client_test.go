@@ -69,7 +69,7 @@ func TestNew_AppliesDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.userAgent != "terraform-provider-vpsorg/dev" || c.retryMax != 4 || c.retryWaitMin != time.Second ||
-		c.retryWaitMax != 30*time.Second || c.maxRetryAfter != 60*time.Second ||
+		c.retryWaitMax != 30*time.Second || c.maxRetryAfter != 60*time.Second || c.maxRateLimitWait != 15*time.Minute ||
 		c.poll != (PollPolicy{Min: 200 * time.Millisecond, Max: 10 * time.Second, Fraction: 0.1}) {
 		t.Errorf("defaults not applied: %+v", c)
 	}

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -36,6 +39,10 @@ type APIError struct {
 	// context's error when it ended between retries. Never contains the
 	// token.
 	Err error
+
+	// acted is set by the client when some try of the request may have
+	// been carried out, even if the last one provably was not.
+	acted bool
 }
 
 // Error reads like "create server: HTTP 400 Bad Request: Invalid parameters.
@@ -77,6 +84,55 @@ func (e *APIError) Is(target error) bool {
 
 // Unwrap returns the underlying error.
 func (e *APIError) Unwrap() error { return e.Err }
+
+// MayHaveActed reports whether a request that failed with err may still
+// have been carried out by the API: a server created, started, deleted. It
+// is the client's one answer to "did the request act?", used by its own
+// retry policy (a POST is repeated only when it did not) and by callers
+// deciding whether to look for the effect of a failed request.
+//
+// It is true when the request reached the API, or may have, and no answer
+// says it was refused: no answer at all or a connection dropped after
+// sending, a 5xx, a 408, a 2xx whose body could not be read or used, a
+// context that ended while the request was in flight. It is false when the
+// request provably did not act: it never reached the API (connection
+// refused, DNS failure, a TLS certificate the client does not trust), it
+// was never sent (the context had ended, or waiting out a rate limit would
+// have passed its deadline), or the API refused it with a 4xx other than
+// 408 (429 included). A request tried several times may have acted when any
+// of its tries may have. A nil err is no failure: false.
+func MayHaveActed(err error) bool {
+	if err == nil {
+		return false
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.acted || mayHaveActed(apiErr.StatusCode, apiErr.Err)
+	}
+	return mayHaveActed(0, err)
+}
+
+// mayHaveActed is MayHaveActed for one try: its answer's status (0 when
+// none came) and err, why it had no usable answer.
+func mayHaveActed(status int, err error) bool {
+	switch {
+	case status == 0:
+		return !neverSent(err)
+	case status == http.StatusRequestTimeout, status >= 500:
+		return true
+	case status >= 400:
+		return false
+	}
+	return true // a 2xx the client could not use, or an unexpected 1xx or 3xx
+}
+
+// neverSent reports whether err says the request never reached the API.
+func neverSent(err error) bool {
+	var notSent *notSentError
+	var dnsErr *net.DNSError
+	return errors.As(err, &notSent) || errors.As(err, &dnsErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) || isCertError(err)
+}
 
 func formatFields(fields map[string][]string) string {
 	names := make([]string, 0, len(fields))
@@ -186,8 +242,7 @@ func (p *errorParts) fromObject(obj map[string]json.RawMessage) {
 	// DRF puts field errors at the top level: {"name": ["..."]}.
 	rest := make(map[string]json.RawMessage, len(obj))
 	for k, v := range obj {
-		switch k {
-		case "detail", "message", "error", "error_description", "title", "errors", "non_field_errors":
+		if slices.Contains(messageKeys, k) || k == "errors" || k == "non_field_errors" {
 			continue
 		}
 		rest[k] = v

@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -112,13 +117,157 @@ func TestAPIError_404MatchesErrNotFound(t *testing.T) {
 
 func TestAPIError_CarriesRetryAfter(t *testing.T) {
 	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", "0")
+		w.Header().Set("Retry-After", "120")
 		w.WriteHeader(429)
 		_, _ = io.WriteString(w, `{"detail": "Request was throttled."}`)
 	}))
-	_, err := c.GetServer(context.Background(), 1)
+	// A 429 is retried until the deadline; this one asks for a pause that
+	// ends after it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := c.GetServer(ctx, 1)
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.RetryAfter != "0" || apiErr.StatusCode != 429 || apiErr.Message != "Request was throttled." {
+	if !errors.As(err, &apiErr) || apiErr.RetryAfter != "120" || apiErr.StatusCode != 429 || apiErr.Message != "Request was throttled." {
 		t.Errorf("error = %#v", err)
+	}
+}
+
+func TestMayHaveActed_TellsAFailureThatMayHaveActedFromOneThatDidNot(t *testing.T) {
+	refused := func(t *testing.T) string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close() // nothing listens there now: connections are refused
+		return "http://" + addr + "/api/v1/"
+	}
+	// replying answers every request with the replies in turn.
+	replying := func(replies ...reply) func(*testing.T) string {
+		return func(t *testing.T) string {
+			_, srv := newTestClient(t, &recorder{replies: replies})
+			return srv.URL + "/api/v1/"
+		}
+	}
+	create := func(ctx context.Context, c *Client) error {
+		_, err := c.CreateServer(ctx, CreateServerRequest{Name: "a"})
+		return err
+	}
+	deleteServer := func(ctx context.Context, c *Client) error { return c.DeleteServer(ctx, 1) }
+
+	tests := []struct {
+		name     string
+		endpoint func(*testing.T) string
+		ctx      func(*testing.T) context.Context // default: 10s
+		call     func(context.Context, *Client) error
+		want     bool
+	}{
+		{"no answer: the connection dropped after sending", replying(reply{hangUp: true}), nil, create, true},
+		{"500", replying(reply{status: 500}), nil, create, true},
+		{"502", replying(reply{status: 502}), nil, create, true},
+		{"503", replying(reply{status: 503}), nil, create, true},
+		{"504", replying(reply{status: 504}), nil, create, true},
+		{"408", replying(reply{status: 408}), nil, create, true},
+		{"a 2xx whose body is not a server", replying(reply{status: 201, body: `{"oops": true}`}), nil, create, true},
+		{"a 2xx whose body could not be read", func(t *testing.T) string {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Length", "1000")
+				w.WriteHeader(201)
+				_, _ = io.WriteString(w, `{"id": 1,`) // and hang up before the rest
+			}))
+			t.Cleanup(srv.Close)
+			return srv.URL + "/api/v1/"
+		}, nil, create, true},
+		{"the context ended while the request was in flight", func(t *testing.T) string {
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			t.Cleanup(srv.Close)
+			t.Cleanup(func() { close(release) })
+			return srv.URL + "/api/v1/"
+		}, func(t *testing.T) context.Context {
+			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+			t.Cleanup(cancel)
+			return ctx
+		}, create, true},
+		{"a DELETE that dropped, then 404 on its retry: the first try may have deleted",
+			replying(reply{hangUp: true}, reply{status: 404}), nil, deleteServer, true},
+
+		{"connection refused", refused, nil, create, false},
+		{"DNS failure", func(*testing.T) string { return "http://vpsorg-test.invalid/api/v1/" }, nil, create, false},
+		{"a TLS certificate the client does not trust", func(t *testing.T) string {
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				t.Error("the request reached the API")
+			}))
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshakes
+			t.Cleanup(srv.Close)
+			return srv.URL + "/api/v1/"
+		}, nil, create, false},
+		{"400", replying(reply{status: 400, body: `{"detail": "Invalid parameters."}`}), nil, create, false},
+		{"401", replying(reply{status: 401}), nil, create, false},
+		{"402", replying(reply{status: 402}), nil, create, false},
+		{"404", replying(reply{status: 404}), nil, create, false},
+		{"409", replying(reply{status: 409}), nil, create, false},
+		{"429 asking for a pause that ends after the deadline", replying(reply{status: 429, header: map[string]string{"Retry-After": "5"}}),
+			func(t *testing.T) context.Context {
+				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+				t.Cleanup(cancel)
+				return ctx
+			}, create, false},
+		{"the context ended before sending", replying(reply{status: 201, body: createdJSON}), func(t *testing.T) context.Context {
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			return ctx
+		}, create, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{Endpoint: tt.endpoint(t), Token: testToken, RetryMax: 2,
+				RetryWaitMin: time.Millisecond, RetryWaitMax: 2 * time.Millisecond}
+			c, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			if tt.ctx != nil {
+				ctx = tt.ctx(t)
+			}
+			err = tt.call(ctx, c)
+			if err == nil {
+				t.Fatal("the call succeeded; the case proves nothing")
+			}
+			if got := MayHaveActed(err); got != tt.want {
+				t.Errorf("MayHaveActed(%v) = %v, want %v", err, got, tt.want)
+			}
+			// Wrapping does not change the answer.
+			if got := MayHaveActed(fmt.Errorf("creating: %w", err)); got != tt.want {
+				t.Errorf("MayHaveActed of the wrapped error = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMayHaveActed_OfErrorsNotFromARequest(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{context.Canceled, true},
+		{context.DeadlineExceeded, true},
+		{&APIError{Operation: "create server", StatusCode: 202}, true},
+		{&APIError{Operation: "create server", StatusCode: 422}, false},
+		{&APIError{Operation: "create server", Err: syscall.ECONNREFUSED}, false},
+		{&APIError{Operation: "create server", Err: io.ErrUnexpectedEOF}, true},
+	}
+	for _, tt := range tests {
+		if got := MayHaveActed(tt.err); got != tt.want {
+			t.Errorf("MayHaveActed(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }

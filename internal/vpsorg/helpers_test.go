@@ -118,6 +118,10 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	r.mu.Unlock()
+	rep.write(w)
+}
+
+func (rep reply) write(w http.ResponseWriter) {
 	if rep.hangUp {
 		hangUp(w)
 		return

@@ -177,3 +177,117 @@ func TestPoller_cancelledWaitersLeaveNothingBehind(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestPoller_concurrentRebootWaitsShareListsAndEndOnTheirOwnGET(t *testing.T) {
+	const n = 5
+	c, emu := pollTestClient(t, 50*time.Millisecond)
+	createAndWait(t, c, n)
+	emu.SetTransitionTime(600 * time.Millisecond)
+	servers, err := c.ListServers(t.Context(), ListServersOptions{})
+	if err != nil || len(servers) != n {
+		t.Fatalf("ListServers = %d servers, %v", len(servers), err)
+	}
+	emu.ResetRequests()
+
+	var warned sync.Mutex
+	var warnings []string
+	c.warnf = func(_ context.Context, msg string, _ map[string]any) {
+		warned.Lock()
+		defer warned.Unlock()
+		warnings = append(warnings, msg)
+	}
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Go(func() {
+			since := time.Now()
+			if _, err := c.RebootServer(t.Context(), s.ID); err != nil {
+				t.Error(err)
+				return
+			}
+			got, err := c.WaitForStatus(t.Context(), s.ID, WaitSpec{
+				Target: []string{StatusActive}, Pending: []string{StatusActive, StatusRebooting},
+				Since: since, UpdatedBefore: s.UpdatedAt,
+			})
+			if err != nil {
+				t.Errorf("server %d: %v", s.ID, err)
+				return
+			}
+			if got.Status != StatusActive || got.ResourceUsage == nil {
+				t.Errorf("server %d ended as %+v; want active, seen by a GET (detail view)", s.ID, got)
+			}
+		})
+	}
+	wg.Wait()
+	if len(warnings) > 0 {
+		t.Errorf("warnings %q: the waits saw the reboots, they need no grace", warnings)
+	}
+	if emu.RequestCounts()["GET "+emulator.RouteServers] == 0 {
+		t.Fatal("no shared list was made; the test proved nothing")
+	}
+	for _, r := range emu.Requests() {
+		if r.Route == emulator.RouteServers && r.Method == http.MethodGet && r.RawQuery != "status=rebooting" {
+			t.Errorf("a shared list was filtered by %q; only a status that does not end the wait may be", r.RawQuery)
+		}
+	}
+}
+
+func TestPoller_aStatusThatEndsTheWaitIsNeverTakenFromAList(t *testing.T) {
+	// An eventually consistent API after five reboots: each GET shows the
+	// old "active" a few times, then "rebooting", then "active" anew;
+	// lists already show every server active with a new updated_at. A
+	// waiter served from a list filtered by "active" would end on the
+	// list's partial view.
+	const before, after = "2025-01-16T15:45:00Z", "2999-01-01T00:00:00Z"
+	ids := []int64{1, 2, 3, 4, 5}
+	var mu sync.Mutex
+	gets := map[string]int{}
+	var lists []string
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/servers/"), "/")
+		if id == "" {
+			lists = append(lists, r.URL.RawQuery)
+			var items []string
+			if status := r.URL.Query().Get("status"); status == "" || status == StatusActive {
+				for _, id := range ids {
+					items = append(items, fmt.Sprintf(`{"id": %d, "status": "active", "updated_at": %q}`, id, after))
+				}
+			}
+			fmt.Fprintf(w, `{"count": %d, "next": null, "results": [%s]}`, len(items), strings.Join(items, ","))
+			return
+		}
+		gets[id]++
+		status, updated := StatusActive, before
+		switch n := gets[id]; {
+		case n == 4:
+			status = StatusRebooting
+		case n > 4:
+			updated = after
+		}
+		fmt.Fprintf(w, `{"id": %s, "status": %q, "updated_at": %q, "resource_usage": {"cpu_percent": 1}}`, id, status, updated)
+	}))
+	since := time.Now()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() {
+			got, err := c.WaitForStatus(t.Context(), id, WaitSpec{
+				Target: []string{StatusActive}, Pending: []string{StatusActive, StatusRebooting},
+				Since: since, UpdatedBefore: before, Grace: time.Minute,
+			})
+			if err != nil {
+				t.Errorf("server %d: %v", id, err)
+				return
+			}
+			if got.ResourceUsage == nil || got.UpdatedAt != after {
+				t.Errorf("server %d ended on %+v; want the GET's view after the reboot", id, got)
+			}
+		})
+	}
+	wg.Wait()
+	for _, q := range lists {
+		if q != "status=rebooting" {
+			t.Errorf("a shared list was filtered by %q; only a status that does not end the wait may be", q)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package vpsorg
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -13,10 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // maxResponseBody bounds how much of a response the client reads.
@@ -24,20 +22,20 @@ const maxResponseBody = 16 << 20
 
 var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxResponseBody)
 
-// response is a fully read HTTP answer.
+// response is one HTTP answer, read in full.
 type response struct {
 	status int
 	header http.Header
 	body   []byte
 }
 
-// do sends one API request with retries and returns the final answer when
-// it is 2xx. Anything else comes back as an *APIError naming op. in, when not
-// nil, is sent as a JSON body.
+// do sends one API request, trying again as the retry policy allows, and
+// returns the final answer when it is 2xx. Anything else comes back as an
+// *APIError naming op. in, when not nil, is sent as a JSON body.
 func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any, header http.Header) (*response, error) {
 	red := redactor(c.token)
 
-	var body any // untyped nil: no body at all
+	var body []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
@@ -45,8 +43,7 @@ func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any, 
 		}
 		body = b
 	}
-
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), body)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		return nil, &APIError{Operation: op, Err: red.err(err)}
 	}
@@ -62,173 +59,240 @@ func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any, 
 		req.Header.Set("Content-Type", "application/json")
 	}
 
-	x := &exchange{c: c, method: method, path: u.Path}
-	rc := &retryablehttp.Client{
-		HTTPClient:     c.httpClient,
-		Logger:         nil, // silence retryablehttp; attempts are reported through c.Log
-		RetryMax:       c.retryMax,
-		RetryWaitMin:   c.retryWaitMin,
-		RetryWaitMax:   c.retryWaitMax,
-		RequestLogHook: x.beforeAttempt,
-		CheckRetry:     x.checkRetry,
-		Backoff:        x.backoff,
-		// Hand back the last response instead of retryablehttp's generic
-		// "giving up after N attempts": the caller wants its status and
-		// message. checkRetry has already read and closed every body.
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	x := &exchange{c: c, req: req, body: body}
+	if deadline, ok := ctx.Deadline(); ok {
+		x.waitUntil, x.waitLimit = deadline, "the context deadline"
+	} else {
+		x.waitUntil, x.waitLimit = time.Now().Add(c.maxRateLimitWait), fmt.Sprintf("MaxRateLimitWait (%v)", c.maxRateLimitWait)
 	}
-	resp, doErr := rc.Do(req)
-	if resp != nil {
-		resp.Body.Close()
-	}
+	stop := x.run(ctx)
 
-	// x holds the outcome of the last attempt. doErr adds what happened
-	// after it: a context that ended while waiting to retry.
-	if x.deadlineStop && doErr == nil {
-		doErr = &retryPastDeadlineError{wait: x.wait}
+	if stop == nil && x.last != nil && x.last.status >= 200 && x.last.status <= 299 {
+		return x.last, nil
 	}
-	last := x.last
-	if last == nil {
-		err := x.lastErr
-		switch {
-		case err == nil:
-			err = doErr
-		case doErr != nil && !errors.Is(doErr, err):
-			err = fmt.Errorf("%w (last attempt: %w)", doErr, err)
-		}
-		if err == nil {
-			err = errors.New("no response")
-		}
-		return nil, &APIError{Operation: op, Err: red.err(err)}
+	// The last try's own failure, and what stopped the tries after it (a
+	// context that ended, a deadline too near for another try).
+	err = x.lastErr
+	switch {
+	case err == nil:
+		err = stop
+	case stop != nil:
+		err = fmt.Errorf("%w (last attempt: %w)", stop, err)
 	}
-	if last.status >= 200 && last.status <= 299 && doErr == nil {
-		return last, nil
+	if x.last == nil {
+		return nil, &APIError{Operation: op, Err: red.err(err), acted: x.acted}
 	}
-	return nil, newAPIError(op, last, red.err(doErr), red)
+	apiErr := newAPIError(op, x.last, red.err(err), red)
+	apiErr.acted = x.acted
+	return nil, apiErr
 }
 
-// retryPastDeadlineError says a retry was called off because it could not
-// start before the context's deadline. It matches context.DeadlineExceeded:
-// the caller ran out of time, only a little early.
-type retryPastDeadlineError struct {
-	wait time.Duration
-}
-
-func (e *retryPastDeadlineError) Error() string {
-	return fmt.Sprintf("not retrying: the next try (in %v) would start after the context deadline", e.wait)
-}
-
-func (e *retryPastDeadlineError) Is(target error) bool { return target == context.DeadlineExceeded }
-
-// exchange is the state of one do call across its attempts. retryablehttp
-// calls its methods from the goroutine running Do, one attempt at a time.
+// exchange is one do call across its tries.
 type exchange struct {
-	c      *Client
-	method string
-	path   string
+	c    *Client
+	req  *http.Request // the request without its body, cloned for each try
+	body []byte
 
-	attempt int       // 1-based number of the current attempt
-	started time.Time // when the current attempt began
-	last    *response // the current attempt's answer, nil when it had none
-	lastErr error     // why the current attempt had no usable answer
-	wait    time.Duration
+	// waitUntil bounds the waiting for rate limits: the context's
+	// deadline, else MaxRateLimitWait from the start. waitLimit names it.
+	waitUntil time.Time
+	waitLimit string
 
-	// deadlineStop is set when a retry was called off because its wait
-	// would pass the context's deadline.
-	deadlineStop bool
+	attempt   int       // 1-based number of the current try
+	retries   int       // retries so far that count against RetryMax
+	throttled int       // 429s so far without a Retry-After to hold for
+	last      *response // the last try's answer; nil when it had none
+	lastErr   error     // why the last try had no usable answer
+	acted     bool      // whether some try may have been carried out
 }
 
-func (x *exchange) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, i int) {
-	x.attempt = i + 1
-	x.started = time.Now()
-}
-
-// checkRetry reads the attempt's answer and decides, by method, whether to
-// try again. It also computes the wait (handed to retryablehttp through
-// backoff) so that it can refuse a retry that could not start before the
-// context's deadline: better to return the last answer now than to sleep
-// into a certain timeout.
-func (x *exchange) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	duration := time.Since(x.started)
-	x.last, x.lastErr, x.wait, x.deadlineStop = nil, nil, 0, false
-
-	if err == nil && resp != nil {
-		body, rerr := readBody(resp)
-		if rerr != nil {
-			err = fmt.Errorf("reading response body: %w", rerr)
-		} else {
-			x.last = &response{status: resp.StatusCode, header: resp.Header, body: body}
+// run tries until an answer is final. It returns nil when the last try's
+// outcome is the whole story, or why no further try was sent.
+func (x *exchange) run(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return &notSentError{reason: "the context ended before it was sent", err: err}
 		}
-	}
-	if err != nil {
-		x.lastErr = err
-	}
-
-	status := 0
-	if x.last != nil {
-		status = x.last.status
-	}
-	retry := ctx.Err() == nil && x.attempt <= x.c.retryMax && retryable(x.method, status, err)
-	stop := ""
-	if retry {
+		if err := x.c.pace.wait(ctx, x.waitUntil, x.waitLimit); err != nil {
+			return err
+		}
+		x.attempt++
+		started := time.Now()
+		x.send(ctx)
+		status := x.status()
 		var h http.Header
 		if x.last != nil {
 			h = x.last.header
 		}
-		x.wait = x.c.retryDelay(x.attempt, h, time.Now())
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < x.wait {
-			retry, stop = false, "context deadline before next try"
-			x.deadlineStop = true
+		x.c.pace.observe(ctx, started, time.Now(), status, h)
+		x.acted = x.acted || mayHaveActed(status, x.lastErr)
+
+		fields := map[string]any{
+			"method":      x.req.Method,
+			"path":        redactor(x.c.token).text(x.req.URL.Path),
+			"attempt":     x.attempt,
+			"duration_ms": time.Since(started).Milliseconds(),
+		}
+		if status != 0 {
+			fields["status"] = status
+		}
+		if x.lastErr != nil {
+			fields["error"] = redactor(x.c.token).text(x.lastErr.Error())
+		}
+		wait, retry, stop := x.next(ctx)
+		if retry {
+			fields["retry_in_ms"] = wait.Milliseconds()
+		}
+		if stop != nil {
+			fields["no_retry"] = stop.Error()
+		}
+		x.c.log(ctx, "vpsorg: HTTP request", fields)
+		if !retry {
+			return stop
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return &notSentError{reason: "the context ended while waiting to retry", err: err}
 		}
 	}
+}
 
-	fields := map[string]any{
-		"method":      x.method,
-		"path":        redactor(x.c.token).text(x.path),
-		"attempt":     x.attempt,
-		"duration_ms": duration.Milliseconds(),
+// send makes one try and records its outcome. An answer whose body could
+// not be read counts as none.
+func (x *exchange) send(ctx context.Context) {
+	x.last, x.lastErr = nil, nil
+	req := x.req.Clone(ctx)
+	if x.body != nil {
+		req.Body = io.NopCloser(bytes.NewReader(x.body))
+		req.ContentLength = int64(len(x.body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(x.body)), nil }
 	}
-	if status != 0 {
-		fields["status"] = status
-	}
+	resp, err := x.c.httpClient.Do(req)
 	if err != nil {
-		fields["error"] = redactor(x.c.token).text(err.Error())
+		x.lastErr = err
+		return
 	}
-	if retry {
-		fields["retry_in_ms"] = x.wait.Milliseconds()
+	body, err := readBody(resp)
+	if err != nil {
+		x.lastErr = fmt.Errorf("reading response body: %w", err)
+		return
 	}
-	if stop != "" {
-		fields["no_retry"] = stop
-	}
-	x.c.log(ctx, "vpsorg: HTTP request", fields)
-
-	return retry, nil
+	x.last = &response{status: resp.StatusCode, header: resp.Header, body: body}
 }
 
-func (x *exchange) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration {
-	return x.wait
+// status is the last try's HTTP status; 0 when no answer came.
+func (x *exchange) status() int {
+	if x.last == nil {
+		return 0
+	}
+	return x.last.status
 }
 
-// retryable is the method-aware retry policy (DESIGN.md). GET, PUT, PATCH
-// and DELETE are idempotent: repeating them after a lost answer is harmless.
-// A POST is repeated only when the server provably did not act on it: 429,
-// or a refused connection.
+// next decides, after a try that was not a usable 2xx, whether to try
+// again and after how long. It refuses a retry that could not start before
+// the context's deadline: better to return the last answer now than to
+// sleep into a certain timeout; stop then says so.
+func (x *exchange) next(ctx context.Context) (wait time.Duration, retry bool, stop error) {
+	status := x.status()
+	if ctx.Err() != nil || (status >= 200 && status <= 299) {
+		return 0, false, nil
+	}
+	if status == http.StatusTooManyRequests {
+		return x.afterRefusal()
+	}
+	if x.retries >= x.c.retryMax || !retryable(x.req.Method, status, x.lastErr) {
+		return 0, false, nil
+	}
+	x.retries++
+	var h http.Header
+	if x.last != nil {
+		h = x.last.header
+	}
+	wait = x.c.retryDelay(x.retries, h, time.Now())
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		return 0, false, &notSentError{reason: fmt.Sprintf("not retrying: the next try (in %v) would start after the context deadline", wait)}
+	}
+	return wait, true, nil
+}
+
+// afterRefusal decides the retry after a 429. It does not count against
+// RetryMax: the API asked the client to slow down, and the pacer does; only
+// the deadline (or MaxRateLimitWait) ends the tries. With a Retry-After the
+// pacer's hold is the wait; without one, the backoff grows with each 429.
+func (x *exchange) afterRefusal() (time.Duration, bool, error) {
+	now := time.Now()
+	wait := time.Duration(0)
+	if d, ok := parseRetryAfter(x.last.header.Get("Retry-After"), now); !ok || d <= 0 {
+		x.throttled++
+		wait = x.c.retryDelay(x.throttled, nil, now)
+	}
+	if now.Add(wait).After(x.waitUntil) {
+		return 0, false, &notSentError{reason: fmt.Sprintf("rate-limited: the next try (in %v) would start after %s", wait, x.waitLimit)}
+	}
+	return wait, true, nil
+}
+
+// notSentError is a try that was never sent: its context had ended, or
+// waiting for it would have passed the context's deadline. Without err it
+// matches context.DeadlineExceeded: the caller ran out of time, only a
+// little early. Whether the request acted is up to its earlier tries, if
+// any (see MayHaveActed).
+type notSentError struct {
+	reason string
+	err    error // the context's error, when it ended
+}
+
+func (e *notSentError) Error() string {
+	if e.err == nil {
+		return e.reason
+	}
+	return e.reason + ": " + e.err.Error()
+}
+
+func (e *notSentError) Is(target error) bool {
+	return e.err == nil && target == context.DeadlineExceeded
+}
+
+func (e *notSentError) Unwrap() error { return e.err }
+
+// sleep waits for d or until ctx ends, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// retryable is the method-aware retry policy (DESIGN.md): whether a try
+// that failed this way is worth repeating. A failure that repeating cannot
+// fix (a certificate the client does not trust, a body too large) never
+// is. GET, PUT, PATCH and DELETE are idempotent: repeating them after a lost
+// answer is harmless, so every transient failure is retried. A POST is
+// repeated only when the API provably did not act on it (MayHaveActed).
 func retryable(method string, status int, err error) bool {
-	idempotent := method != http.MethodPost
+	if !transientFailure(status, err) {
+		return false
+	}
+	return method != http.MethodPost || !mayHaveActed(status, err)
+}
+
+// transientFailure reports whether a try's failure may pass by itself: no
+// answer (but not a certificate the client does not trust), a body cut off,
+// or 429, 502, 503, 504.
+func transientFailure(status int, err error) bool {
 	if err != nil {
-		if isCertError(err) || errors.Is(err, errBodyTooLarge) {
-			return false // will not fix itself
-		}
-		if idempotent {
-			return true
-		}
-		return errors.Is(err, syscall.ECONNREFUSED)
+		var notSent *notSentError
+		return !isCertError(err) && !errors.Is(err, errBodyTooLarge) && !errors.As(err, &notSent)
 	}
 	switch status {
-	case http.StatusTooManyRequests:
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return idempotent
 	}
 	return false
 }

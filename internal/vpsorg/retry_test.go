@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -43,7 +45,8 @@ var calls = []struct {
 }
 
 func TestRetryPolicy_RepeatsOnlyWhatCannotDoHarm(t *testing.T) {
-	// With RetryMax 2, a retried failure is tried 3 times.
+	// With RetryMax 2, a retried failure is tried 3 times. (A 429 is
+	// retried until the deadline: TestRateLimit_*.)
 	const retried, once = 3, 1
 	conditions := []struct {
 		name     string
@@ -51,7 +54,6 @@ func TestRetryPolicy_RepeatsOnlyWhatCannotDoHarm(t *testing.T) {
 		tries    map[string]int // by method
 		wantCode int
 	}{
-		{"429", reply{status: 429, body: `{"detail": "slow down"}`}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": retried}, 429},
 		{"502", reply{status: 502, body: "Bad Gateway"}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 502},
 		{"503", reply{status: 503}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 503},
 		{"504", reply{status: 504}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 504},
@@ -89,7 +91,7 @@ func TestRetryPolicy_RepeatsOnlyWhatCannotDoHarm(t *testing.T) {
 	}
 }
 
-func TestRetryPolicy_RetriesARefusedConnectionForEveryMethod(t *testing.T) {
+func TestRetryPolicy_RetriesWhatNeverReachedTheAPIForEveryMethod(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -97,20 +99,55 @@ func TestRetryPolicy_RetriesARefusedConnectionForEveryMethod(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now: connections are refused
 
+	failures := []struct {
+		name     string
+		endpoint string
+		is       func(error) bool
+	}{
+		{"connection refused", "http://" + addr + "/api/v1/", func(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }},
+		{"DNS failure", "http://vpsorg-test.invalid/api/v1/", func(err error) bool { var d *net.DNSError; return errors.As(err, &d) }},
+	}
+	for _, f := range failures {
+		for _, call := range calls {
+			t.Run(f.name+"/"+call.name, func(t *testing.T) {
+				sink := &logSink{}
+				c, err := New(Config{Endpoint: f.endpoint, Token: testToken, RetryMax: 2,
+					RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond, Log: sink.log})
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = call.call(context.Background(), c)
+				if !f.is(err) {
+					t.Fatalf("error = %v, want a %s", err, f.name)
+				}
+				if n := sink.count("vpsorg: HTTP request"); n != 3 {
+					t.Errorf("%d tries, want 3", n)
+				}
+			})
+		}
+	}
+}
+
+func TestRetryPolicy_NeverRetriesAnUntrustedCertificate(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		t.Error("the request reached the API")
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshakes
+	t.Cleanup(srv.Close)
 	for _, call := range calls {
 		t.Run(call.name, func(t *testing.T) {
 			sink := &logSink{}
-			c, err := New(Config{Endpoint: "http://" + addr + "/api/v1/", Token: testToken, RetryMax: 2,
+			c, err := New(Config{Endpoint: srv.URL + "/api/v1/", Token: testToken, RetryMax: 2,
 				RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond, Log: sink.log})
 			if err != nil {
 				t.Fatal(err)
 			}
 			err = call.call(context.Background(), c)
-			if !errors.Is(err, syscall.ECONNREFUSED) {
-				t.Fatalf("error = %v, want one wrapping ECONNREFUSED", err)
+			if !isCertError(err) {
+				t.Fatalf("error = %v, want a certificate verification failure", err)
 			}
-			if n := sink.count("vpsorg: HTTP request"); n != 3 {
-				t.Errorf("%d tries, want 3", n)
+			if n := sink.count("vpsorg: HTTP request"); n != 1 {
+				t.Errorf("%d tries, want 1", n)
 			}
 		})
 	}

@@ -345,10 +345,24 @@ func (c *Client) writeServer(ctx context.Context, op, method string, id int64, r
 }
 
 // DeleteServer deletes a server, permanently. Any 2xx (the API sends 204) is
-// success; a missing server is an error matching ErrNotFound.
+// success; a missing server is an error matching ErrNotFound. Either way the
+// client remembers the id (RecentlyDeleted).
 func (c *Client) DeleteServer(ctx context.Context, id int64) error {
 	_, err := c.do(ctx, fmt.Sprintf("delete server %d", id), http.MethodDelete, c.resolve(serverPath(id, "")), nil, nil)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		c.deleted.Store(id, struct{}{})
+	}
 	return err
+}
+
+// RecentlyDeleted reports whether this client deleted server id: a
+// DeleteServer that was answered 2xx or 404, since the client was made. The
+// API is eventually consistent about deletes too, so a deleted server may
+// still be listed for a while; a caller looking for a server to adopt (a
+// create whose answer was lost) must not adopt one that is going away.
+func (c *Client) RecentlyDeleted(id int64) bool {
+	_, ok := c.deleted.Load(id)
+	return ok
 }
 
 // StartServer powers a stopped server on. The status moves to "starting".

@@ -540,3 +540,43 @@ func TestListServers_SameOriginAllowsDefaultPorts(t *testing.T) {
 		}
 	}
 }
+
+func TestRecentlyDeleted_RemembersTheServersThisClientDeleted(t *testing.T) {
+	tests := []struct {
+		answer reply
+		want   bool
+	}{
+		{reply{status: 204}, true},
+		{reply{status: 404, body: `{"detail": "Not found."}`}, true}, // gone either way
+		{reply{status: 400, body: `{"detail": "Server is locked."}`}, false},
+		{reply{status: 500}, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.answer.status), func(t *testing.T) {
+			c, _ := newTestClient(t, &recorder{replies: []reply{tt.answer}})
+			if c.RecentlyDeleted(12345) {
+				t.Fatal("RecentlyDeleted before any delete")
+			}
+			_ = c.DeleteServer(t.Context(), 12345)
+			if got := c.RecentlyDeleted(12345); got != tt.want {
+				t.Errorf("after DELETE answered %d: RecentlyDeleted = %v, want %v", tt.answer.status, got, tt.want)
+			}
+			if c.RecentlyDeleted(12346) {
+				t.Error("RecentlyDeleted(12346): another server counts as deleted")
+			}
+		})
+	}
+	t.Run("per client", func(t *testing.T) {
+		c, srv := newTestClient(t, &recorder{replies: []reply{{status: 204}}})
+		if err := c.DeleteServer(t.Context(), 12345); err != nil {
+			t.Fatal(err)
+		}
+		other, err := New(fastConfig(srv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.RecentlyDeleted(12345) {
+			t.Error("a client that deleted nothing says it deleted 12345")
+		}
+	})
+}

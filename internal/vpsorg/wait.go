@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 )
+
+// DefaultChangeGrace is how long after an action a wait with
+// WaitSpec.Since (and no Grace of its own) looks for evidence that the
+// action took effect before it trusts a target status without any.
+const DefaultChangeGrace = 10 * time.Second
 
 // WaitSpec says what WaitForStatus waits for.
 type WaitSpec struct {
@@ -21,6 +25,45 @@ type WaitSpec struct {
 	// may not show a server right after create). One more fails the wait
 	// with an error matching ErrNotFound.
 	NotFoundTolerance int
+
+	// Since, when set, is when the action this wait follows was sent. It
+	// is for a Target that includes the status the server was in before
+	// the action (a reboot: active, rebooting, active): the API is
+	// eventually consistent, and a GET may show the old status for a while
+	// after the action was accepted. A target status then ends the wait
+	// only with evidence that the action took effect: the wait saw a status
+	// outside Target, or the server's updated_at differs from UpdatedBefore
+	// and is not earlier than Since's whole second. Failing both, it ends
+	// the wait once Grace has passed since Since, with a warning (Config.Warn).
+	// Until then the target status means "not yet". (A status before the
+	// action that is not in Target belongs in Pending, so that, shown late,
+	// it means "not yet" too.)
+	Since time.Time
+	// UpdatedBefore is the server's updated_at as seen before the action.
+	UpdatedBefore string
+	// Grace bounds the look for evidence; zero means DefaultChangeGrace.
+	Grace time.Duration
+}
+
+// tookEffect reports whether s is evidence that the action at Since took
+// effect: a status outside Target, or an updated_at set since.
+//
+// updated_at has whole seconds by the API's clock; Since is ours. A change
+// made at Since shows as Since's second or later when the clocks agree. A
+// server clock behind ours shows it earlier, so the wait falls back to its
+// grace period: skew can delay the end, never bring it forward. Comparing
+// with UpdatedBefore as well keeps a change from before the action that
+// shows late (a PATCH the GET before the action did not yet reflect) from
+// passing for the action, unless it fell in Since's own second.
+func (spec WaitSpec) tookEffect(s *Server) bool {
+	if !slices.Contains(spec.Target, s.Status) {
+		return true
+	}
+	if s.UpdatedAt == "" || s.UpdatedAt == spec.UpdatedBefore {
+		return false
+	}
+	updated, err := time.Parse(time.RFC3339, s.UpdatedAt)
+	return err == nil && !updated.Before(spec.Since.Truncate(time.Second))
 }
 
 // UnexpectedStatusError is a wait that met a status that is neither target
@@ -73,8 +116,9 @@ func targetText(target []string) string {
 	return strings.Join(target[:len(target)-1], ", ") + " or " + target[len(target)-1]
 }
 
-// WaitForStatus polls the server until its status is one of spec.Target and
-// returns the server as a GET last saw it (the full detail view). It is
+// WaitForStatus polls the server until its status is one of spec.Target
+// (with spec.Since, also shown to be the action's result) and returns the
+// server as a GET last saw it (the full detail view). It is
 // bounded only by ctx: it fails at once on a status outside Target and
 // Pending, on more than NotFoundTolerance 404s in a row, or on an API error
 // that polling again cannot cure (401, 500, ...); it polls on through
@@ -85,8 +129,13 @@ func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*S
 	if len(spec.Target) == 0 {
 		return nil, errors.New("vpsorg: WaitForStatus needs at least one target status")
 	}
+	grace := spec.Grace
+	if grace <= 0 {
+		grace = DefaultChangeGrace
+	}
 	var found *Server
 	notFound := 0
+	changed := spec.Since.IsZero() // without Since, no evidence is needed
 	err := c.pollServer(ctx, id, spec.Target, spec.Pending, func(o observation) (bool, error) {
 		if o.server == nil {
 			notFound++
@@ -96,10 +145,26 @@ func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*S
 			return false, nil
 		}
 		notFound = 0
+		changed = changed || spec.tookEffect(o.server)
 		switch status := o.server.Status; {
-		case slices.Contains(spec.Target, status):
+		case slices.Contains(spec.Target, status) && changed:
 			found = o.server
 			return true, nil
+		case slices.Contains(spec.Target, status):
+			// The old status, still shown: not yet, unless the grace
+			// period is over.
+			if time.Since(spec.Since) >= grace {
+				c.warn(ctx, "vpsorg: no sign that the action took effect within its grace period; trusting the status", map[string]any{
+					"server_id":      id,
+					"status":         status,
+					"updated_at":     o.server.UpdatedAt,
+					"updated_before": spec.UpdatedBefore,
+					"grace_ms":       grace.Milliseconds(),
+				})
+				found = o.server
+				return true, nil
+			}
+			return false, nil
 		case slices.Contains(spec.Pending, status):
 			return false, nil
 		default:
@@ -168,8 +233,13 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		first = 0
 	}
 	due := start.Add(first)
+	// A shared list may serve a waiter only while its server is in a
+	// pending status that does not end the wait: the end is a GET's.
+	listable := func(status string) bool {
+		return slices.Contains(pending, status) && !slices.Contains(target, status)
+	}
 	filter := ""
-	if len(pending) == 1 {
+	if len(pending) == 1 && listable(pending[0]) {
 		filter = pending[0]
 	}
 
@@ -179,7 +249,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		if err != nil {
 			// A GET cut short by the deadline (even one that gave up
 			// retrying because the deadline was near) is a timeout.
-			var early *retryPastDeadlineError
+			var early *notSentError
 			if ctx.Err() != nil || errors.As(err, &early) {
 				return timeout()
 			}
@@ -206,7 +276,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		if o.server != nil {
 			lastStatus = o.server.Status
 			status = lastStatus
-			if slices.Contains(pending, status) {
+			if listable(status) {
 				filter = status
 			}
 		}
@@ -242,9 +312,9 @@ func transient(err error) bool {
 		return false
 	}
 	if apiErr.StatusCode == 0 {
-		return apiErr.Err != nil && retryable(http.MethodGet, 0, apiErr.Err)
+		return apiErr.Err != nil && transientFailure(0, apiErr.Err)
 	}
-	return retryable(http.MethodGet, apiErr.StatusCode, nil)
+	return transientFailure(apiErr.StatusCode, nil)
 }
 
 // normalized fills in defaults for zero or negative fields.

@@ -132,6 +132,102 @@ func countErrors(statuses []string) int {
 	return n
 }
 
+func TestWaitForStatus_AfterAnActionEndsOnlyOnEvidenceThatItTookEffect(t *testing.T) {
+	// A reboot: active, rebooting, active. The API is eventually
+	// consistent: right after the POST a GET may still show active.
+	// Answers are "status@updated_at", the updated_at one of: before (as
+	// seen before the action), later (the second after Since's), same
+	// (Since's second), earlier (the second before Since's).
+	const grace = 300 * time.Millisecond
+	tests := []struct {
+		name     string
+		answers  []string // in order; the last repeats
+		noSince  bool
+		wantGETs int // 0: at least two, and the wait lasted the grace period
+		wantWarn bool
+	}{
+		{"the old status, then the transient one, then the target: ends after the transient",
+			[]string{"active@before", "active@before", "rebooting@before", "active@before"}, false, 4, false},
+		{"the old status with a new updated_at: ends on it",
+			[]string{"active@before", "active@later"}, false, 2, false},
+		{"an updated_at in Since's own second counts",
+			[]string{"active@same"}, false, 1, false},
+		{"only the old status, updated_at unchanged: ends after the grace period, warned",
+			[]string{"active@before"}, false, 0, true},
+		{"an updated_at changed but earlier than Since's second does not count",
+			[]string{"active@before", "active@earlier"}, false, 0, true},
+		{"without Since, the target ends the wait at once",
+			[]string{"active@before"}, true, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			since := time.Now()
+			second := since.UTC().Truncate(time.Second)
+			updated := map[string]string{
+				"before":  "2025-01-16T15:45:00Z",
+				"later":   second.Add(time.Second).Format(time.RFC3339),
+				"same":    second.Format(time.RFC3339),
+				"earlier": second.Add(-time.Second).Format(time.RFC3339),
+			}
+			rec := &recorder{}
+			for _, a := range tt.answers {
+				status, at, _ := strings.Cut(a, "@")
+				rec.replies = append(rec.replies, reply{status: 200,
+					body: fmt.Sprintf(`{"id": 12345, "name": "web-server-01", "status": %q, "updated_at": %q}`, status, updated[at])})
+			}
+			spec := WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusActive, StatusRebooting},
+				Since: since, UpdatedBefore: updated["before"], Grace: grace}
+			if tt.noSince {
+				spec.Since = time.Time{}
+			}
+			var warnings []string
+			c, _ := newTestClient(t, rec, func(cfg *Config) {
+				cfg.Warn = func(_ context.Context, msg string, _ map[string]any) { warnings = append(warnings, msg) }
+			})
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			s, err := c.WaitForStatus(ctx, 12345, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Status != StatusActive {
+				t.Errorf("ended on %q, want active", s.Status)
+			}
+			gets := len(rec.requests())
+			switch {
+			case tt.wantGETs > 0 && gets != tt.wantGETs:
+				t.Errorf("%d GETs, want %d", gets, tt.wantGETs)
+			case tt.wantGETs == 0 && (gets < 2 || time.Since(since) < grace):
+				t.Errorf("ended after %d GETs and %v; want it to keep looking for the grace period, %v", gets, time.Since(since), grace)
+			}
+			if got := len(warnings) > 0; got != tt.wantWarn {
+				t.Errorf("warnings %q, want a warning: %v", warnings, tt.wantWarn)
+			}
+		})
+	}
+}
+
+func TestWaitForStatus_AWarningWithoutAWarnHookGoesToLog(t *testing.T) {
+	sink := &logSink{}
+	c, _ := newTestClient(t, sequence("active"), func(cfg *Config) { cfg.Log = sink.log })
+	_, err := c.WaitForStatus(t.Context(), 12345, WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusRebooting},
+		Since: time.Now(), Grace: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	for _, e := range sink.entries {
+		if strings.Contains(e.msg, "grace period") {
+			if e.fields["level"] != "warn" {
+				t.Errorf("warning logged with fields %v, want level warn", e.fields)
+			}
+			return
+		}
+	}
+	t.Errorf("no warning in the log:\n%v", sink.entries)
+}
+
 func TestWaitForStatus_NeedsATarget(t *testing.T) {
 	c, _ := newTestClient(t, sequence("active"))
 	if _, err := c.WaitForStatus(context.Background(), 1, WaitSpec{}); err == nil {

@@ -1,10 +1,10 @@
 package vpsorg_test
 
 // Integration tests: every call goes through the real client, over HTTP, to
-// the in-process emulator (internal/emulator). They prove the foundation
-// issue's acceptance criteria: each of the nine endpoints and each
-// documented status code (200, 201, 204, 400, 401, 402, 404) is exercised,
-// pagination works across at least three pages, and two tokens are isolated.
+// the in-process emulator (internal/emulator). Together they exercise each
+// of the nine endpoints and each documented status code (200, 201, 204, 400,
+// 401, 402, 404), pagination across at least three pages, and the isolation
+// of two tokens' accounts.
 //
 // Most tests drive the emulator with a frozen clock (fakeClock), so that
 // statuses and timestamps are exact; the tests about waiting use the real
@@ -222,7 +222,7 @@ func fieldNames(fields map[string][]string) []string {
 // ---------------------------------------------------------------------------
 // 1. List servers — GET servers/ → 200
 
-func TestEmulator_ListServersAppliesStatusAndLocationFiltersAsQueryParameters(t *testing.T) {
+func TestClient_ListServersAppliesStatusAndLocationFiltersAsQueryParameters(t *testing.T) {
 	emu, _ := startFrozen(t, emulator.Options{})
 	c := newClient(t, emu, tokenAlpha)
 	web1 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "web-1", Status: "active", Location: "us-west"})
@@ -291,7 +291,7 @@ func TestEmulator_ListServersAppliesStatusAndLocationFiltersAsQueryParameters(t 
 	}
 }
 
-func TestEmulator_ListServersDecodesTheListView(t *testing.T) {
+func TestClient_ListServersDecodesTheListView(t *testing.T) {
 	emu, _ := startFrozen(t, emulator.Options{})
 	c := newClient(t, emu, tokenAlpha)
 	added := addServer(t, emu, accountAlpha, emulator.ServerSpec{
@@ -327,7 +327,7 @@ func TestEmulator_ListServersDecodesTheListView(t *testing.T) {
 	}
 }
 
-func TestEmulator_ListServersOfAnEmptyAccountIsEmptyAndNotNil(t *testing.T) {
+func TestClient_ListServersOfAnEmptyAccountIsEmptyAndNotNil(t *testing.T) {
 	emu := startEmulator(t, emulator.Options{})
 	c := newClient(t, emu, tokenAlpha)
 	// A server of the other account must not show up either.
@@ -347,7 +347,7 @@ func TestEmulator_ListServersOfAnEmptyAccountIsEmptyAndNotNil(t *testing.T) {
 
 // Pagination: the emulator pages with ?page=N and absolute next links; the
 // client must follow them to the end and keep the filter on every page.
-func TestEmulator_ListServersFollowsEveryPageAndReturnsEachServerOnce(t *testing.T) {
+func TestClient_ListServersFollowsEveryPageAndReturnsEachServerOnce(t *testing.T) {
 	tests := []struct {
 		name      string
 		opts      vpsorg.ListServersOptions
@@ -421,7 +421,7 @@ func TestEmulator_ListServersFollowsEveryPageAndReturnsEachServerOnce(t *testing
 // ---------------------------------------------------------------------------
 // 2. Create — POST servers/ → 201; 3. Get — GET servers/{id}/ → 200
 
-func TestEmulator_CreateThenGetReturnsTheDetailView(t *testing.T) {
+func TestClient_CreateThenGetReturnsTheDetailView(t *testing.T) {
 	tests := []struct {
 		name          string
 		req           vpsorg.CreateServerRequest
@@ -554,7 +554,7 @@ func TestEmulator_CreateThenGetReturnsTheDetailView(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 4. Replace — PUT servers/{id}/ → 200; 5. Update — PATCH servers/{id}/ → 200
 
-func TestEmulator_ReplaceServerChangesAllThreeFields(t *testing.T) {
+func TestClient_ReplaceServerChangesAllThreeFields(t *testing.T) {
 	emu, clock := startFrozen(t, emulator.Options{})
 	c := newClient(t, emu, tokenAlpha)
 	ctx := testContext(t)
@@ -594,7 +594,7 @@ func TestEmulator_ReplaceServerChangesAllThreeFields(t *testing.T) {
 	}
 }
 
-func TestEmulator_UpdateServerSendsOnePATCHThatChangesOnlyTheName(t *testing.T) {
+func TestClient_UpdateServerSendsOnePATCHThatChangesOnlyTheName(t *testing.T) {
 	emu, clock := startFrozen(t, emulator.Options{})
 	c := newClient(t, emu, tokenAlpha)
 	ctx := testContext(t)
@@ -643,7 +643,7 @@ func TestEmulator_UpdateServerSendsOnePATCHThatChangesOnlyTheName(t *testing.T) 
 // ---------------------------------------------------------------------------
 // 6. Delete — DELETE servers/{id}/ → 204, then 404
 
-func TestEmulator_DeleteAnswers204AndTheServerIsGone(t *testing.T) {
+func TestClient_DeleteAnswers204AndTheServerIsGone(t *testing.T) {
 	emu, _ := startFrozen(t, emulator.Options{})
 	c := newClient(t, emu, tokenAlpha)
 	ctx := testContext(t)
@@ -682,7 +682,7 @@ func TestEmulator_DeleteAnswers204AndTheServerIsGone(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 7–9. Start, stop, reboot — POST servers/{id}/{action}/ → 200
 
-func TestEmulator_PowerActionsAnswerTheDocumentedEnvelopeAndComplete(t *testing.T) {
+func TestClient_PowerActionsAnswerTheDocumentedEnvelopeAndComplete(t *testing.T) {
 	const transition = 2 * time.Second
 	tests := []struct {
 		name        string
@@ -745,7 +745,7 @@ func TestEmulator_PowerActionsAnswerTheDocumentedEnvelopeAndComplete(t *testing.
 // ---------------------------------------------------------------------------
 // 400 — invalid parameters, or an action the server's status forbids
 
-func TestEmulator_RejectedRequestsAnswer400AndChangeNothing(t *testing.T) {
+func TestClient_RejectedRequestsAnswer400AndChangeNothing(t *testing.T) {
 	tests := []struct {
 		name        string
 		status      string // of the existing server
@@ -865,7 +865,7 @@ func TestEmulator_RejectedRequestsAnswer400AndChangeNothing(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 401 — wrong or missing token
 
-func TestEmulator_WrongTokenAnswers401AndNeverShowsTheToken(t *testing.T) {
+func TestClient_WrongTokenAnswers401AndNeverShowsTheToken(t *testing.T) {
 	const wrongToken = "wrong-Tok3n-s3cr3t-7Pq"
 	calls := []struct {
 		name   string
@@ -937,7 +937,7 @@ func TestEmulator_WrongTokenAnswers401AndNeverShowsTheToken(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 402 — insufficient credits
 
-func TestEmulator_CreateBeyondTheAccountsCreditsAnswers402(t *testing.T) {
+func TestClient_CreateBeyondTheAccountsCreditsAnswers402(t *testing.T) {
 	tests := []struct {
 		name    string
 		credits int
@@ -1022,7 +1022,7 @@ var idCalls = []struct {
 	}},
 }
 
-func TestEmulator_UnknownServerIDAnswers404MatchingErrNotFound(t *testing.T) {
+func TestClient_UnknownServerIDAnswers404MatchingErrNotFound(t *testing.T) {
 	const unknown = 99999
 	emu, _ := startFrozen(t, emulator.Options{})
 	c := newClient(t, emu, tokenAlpha)
@@ -1054,7 +1054,7 @@ func TestEmulator_UnknownServerIDAnswers404MatchingErrNotFound(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Isolation between two tokens
 
-func TestEmulator_EachTokenSeesAndChangesOnlyItsOwnAccount(t *testing.T) {
+func TestClient_EachTokenSeesAndChangesOnlyItsOwnAccount(t *testing.T) {
 	emu, clock := startFrozen(t, emulator.Options{})
 	alpha := newClient(t, emu, tokenAlpha)
 	bravo := newClient(t, emu, tokenBravo)
@@ -1120,7 +1120,7 @@ func TestEmulator_EachTokenSeesAndChangesOnlyItsOwnAccount(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Waiting through the emulator (real clock)
 
-func TestEmulator_WaitForStatusSeesProvisioningBecomeActive(t *testing.T) {
+func TestClient_WaitForStatusSeesProvisioningBecomeActive(t *testing.T) {
 	const provisioning = 200 * time.Millisecond
 	const pollMin = 20 * time.Millisecond
 	emu := startEmulator(t, emulator.Options{ProvisioningTime: provisioning})
@@ -1188,7 +1188,7 @@ func TestEmulator_WaitForStatusSeesProvisioningBecomeActive(t *testing.T) {
 	}
 }
 
-func TestEmulator_WaitForStatusFailsAtOnceWhenProvisioningFails(t *testing.T) {
+func TestClient_WaitForStatusFailsAtOnceWhenProvisioningFails(t *testing.T) {
 	emu := startEmulator(t, emulator.Options{ProvisioningTime: 30 * time.Millisecond})
 	emu.FailProvisioning(func(name string) bool { return strings.HasPrefix(name, "broken") })
 	c := newClient(t, emu, tokenAlpha)
@@ -1208,7 +1208,7 @@ func TestEmulator_WaitForStatusFailsAtOnceWhenProvisioningFails(t *testing.T) {
 	}
 }
 
-func TestEmulator_WaitForDeletedReturnsOnceGETAnswers404(t *testing.T) {
+func TestClient_WaitForDeletedReturnsOnceGETAnswers404(t *testing.T) {
 	tests := []struct {
 		name    string
 		prepare func(*testing.T, context.Context, *emulator.Emulator, *vpsorg.Client, int64)
@@ -1286,7 +1286,7 @@ func TestEmulator_WaitForDeletedReturnsOnceGETAnswers404(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 429 on create: retried, because the API provably did not act
 
-func TestEmulator_CreateRetriedAfterA429CreatesExactlyOneServer(t *testing.T) {
+func TestClient_CreateRetriedAfterA429CreatesExactlyOneServer(t *testing.T) {
 	emu := startEmulator(t, emulator.Options{ProvisioningTime: -1})
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: http.StatusTooManyRequests, RetryAfter: "1"})
 	c := newClient(t, emu, tokenAlpha, func(cfg *vpsorg.Config) {

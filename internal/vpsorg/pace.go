@@ -1,0 +1,254 @@
+package vpsorg
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// A 429 is the API asking the client to slow down, and Terraform runs many
+// operations at once through one client: left to themselves, each would
+// find the limit on its own and be refused again and again. So the client
+// keeps one pace for all its requests (DESIGN.md, "Rate limits"):
+//
+//   - a hold: a 429 with Retry-After stops every request of the client
+//     until then;
+//   - an adaptive pace: after a 429 the client sends no faster than the
+//     rate the API had been accepting, cut on each further 429 and raised
+//     slowly while requests pass, until it no longer paces itself at all;
+//   - an optional fixed pace, Config.MaxRequestsPerSecond.
+//
+// No wait goes past the request's deadline: a request whose turn would come
+// later fails at once, unsent.
+
+const (
+	// defaultMaxRateLimitWait bounds the waiting for rate limits of a
+	// request whose context has no deadline.
+	defaultMaxRateLimitWait = 15 * time.Minute
+
+	// acceptWindow is how far back the client counts the requests the API
+	// accepted, to learn the rate it allows.
+	acceptWindow = time.Second
+	// paceCut is the factor by which each further 429 cuts the pace.
+	paceCut = 0.75
+	// paceRecovery is how long, at full pace, the pace takes to grow by
+	// the rate the API last refused: back from a cut in a quarter of it,
+	// and at twice the refused rate the client stops pacing itself. Slow
+	// on purpose: each probe past the API's limit costs a 429 and a hold;
+	// at this speed, about one every 30s (BenchmarkRateLimited).
+	paceRecovery = 120 * time.Second
+)
+
+// pacer holds the pace shared by every request of one client.
+type pacer struct {
+	log           func(ctx context.Context, msg string, fields map[string]any)
+	maxRetryAfter time.Duration
+	floor         float64       // the slowest adaptive pace, requests/s
+	fixed         *rate.Limiter // MaxRequestsPerSecond; nil when unset
+	adaptive      *rate.Limiter // rate.Inf until the API refuses a request
+
+	mu        sync.Mutex
+	holdUntil time.Time
+	// limit is the adaptive pace in requests/s, 0 while there is none.
+	limit float64
+	// refused is the pace the API last refused (or, when there was none,
+	// the rate it had been accepting): the scale of the recovery.
+	refused float64
+	// cutAt is when the pace was last cut: an answer to a request sent
+	// before it was sent at the old pace. A 429 then was already cut for.
+	cutAt time.Time
+	// counting is set while the pace is the rate the API had been
+	// accepting: answers still on their way at the cut count too.
+	counting bool
+	logged   float64     // the pace last logged
+	accepted []time.Time // answers other than 429 within acceptWindow
+}
+
+func newPacer(c *Client, maxPerSecond float64) *pacer {
+	p := &pacer{
+		log:           c.log,
+		maxRetryAfter: c.maxRetryAfter,
+		// The slowest pace is one request per shortest backoff.
+		floor:    float64(time.Second) / float64(c.retryWaitMin),
+		adaptive: rate.NewLimiter(rate.Inf, 1),
+	}
+	if maxPerSecond > 0 && !math.IsInf(maxPerSecond, 1) {
+		p.fixed = rate.NewLimiter(rate.Limit(maxPerSecond), 1)
+	}
+	return p
+}
+
+// wait blocks until the request may be sent: after any hold, in its turn
+// at the adaptive and the fixed pace. It fails at once, with a
+// *notSentError matching context.DeadlineExceeded, when that would come
+// after until (what names it), and with one wrapping ctx's error when ctx
+// ends first.
+func (p *pacer) wait(ctx context.Context, until time.Time, what string) error {
+	for {
+		if err := p.waitHold(ctx, until, what); err != nil {
+			return err
+		}
+		for _, l := range []*rate.Limiter{p.adaptive, p.fixed} {
+			if err := waitTurn(ctx, l, until, what); err != nil {
+				return err
+			}
+		}
+		// A hold that began while this request waited its turn holds it
+		// too.
+		if !p.holding(time.Now()) {
+			return nil
+		}
+	}
+}
+
+func (p *pacer) holding(now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.holdUntil.After(now)
+}
+
+func (p *pacer) waitHold(ctx context.Context, until time.Time, what string) error {
+	for {
+		p.mu.Lock()
+		end := p.holdUntil
+		p.mu.Unlock()
+		left := time.Until(end)
+		if left <= 0 {
+			return nil
+		}
+		if end.After(until) {
+			return &notSentError{reason: fmt.Sprintf("rate-limited: the API asked for a pause of %v more, which ends after %s",
+				left.Round(time.Millisecond), what)}
+		}
+		if err := sleep(ctx, left); err != nil {
+			return &notSentError{reason: "rate-limited: the context ended during the API's pause", err: err}
+		}
+	}
+}
+
+func waitTurn(ctx context.Context, l *rate.Limiter, until time.Time, what string) error {
+	if l == nil || l.Limit() == rate.Inf {
+		return nil
+	}
+	bounded, cancel := context.WithDeadline(ctx, until)
+	defer cancel()
+	if err := l.Wait(bounded); err != nil {
+		if ctx.Err() != nil {
+			return &notSentError{reason: "rate-limited: the context ended while waiting for its turn", err: ctx.Err()}
+		}
+		return &notSentError{reason: fmt.Sprintf("rate-limited: its turn at %.3g requests/s comes after %s", float64(l.Limit()), what)}
+	}
+	return nil
+}
+
+// observe learns from an answer, now, to a request sent at sent: a 429
+// holds every request for its Retry-After and cuts the pace; any other
+// answer counts as accepted and raises the pace. status 0 (no answer)
+// teaches nothing.
+func (p *pacer) observe(ctx context.Context, sent, now time.Time, status int, h http.Header) {
+	if status == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if status == http.StatusTooManyRequests {
+		p.hold(ctx, now, h)
+		if sent.After(p.cutAt) {
+			p.cut(ctx, now)
+		}
+		return
+	}
+	p.accept(ctx, sent, now)
+}
+
+// hold makes every request wait for the answer's Retry-After, capped at
+// MaxRetryAfter. A later hold extends it.
+func (p *pacer) hold(ctx context.Context, now time.Time, h http.Header) {
+	d, ok := parseRetryAfter(h.Get("Retry-After"), now)
+	if !ok || d <= 0 {
+		return
+	}
+	until := now.Add(min(d, p.maxRetryAfter))
+	if !until.After(p.holdUntil) {
+		return
+	}
+	if !p.holdUntil.After(now) {
+		p.log(ctx, "vpsorg: rate-limited: holding every request", map[string]any{
+			"retry_after": h.Get("Retry-After"),
+			"hold_ms":     until.Sub(now).Milliseconds(),
+		})
+	}
+	p.holdUntil = until
+}
+
+// cut sets the pace after a 429: the rate the API had been accepting when
+// there was no pace yet, else the pace cut by paceCut; never below floor.
+func (p *pacer) cut(ctx context.Context, now time.Time) {
+	old := p.limit
+	p.counting = old == 0
+	if p.counting {
+		p.trim(now)
+		p.limit = float64(len(p.accepted)) / acceptWindow.Seconds()
+	} else {
+		p.limit *= paceCut
+	}
+	p.limit = max(p.limit, p.floor)
+	p.refused = max(old, p.limit)
+	p.cutAt = now
+	p.set(ctx, now, "vpsorg: rate-limited: pacing requests")
+}
+
+// accept counts an accepted answer and, while there is a pace, raises it
+// by refused/paceRecovery per second of requests at that pace (so by less
+// when fewer requests are made); at twice the refused rate the pace ends.
+// An answer to a request sent before the last cut raises nothing, unless
+// the pace is the count of accepted answers, which it joins.
+func (p *pacer) accept(ctx context.Context, sent, now time.Time) {
+	p.accepted = append(p.accepted, now)
+	p.trim(now)
+	switch {
+	case p.limit == 0:
+		return
+	case !sent.After(p.cutAt):
+		if p.counting {
+			p.limit += 1 / acceptWindow.Seconds()
+			p.refused = p.limit
+			p.adaptive.SetLimitAt(now, rate.Limit(p.limit))
+		}
+		return
+	}
+	p.limit += p.refused / paceRecovery.Seconds() / p.limit
+	if p.limit >= 2*p.refused {
+		p.limit = 0
+		p.adaptive.SetLimitAt(now, rate.Inf)
+		p.log(ctx, "vpsorg: rate limit lifted: no longer pacing requests", map[string]any{"refused_per_second": round2(p.refused)})
+		return
+	}
+	if p.limit >= p.logged*1.1 {
+		p.set(ctx, now, "vpsorg: raising the request pace")
+		return
+	}
+	p.adaptive.SetLimitAt(now, rate.Limit(p.limit))
+}
+
+func (p *pacer) set(ctx context.Context, now time.Time, msg string) {
+	p.adaptive.SetLimitAt(now, rate.Limit(p.limit))
+	p.logged = p.limit
+	p.log(ctx, msg, map[string]any{"requests_per_second": round2(p.limit)})
+}
+
+// trim forgets accepted answers older than acceptWindow.
+func (p *pacer) trim(now time.Time) {
+	i := 0
+	for i < len(p.accepted) && now.Sub(p.accepted[i]) > acceptWindow {
+		i++
+	}
+	p.accepted = p.accepted[i:]
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
