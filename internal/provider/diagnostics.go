@@ -56,10 +56,15 @@ func addError(diags *diag.Diagnostics, summary string, err error, attributes map
 	if !strings.HasSuffix(detail.String(), ".") {
 		detail.WriteString(".")
 	}
-	// What the caller wrapped around the API error (what was tried next,
-	// what to do) is part of the story.
-	if context := strings.TrimLeft(strings.Replace(err.Error(), apiErr.Error(), "", 1), " ;:"); context != "" {
-		detail.WriteString("\n\n" + upperFirst(context))
+	// What the caller wrapped around the API error is part of the story:
+	// before it, what was under way ("waiting for ...: <API error>"); after
+	// it, what was tried next or what to do ("<API error>; ...").
+	before, after := wrappedContext(err.Error(), apiErr.Error())
+	if before != "" {
+		detail.WriteString("\n\nThis happened while " + before + ".")
+	}
+	if after != "" {
+		detail.WriteString("\n\n" + upperFirst(after))
 	}
 
 	// Field messages go on the attribute they concern, each with the status
@@ -89,9 +94,22 @@ func addError(diags *diag.Diagnostics, summary string, err error, attributes map
 	case http.StatusUnauthorized:
 		detail.WriteString("\n\nCheck the api_token in the provider block or the " + envToken + " environment variable.")
 	case http.StatusTooManyRequests:
-		detail.WriteString("\n\nThe API kept rate-limiting after all retries; run with lower -parallelism or try again later.")
+		detail.WriteString("\n\nThe API kept rate-limiting until the operation's deadline. Raise the matching value in the " +
+			"timeouts block, lower max_requests_per_second (the provider's own pace) or -parallelism, or try again later.")
 	}
 	diags.AddError(summary, detail.String())
+}
+
+// wrappedContext splits what a wrapping error says around the API error's
+// own text: the words before it and after it, without the separators.
+func wrappedContext(full, inner string) (before, after string) {
+	i := strings.Index(full, inner)
+	if i < 0 {
+		return "", ""
+	}
+	before = strings.TrimRight(full[:i], " ;:")
+	after = strings.TrimLeft(full[i+len(inner):], " ;:")
+	return before, after
 }
 
 func lowerFirst(s string) string {

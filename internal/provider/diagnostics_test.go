@@ -21,6 +21,7 @@ func TestAddError(t *testing.T) {
 		wantSummary string
 		wantDetail  []string
 		wantPaths   []string
+		notInDetail []string
 	}{
 		{
 			name:        "status, operation and message",
@@ -54,6 +55,13 @@ func TestAddError(t *testing.T) {
 			wantDetail:  []string{"HTTP 500 Internal Server Error.", `No server named "web" was found`},
 		},
 		{
+			name:        "what was under way when the API failed is said, with no dangling separator",
+			err:         fmt.Errorf("waiting for server 7 to become active: %w", &vpsorg.APIError{Operation: "get server 7", StatusCode: 500, Message: "Boom"}),
+			wantSummary: "Unable to act",
+			wantDetail:  []string{"HTTP 500 Internal Server Error: Boom.", "This happened while waiting for server 7 to become active."},
+			notInDetail: []string{"active: ", ": \n", "Waiting for server 7 to become active: "},
+		},
+		{
 			name:        "a timeout says which knob to turn",
 			err:         fmt.Errorf("waiting: %w", context.DeadlineExceeded),
 			wantSummary: "Unable to act",
@@ -83,6 +91,11 @@ func TestAddError(t *testing.T) {
 			for _, want := range tc.wantDetail {
 				if !strings.Contains(all.String(), want) {
 					t.Errorf("details lack %q:\n%s", want, all.String())
+				}
+			}
+			for _, bad := range tc.notInDetail {
+				if strings.Contains(all.String(), bad) {
+					t.Errorf("details contain %q:\n%s", bad, all.String())
 				}
 			}
 			if tc.wantPaths != nil && fmt.Sprint(paths) != fmt.Sprint(tc.wantPaths) {

@@ -99,12 +99,15 @@ func TestPickCreated(t *testing.T) {
 		{"older same-name server is someone else's", []vpsorg.Server{srv(3, "web", "2025-12-01T08:00:00Z"), srv(8, "web", "2026-01-02T10:00:01Z")}, 8, ""},
 		{"other names are ignored", []vpsorg.Server{srv(4, "db", "2026-01-02T10:00:01Z"), srv(9, "web", "2026-01-02T10:00:02Z")}, 9, ""},
 		{"none made", []vpsorg.Server{srv(3, "web", "2025-12-01T08:00:00Z")}, 0, `no server named "web" was created since the request began`},
+		{"a server this process deleted, still listed, is not the one made", []vpsorg.Server{srv(12, "web", "2026-01-02T10:00:00Z"), srv(13, "web", "2026-01-02T10:00:01Z")}, 13, ""},
+		{"a same-name server made seconds before the request is older", []vpsorg.Server{srv(14, "web", "2026-01-02T09:59:57Z"), srv(15, "web", "2026-01-02T10:00:00Z")}, 15, ""},
 		{"two made: cannot tell", []vpsorg.Server{srv(10, "web", "2026-01-02T10:00:01Z"), srv(11, "web", "2026-01-02T10:00:02Z")}, 0,
 			"terraform import <address> 10\n.*terraform import <address> 11"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := pickCreated(tc.servers, req, began)
+			deleted := func(id int64) bool { return id == 12 }
+			got, err := pickCreated(tc.servers, req, began, deleted)
 			if tc.wantErr != "" {
 				if err == nil || !regexp.MustCompile(tc.wantErr).MatchString(err.Error()) {
 					t.Fatalf("err = %v, want match %q", err, tc.wantErr)
@@ -253,26 +256,36 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 				},
 			},
 			{
-				// A reboot answered 500 after which the server is active again
-				// cannot be told from one that never happened: it fails, once.
+				// A reboot answered 500 after it happened, so fast that no poll
+				// sees "rebooting": its new updated_at shows it happened.
 				PreConfig: func() {
 					emu.SetTransitionTime(-1)
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500, AfterAction: true})
 				},
 				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "c"
   power_state    = "running"`)),
-				ExpectError: regexp.MustCompile(`(?s)Unable to reboot server.*HTTP 500.*the request is not repeated`),
+				Check: expectCount(env, routeReboot, 2),
+			},
+			{
+				// A reboot answered 500 that never happened leaves no trace:
+				// it cannot be told from a lost answer, so it fails, sent once.
+				PreConfig: func() {
+					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500})
+				},
+				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "d"
+  power_state    = "running"`)),
+				ExpectError: regexp.MustCompile(`(?s)Unable to reboot server.*HTTP 500.*the request is not\s+repeated`),
 			},
 			{
 				PreConfig: func() {
 					emu.SetTransitionTime(testTransitionTime)
 					emu.InjectFault(emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Count: 1, Status: 404, AfterAction: true})
 				},
-				Config:  env.config(serverConfig("liar", 1, `  reboot_trigger = "c"`)),
+				Config:  env.config(serverConfig("liar", 1, `  reboot_trigger = "d"`)),
 				Destroy: true,
 				Check: func(*terraform.State) error {
-					if n := env.count(routeReboot); n != 2 {
-						return fmt.Errorf("reboots sent: %d, want 2 (one per changed trigger, none repeated)", n)
+					if n := env.count(routeReboot); n != 3 {
+						return fmt.Errorf("reboots sent: %d, want 3 (one per changed trigger, none repeated)", n)
 					}
 					return nil
 				},

@@ -2,12 +2,9 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -25,7 +22,7 @@ const clockSkew = 5 * time.Second
 func createServer(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerRequest) (*vpsorg.Server, error) {
 	began := time.Now()
 	server, err := c.CreateServer(ctx, req)
-	if err == nil || !ambiguous(err) {
+	if err == nil || !vpsorg.MayHaveActed(err) {
 		return server, err
 	}
 	tflog.Warn(ctx, "the answer to a create was lost; looking for the server it may have made", map[string]any{"name": req.Name, "error": err.Error()})
@@ -37,7 +34,7 @@ func createServer(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServer
 	if listErr != nil {
 		return nil, fmt.Errorf("%w; looking for the server it may have created also failed: %w", err, listErr)
 	}
-	made, pickErr := pickCreated(servers, req, began)
+	made, pickErr := pickCreated(servers, req, began, c.RecentlyDeleted)
 	if pickErr != nil {
 		return nil, fmt.Errorf("%w; %w", err, pickErr)
 	}
@@ -48,15 +45,31 @@ func createServer(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServer
 // pickCreated finds the one server a create made, among those listed after
 // its answer was lost: same name, plan, OS and location, created after the
 // request began (less clockSkew, as created_at has whole seconds and clocks
-// differ). Older servers of the same name are someone else's.
-func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began time.Time) (*vpsorg.Server, error) {
+// differ). Older servers of the same name are someone else's, and a server
+// this process deleted may still be listed for a while (the API is
+// eventually consistent) but is never the one a create made: a replace
+// deletes the old server, then creates one of the same name.
+func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began time.Time, deleted func(id int64) bool) (*vpsorg.Server, error) {
 	var made []vpsorg.Server
 	for _, s := range servers {
-		if s.Name != req.Name || s.Plan.ID != req.PlanID || s.OS.ID != req.OSID || s.Location != req.Location {
+		if s.Name != req.Name || s.Plan.ID != req.PlanID || s.OS.ID != req.OSID || s.Location != req.Location || deleted(s.ID) {
 			continue
 		}
 		if created, err := time.Parse(time.RFC3339, s.CreatedAt); err == nil && !created.Before(began.Add(-clockSkew)) {
 			made = append(made, s)
+		}
+	}
+	if len(made) > 1 {
+		// Several within the skew: if exactly one was created in the
+		// request's own second or later, the others are older.
+		var since []vpsorg.Server
+		for _, s := range made {
+			if created, _ := time.Parse(time.RFC3339, s.CreatedAt); !created.Before(began.Truncate(time.Second)) {
+				since = append(since, s)
+			}
+		}
+		if len(since) == 1 {
+			made = since
 		}
 	}
 	switch len(made) {
@@ -67,25 +80,6 @@ func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began 
 	}
 	return nil, fmt.Errorf("%d servers named %q were created since the request began, and which one this "+
 		"request made cannot be told. Import the right one and delete the others:\n%s", len(made), req.Name, importCommands(made))
-}
-
-// ambiguous reports whether a failed create may still have made a server.
-func ambiguous(err error) bool {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return false
-	}
-	var apiErr *vpsorg.APIError
-	if errors.As(err, &apiErr) {
-		switch {
-		case apiErr.StatusCode == 0, apiErr.StatusCode >= http.StatusInternalServerError,
-			apiErr.StatusCode == http.StatusRequestTimeout:
-			return true
-		case apiErr.StatusCode >= 200 && apiErr.StatusCode < 300:
-			return true // the API acted, but its answer could not be read
-		}
-		return false
-	}
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 func importCommands(servers []vpsorg.Server) string {

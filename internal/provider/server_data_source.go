@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
@@ -75,6 +76,9 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	}
 
 	var id int64
+	// lookedUpBy is the argument the user gave: a server that is not found
+	// is reported there.
+	lookedUpBy, notFound := path.Root("id"), "No server with id %d exists for this API token."
 	if !data.ID.IsNull() {
 		var ok bool
 		if id, ok = parseID(data.ID.ValueString()); !ok {
@@ -92,12 +96,14 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 			resp.Diagnostics.AddAttributeError(path.Root("name"), "Unable to find the server", err.Error())
 			return
 		}
+		lookedUpBy = path.Root("name")
+		notFound = "The server named " + strconv.Quote(data.Name.ValueString()) + " (id %d) was listed, but no longer exists: " +
+			"it was deleted while it was being looked up."
 	}
 
 	server, err := d.client.GetServer(ctx, id)
 	if errors.Is(err, vpsorg.ErrNotFound) {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Server not found",
-			fmt.Sprintf("No server with id %d exists for this API token.", id))
+		resp.Diagnostics.AddAttributeError(lookedUpBy, "Server not found", fmt.Sprintf(notFound, id))
 		return
 	}
 	if err != nil {

@@ -75,12 +75,14 @@ var (
 // serverResourceModel is the vpsorg_server resource's state.
 type serverResourceModel struct {
 	serverDetailFields
-	PlanID        types.Int64    `tfsdk:"plan_id"`
-	OSID          types.Int64    `tfsdk:"os_id"`
-	SSHKeyID      types.Int64    `tfsdk:"ssh_key_id"`
-	PowerState    types.String   `tfsdk:"power_state"`
-	RebootTrigger types.String   `tfsdk:"reboot_trigger"`
-	Timeouts      timeouts.Value `tfsdk:"timeouts"`
+	PlanID        types.Int64  `tfsdk:"plan_id"`
+	OSID          types.Int64  `tfsdk:"os_id"`
+	SSHKeyID      types.Int64  `tfsdk:"ssh_key_id"`
+	PowerState    types.String `tfsdk:"power_state"`
+	RebootTrigger types.String `tfsdk:"reboot_trigger"`
+	// ShutdownBeforeDelete is the provider's own setting, not the API's.
+	ShutdownBeforeDelete types.Bool     `tfsdk:"shutdown_before_delete"`
+	Timeouts             timeouts.Value `tfsdk:"timeouts"`
 }
 
 // serverDataSourceModel is the vpsorg_server data source's state.
@@ -147,6 +149,11 @@ func (m *serverResourceModel) fromAPI(s *vpsorg.Server) diag.Diagnostics {
 	m.OSID = types.Int64Value(s.OS.ID)
 	if m.BackupsEnabled.IsUnknown() {
 		m.BackupsEnabled = types.BoolNull()
+	}
+	// An imported server has no value yet: take the default, so that the
+	// configuration's default plans no update.
+	if m.ShutdownBeforeDelete.IsNull() || m.ShutdownBeforeDelete.IsUnknown() {
+		m.ShutdownBeforeDelete = types.BoolValue(false)
 	}
 	if power, ok := powerStateOf(s.Status); ok {
 		m.PowerState = types.StringValue(power)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -43,14 +45,10 @@ func (m *serverResourceModel) powerChange(state *serverResourceModel) (power str
 // settle waits out a transition in progress, so that power decisions are
 // taken on a status that will not change under them.
 func settle(ctx context.Context, c *vpsorg.Client, server *vpsorg.Server) (*vpsorg.Server, error) {
-	switch server.Status {
-	case vpsorg.StatusProvisioning, vpsorg.StatusStarting, vpsorg.StatusRebooting, vpsorg.StatusStopping:
-		return c.WaitForStatus(ctx, server.ID, vpsorg.WaitSpec{
-			Target:  []string{vpsorg.StatusActive, vpsorg.StatusStopped, vpsorg.StatusSuspended},
-			Pending: []string{vpsorg.StatusProvisioning, vpsorg.StatusStarting, vpsorg.StatusRebooting, vpsorg.StatusStopping},
-		})
+	if !isTransitional(server.Status) {
+		return server, nil
 	}
-	return server, nil
+	return c.WaitForStatus(ctx, server.ID, vpsorg.WaitSpec{Target: settledStatuses, Pending: transitionalStatuses})
 }
 
 // setPower starts or stops a settled server and waits for the result; a
@@ -64,9 +62,9 @@ func setPower(ctx context.Context, c *vpsorg.Client, server *vpsorg.Server, want
 		want == powerStopped && server.Status == vpsorg.StatusStopped:
 		return server, nil
 	case want == powerRunning && server.Status == vpsorg.StatusStopped:
-		return startAction.run(ctx, c, server.ID)
+		return startAction.runFrom(ctx, c, server)
 	case want == powerStopped && server.Status == vpsorg.StatusActive:
-		return stopAction.run(ctx, c, server.ID)
+		return stopAction.runFrom(ctx, c, server)
 	default:
 		return nil, fmt.Errorf("server %d is in status %q, from which it cannot be %s", server.ID, server.Status, verbFor(want))
 	}
@@ -82,41 +80,153 @@ func verbFor(power string) string {
 // powerAction is one of the API's power endpoints and the statuses it
 // moves a server through: from, then transient, then to.
 type powerAction struct {
+	name                string
 	send                func(*vpsorg.Client, context.Context, int64) (*vpsorg.ActionResult, error)
 	from, transient, to string
 }
 
 var (
-	startAction  = powerAction{(*vpsorg.Client).StartServer, vpsorg.StatusStopped, vpsorg.StatusStarting, vpsorg.StatusActive}
-	stopAction   = powerAction{(*vpsorg.Client).StopServer, vpsorg.StatusActive, vpsorg.StatusStopping, vpsorg.StatusStopped}
-	rebootAction = powerAction{(*vpsorg.Client).RebootServer, vpsorg.StatusActive, vpsorg.StatusRebooting, vpsorg.StatusActive}
+	startAction  = powerAction{"start", (*vpsorg.Client).StartServer, vpsorg.StatusStopped, vpsorg.StatusStarting, vpsorg.StatusActive}
+	stopAction   = powerAction{"stop", (*vpsorg.Client).StopServer, vpsorg.StatusActive, vpsorg.StatusStopping, vpsorg.StatusStopped}
+	rebootAction = powerAction{"reboot", (*vpsorg.Client).RebootServer, vpsorg.StatusActive, vpsorg.StatusRebooting, vpsorg.StatusActive}
 )
 
-// run sends a power action once and waits until the server reaches where it
-// leads. When the answer is lost, or the API refuses because the server has
-// moved on, the server's status decides whether the action took effect: an
-// action is never sent twice. A reboot whose answer is lost and whose server
-// is active again cannot be told from one that never happened; it fails
-// rather than reboot twice.
+// maxRefusals bounds how often an action refused while the server looked
+// ready is sent again: each refusal is waited out first, so this is a
+// guard against an API that refuses for a reason its reads never show.
+const maxRefusals = 5
+
+// run reads server id, then sends the action and sees it through (runFrom).
 func (a powerAction) run(ctx context.Context, c *vpsorg.Client, id int64) (*vpsorg.Server, error) {
-	if _, err := a.send(c, ctx, id); err != nil {
-		var apiErr *vpsorg.APIError
-		unclear := ambiguous(err) || (errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest)
-		if !unclear {
+	server, err := c.GetServer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.runFrom(ctx, c, server)
+}
+
+// runFrom sends the action to a server last seen as server, and returns
+// only once the server has reached where the action leads, as seen by a GET.
+//
+// The API is eventually consistent: after the POST a read may show the old
+// status for a while. That is "not yet", never a failure and never a
+// reason to send the POST again. A reboot, whose end status is also its
+// start, is done only with evidence it happened (vpsorg.WaitSpec.Since).
+//
+// An action whose answer is lost is never sent again: the server's status
+// decides whether it took effect. An action refused (400/409) because
+// another is under way is waited out and sent again; a refusal for a real
+// reason (suspended, already there) is final or a success, as it says.
+func (a powerAction) runFrom(ctx context.Context, c *vpsorg.Client, server *vpsorg.Server) (*vpsorg.Server, error) {
+	for refusals := 0; ; refusals++ {
+		since := time.Now()
+		_, err := a.send(c, ctx, server.ID)
+		if err == nil {
+			return a.waitDone(ctx, c, server, since)
+		}
+		if vpsorg.MayHaveActed(err) {
+			return a.afterLostAnswer(ctx, c, server, since, err)
+		}
+		if !isRefusal(err) || refusals >= maxRefusals {
 			return nil, err
 		}
-		server, getErr := c.GetServer(ctx, id)
+		now, getErr := c.GetServer(ctx, server.ID)
 		if getErr != nil {
 			return nil, err
 		}
-		tookEffect := server.Status == a.transient || (server.Status == a.to && a.to != a.from)
-		if !tookEffect {
-			return nil, fmt.Errorf("%w; the server is now %q, and the request is not repeated", err, server.Status)
+		switch {
+		case now.Status == a.to && a.to != a.from:
+			return now, nil // already there: "Server is already running."
+		case now.Status == a.transient:
+			return a.waitDone(ctx, c, now, since)
+		case isTransitional(now.Status):
+			tflog.Info(ctx, "power action refused while another is under way; waiting for it to end",
+				map[string]any{"id": server.ID, "action": a.name, "status": now.Status})
+			if now, err = settle(ctx, c, now); err != nil {
+				return nil, err
+			}
+		case now.Status == a.from:
+			// Refused although the server reads as ready: the refusal saw a
+			// change the reads do not show yet. Wait until they do.
+			tflog.Info(ctx, "power action refused although the server reads as ready; waiting for reads to catch up",
+				map[string]any{"id": server.ID, "action": a.name, "status": now.Status})
+			if now, err = c.WaitForStatus(ctx, server.ID, vpsorg.WaitSpec{
+				Target:        settledStatuses,
+				Pending:       transitionalStatuses,
+				Since:         since,
+				UpdatedBefore: now.UpdatedAt,
+			}); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, err // suspended, stopped for a reboot, ...: the API's reason stands
 		}
-		tflog.Info(ctx, "power action took effect despite its answer", map[string]any{"id": id, "status": server.Status})
+		switch {
+		case now.Status == a.to && a.to != a.from:
+			return now, nil
+		case now.Status != a.from:
+			return nil, fmt.Errorf("%w; the server is now %q, from which it cannot be sent to %s", err, now.Status, a.to)
+		}
+		server = now
 	}
-	return c.WaitForStatus(ctx, id, vpsorg.WaitSpec{
-		Target:  []string{a.to},
-		Pending: []string{a.from, a.transient},
-	})
+}
+
+// waitDone waits until the server reaches where the action leads.
+func (a powerAction) waitDone(ctx context.Context, c *vpsorg.Client, before *vpsorg.Server, since time.Time) (*vpsorg.Server, error) {
+	spec := vpsorg.WaitSpec{Target: []string{a.to}, Pending: []string{a.from, a.transient}}
+	if a.to == a.from {
+		spec.Since, spec.UpdatedBefore = since, before.UpdatedAt
+	}
+	return c.WaitForStatus(ctx, before.ID, spec)
+}
+
+// afterLostAnswer settles an action whose answer was lost after the API may
+// have acted. It is never sent again: a reboot sent twice is a second
+// outage. A start or stop took effect if, within the grace period, the
+// server shows the transient status or where the action leads. A reboot
+// took effect if the server's updated_at moved since before the request
+// (the client's evidence wait); a reboot that leaves no trace cannot be
+// told from one that never happened, and fails.
+func (a powerAction) afterLostAnswer(ctx context.Context, c *vpsorg.Client, before *vpsorg.Server, since time.Time, sendErr error) (*vpsorg.Server, error) {
+	notRepeated := func() error {
+		return fmt.Errorf("%w; the server shows no sign that the %s happened, and the request is not repeated", sendErr, a.name)
+	}
+	if a.to == a.from {
+		now, err := c.WaitForStatus(ctx, before.ID, vpsorg.WaitSpec{
+			Target: []string{a.to}, Pending: []string{a.transient}, Since: since, UpdatedBefore: before.UpdatedAt,
+		})
+		switch {
+		case err != nil:
+			return nil, err
+		case now.UpdatedAt == before.UpdatedAt:
+			return nil, notRepeated()
+		}
+		return now, nil
+	}
+	look, cancel := context.WithTimeout(ctx, vpsorg.DefaultChangeGrace)
+	defer cancel()
+	now, err := c.WaitForStatus(look, before.ID, vpsorg.WaitSpec{Target: []string{a.transient, a.to}, Pending: []string{a.from}})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, notRepeated()
+	}
+	tflog.Info(ctx, "power action took effect despite its lost answer", map[string]any{"id": before.ID, "status": now.Status})
+	return a.waitDone(ctx, c, now, since)
+}
+
+// isRefusal reports whether the API refused an action without acting.
+func isRefusal(err error) bool {
+	var apiErr *vpsorg.APIError
+	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusBadRequest || apiErr.StatusCode == http.StatusConflict)
+}
+
+var (
+	transitionalStatuses = []string{vpsorg.StatusProvisioning, vpsorg.StatusStarting, vpsorg.StatusRebooting, vpsorg.StatusStopping}
+	settledStatuses      = []string{vpsorg.StatusActive, vpsorg.StatusStopped, vpsorg.StatusSuspended}
+)
+
+func isTransitional(status string) bool {
+	return slices.Contains(transitionalStatuses, status)
 }

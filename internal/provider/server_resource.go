@@ -145,7 +145,11 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	defer cancel()
-	id, _ := parseID(state.ID.ValueString())
+	id, ok := parseID(state.ID.ValueString())
+	if !ok {
+		addInvalidIDError(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
+		return
+	}
 
 	// latest is the server as last seen in full, if it was: a read-back
 	// is needed only when nothing showed it whole after the changes.
@@ -181,7 +185,7 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 		// A reboot is owed only to a server that was running and stays
 		// running: a start from stopped boots the new configuration anyway.
 		if wantsReboot && wasRunning && server.Status == vpsorg.StatusActive {
-			if server, err = rebootAction.run(ctx, r.client, server.ID); err != nil {
+			if server, err = rebootAction.runFrom(ctx, r.client, server); err != nil {
 				addError(&resp.Diagnostics, fmt.Sprintf("Unable to reboot server %d", id), err, nil)
 				return
 			}
@@ -213,8 +217,15 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	defer cancel()
-	id, _ := parseID(state.ID.ValueString())
+	id, ok := parseID(state.ID.ValueString())
+	if !ok {
+		addInvalidIDError(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
+		return
+	}
 
+	if state.ShutdownBeforeDelete.ValueBool() {
+		shutDownBeforeDelete(ctx, r.client, id, &resp.Diagnostics)
+	}
 	err := r.client.DeleteServer(ctx, id)
 	if errors.Is(err, vpsorg.ErrNotFound) {
 		return

@@ -103,13 +103,23 @@ func serverResourceSchema(ctx context.Context) schema.Schema {
 			"imported server) only records the value: adopting a server never restarts it.",
 		Optional: true,
 	}
+	attrs["shutdown_before_delete"] = schema.BoolAttribute{
+		MarkdownDescription: "When `true`, destroying a running server first stops it gracefully (the API's `stop`, " +
+			"an ACPI shutdown) and waits until it is `stopped`, so that databases and other services close cleanly; " +
+			"then it is deleted. The stop may use half of the delete timeout; if it does not finish in that time, " +
+			"Terraform warns and deletes the server anyway. A stopped or suspended server gets no stop. " +
+			"Defaults to `false`: the server is deleted at once, as by pulling the plug.",
+		Optional: true,
+		Computed: true,
+		Default:  booldefault.StaticBool(false),
+	}
 	attrs["timeouts"] = timeouts.Attributes(ctx, timeouts.Opts{
 		Create:            true,
 		CreateDescription: "How long to wait for a new server to be provisioned (and stopped, if asked). Default `15m`.",
 		Update:            true,
 		UpdateDescription: "How long an update may take, power changes and reboots included. Default `10m`.",
 		Delete:            true,
-		DeleteDescription: "How long to wait for a server to be gone. Default `10m`.",
+		DeleteDescription: "How long to wait for a server to be gone, a graceful stop (`shutdown_before_delete`) included. Default `10m`.",
 	})
 
 	return schema.Schema{

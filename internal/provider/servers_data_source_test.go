@@ -261,3 +261,22 @@ func TestAccServerDataSource_lookupByName(t *testing.T) {
 		},
 	})
 }
+
+// A server found by name but gone when read is reported on name, the
+// argument the user wrote, not on id.
+func TestAccServerDataSource_lookupByNameOfAServerGoneSinceListed(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	seedFleet(t, emu, [][3]string{{"vanishing", "active", "us-west"}})
+	emu.InjectFault(emulator.Fault{Method: "GET", Route: emulator.RouteServer, Count: 1, Status: 404})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{{
+			Config: env.config(`data "vpsorg_server" "x" {
+  name = "vanishing"
+}`),
+			// The attribute's line is quoted only when the error is on its path.
+			ExpectError: regexp.MustCompile(`(?s)Server not found.*\d+:\s+name\s+= "vanishing".*named "vanishing" \(id \d+\) was listed, but no longer exists`),
+		}},
+	})
+}
