@@ -7,18 +7,23 @@ package provider
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -29,8 +34,9 @@ import (
 const Address = "registry.terraform.io/vpsorg/vpsorg"
 
 const (
-	envEndpoint = "VPSORG_ENDPOINT"
-	envToken    = "VPSORG_API_TOKEN"
+	envEndpoint       = "VPSORG_ENDPOINT"
+	envToken          = "VPSORG_API_TOKEN"
+	envMaxRequestRate = "VPSORG_MAX_REQUESTS_PER_SECOND"
 )
 
 var (
@@ -48,8 +54,9 @@ type vpsorgProvider struct {
 }
 
 type vpsorgProviderModel struct {
-	Endpoint types.String `tfsdk:"endpoint"`
-	APIToken types.String `tfsdk:"api_token"`
+	Endpoint             types.String  `tfsdk:"endpoint"`
+	APIToken             types.String  `tfsdk:"api_token"`
+	MaxRequestsPerSecond types.Float64 `tfsdk:"max_requests_per_second"`
 }
 
 // New returns a constructor of the provider, as providerserver expects.
@@ -78,6 +85,15 @@ func (p *vpsorgProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 					"` environment variable, which keeps it out of configuration files.",
 				Optional:  true,
 				Sensitive: true,
+			},
+			"max_requests_per_second": schema.Float64Attribute{
+				MarkdownDescription: "A cap on the provider's own request rate, shared by every operation of one " +
+					"Terraform run (polls included), for accounts whose API quota is shared with other tools. " +
+					"May also be set with the `" + envMaxRequestRate + "` environment variable. Unset by default: " +
+					"the provider then paces itself only when the API answers `429`, holding every request until the " +
+					"`Retry-After` has passed and sending more slowly for a while after.",
+				Optional:   true,
+				Validators: []validator.Float64{float64validator.AtLeast(0.01)},
 			},
 		},
 	}
@@ -127,19 +143,26 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 			"The provider needs an API token. Set api_token in the provider block or, better, the "+
 				envToken+" environment variable.")
 	}
-	if resp.Diagnostics.HasError() {
+	maxRate, ok := maxRequestRate(config.MaxRequestsPerSecond, &resp.Diagnostics)
+	if !ok || resp.Diagnostics.HasError() {
 		return
 	}
 
 	cfg := vpsorg.Config{
-		Endpoint:  endpoint,
-		Token:     token,
-		UserAgent: userAgent(p.version, req.TerraformVersion),
+		MaxRequestsPerSecond: maxRate,
+		Endpoint:             endpoint,
+		Token:                token,
+		UserAgent:            userAgent(p.version, req.TerraformVersion),
 		Log: func(ctx context.Context, msg string, fields map[string]any) {
 			ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
 			ctx = tflog.MaskMessageStrings(ctx, token)
 			tflog.Debug(ctx, msg, fields)
 			observeStatus(ctx, fields) // an action's progress
+		},
+		Warn: func(ctx context.Context, msg string, fields map[string]any) {
+			ctx = tflog.MaskAllFieldValuesStrings(ctx, token)
+			ctx = tflog.MaskMessageStrings(ctx, token)
+			tflog.Warn(ctx, msg, fields)
 		},
 	}
 	if p.tune != nil {
@@ -172,12 +195,46 @@ func (p *vpsorgProvider) Actions(_ context.Context) []func() action.Action {
 	return []func() action.Action{NewServerRebootAction, NewServerStartAction, NewServerStopAction}
 }
 
+// maxRequestRate is max_requests_per_second, or else the environment
+// variable's value, or 0 (unset). A bad environment value is an error on
+// the attribute it stands for.
+func maxRequestRate(v types.Float64, diags *diag.Diagnostics) (float64, bool) {
+	if v.IsUnknown() {
+		diags.AddAttributeError(path.Root("max_requests_per_second"), "Unknown maximum request rate",
+			"The provider cannot build its API client while max_requests_per_second is unknown. Set it to a known value "+
+				"or use the "+envMaxRequestRate+" environment variable.")
+		return 0, false
+	}
+	if !v.IsNull() {
+		return v.ValueFloat64(), true
+	}
+	raw := os.Getenv(envMaxRequestRate)
+	if raw == "" {
+		return 0, true
+	}
+	rate, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	if err != nil || rate < 0.01 || math.IsInf(rate, 0) {
+		diags.AddAttributeError(path.Root("max_requests_per_second"), "Invalid maximum request rate",
+			fmt.Sprintf("The %s environment variable is %q; it must be a number of requests per second, at least 0.01 "+
+				"(for example 5 or 0.5).", envMaxRequestRate, raw))
+		return 0, false
+	}
+	return rate, true
+}
+
 // checkEndpoint accepts an absolute https URL, or http on a loopback host:
-// a token sent in clear text over a network is a token given away.
+// a token sent in clear text over a network is a token given away. An
+// endpoint with a user name or password is refused, and its messages never
+// repeat them.
 func checkEndpoint(raw string) error {
+	shown := withoutCredentials(raw)
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL; expected something like %s", raw, vpsorg.DefaultEndpoint)
+		return fmt.Errorf("%q is not an absolute URL; expected something like %s", shown, vpsorg.DefaultEndpoint)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%q contains a user name or password; the API takes only a token: "+
+			"remove them from the endpoint and set api_token (or %s)", shown, envToken)
 	}
 	switch u.Scheme {
 	case "https":
@@ -187,10 +244,28 @@ func checkEndpoint(raw string) error {
 			return nil
 		}
 		return fmt.Errorf("%q uses plain http on a host that is not loopback; the API token would cross the "+
-			"network in clear text. Use https, or http only with 127.0.0.1, ::1 or localhost (the emulator)", raw)
+			"network in clear text. Use https, or http only with 127.0.0.1, ::1 or localhost (the emulator)", shown)
 	default:
-		return fmt.Errorf("%q has scheme %q; only https (and http on a loopback host) are allowed", raw, u.Scheme)
+		return fmt.Errorf("%q has scheme %q; only https (and http on a loopback host) are allowed", shown, u.Scheme)
 	}
+}
+
+// withoutCredentials hides whatever stands before an "@" in a URL's
+// authority, parsable or not, so that an error can show the rest.
+func withoutCredentials(raw string) string {
+	rest, scheme := raw, ""
+	if i := strings.Index(raw, "://"); i >= 0 {
+		scheme, rest = raw[:i+3], raw[i+3:]
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return raw
+	}
+	return scheme + "***@" + rest[at+1:]
 }
 
 func isLoopback(host string) bool {

@@ -2,15 +2,21 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
 
 func TestProviderSchema_APITokenIsSensitive(t *testing.T) {
@@ -100,5 +106,82 @@ func TestCheckEndpoint(t *testing.T) {
 		if err := checkEndpoint(endpoint); (err == nil) != ok {
 			t.Errorf("checkEndpoint(%q) = %v, want ok=%v", endpoint, err, ok)
 		}
+	}
+}
+
+func TestCheckEndpoint_neverRepeatsCredentials(t *testing.T) {
+	for _, endpoint := range []string{
+		"https://admin:s3cr3t-pass@admin.vps.org/api/v1/",
+		"http://admin:s3cr3t-pass@10.0.0.1/api/v1/",
+		"admin:s3cr3t-pass@admin.vps.org/api/v1/",
+		"ftp://s3cr3t-pass@admin.vps.org/",
+	} {
+		err := checkEndpoint(endpoint)
+		if err == nil {
+			t.Errorf("checkEndpoint(%q) accepted an endpoint with credentials", endpoint)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cr3t-pass") {
+			t.Errorf("checkEndpoint(%q) repeats the password: %v", endpoint, err)
+		}
+	}
+}
+
+func TestProviderConfig_maxRequestsPerSecondIsValidatedAtPlanTime(t *testing.T) {
+	env := newTestEnv(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{{
+			Config: `provider "vpsorg" {
+  max_requests_per_second = 0
+}
+data "vpsorg_servers" "all" {}`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)max_requests_per_second.*must be at least 0.01`),
+		}},
+	})
+	if env.emulator != nil && len(env.emulator.Requests()) != 0 {
+		t.Errorf("an invalid rate still let %d requests through", len(env.emulator.Requests()))
+	}
+}
+
+// The rate reaches the client, from the argument or else the environment;
+// a bad environment value names the variable.
+func TestProviderConfig_maxRequestsPerSecondReachesTheClient(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator()
+	cases := []struct {
+		name, argument, environment string
+		want                        float64
+		wantErr                     string
+	}{
+		{name: "unset", want: 0},
+		{name: "argument", argument: "max_requests_per_second = 2.5", want: 2.5},
+		{name: "environment", environment: "4", want: 4},
+		{name: "argument wins", argument: "max_requests_per_second = 3", environment: "9", want: 3},
+		{name: "bad environment", environment: "fast", wantErr: `(?s)Invalid maximum request rate.*VPSORG_MAX_REQUESTS_PER_SECOND.*"fast"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(envMaxRequestRate, tc.environment)
+			var got float64
+			p := &vpsorgProvider{version: "test", tune: func(cfg *vpsorg.Config) { got = cfg.MaxRequestsPerSecond; fastPolling(cfg) }}
+			step := resource.TestStep{
+				Config: fmt.Sprintf("provider \"vpsorg\" {\n  endpoint  = %q\n  api_token = %q\n  %s\n}\ndata \"vpsorg_servers\" \"all\" {}\n",
+					emu.URL(), testToken, tc.argument),
+			}
+			if tc.wantErr != "" {
+				step.ExpectError = regexp.MustCompile(tc.wantErr)
+			}
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
+					"vpsorg": providerserver.NewProtocol6WithError(p),
+				},
+				Steps: []resource.TestStep{step},
+			})
+			if tc.wantErr == "" && got != tc.want {
+				t.Errorf("client got MaxRequestsPerSecond %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
