@@ -173,12 +173,11 @@ func newTestEnv(t *testing.T, opts ...func(*emulator.Options)) *testEnv {
 		}
 		t.Cleanup(func() { emu.Close() })
 		env.emulator = emu
-		env.endpoint = emu.URL()
-		for token := range o.Tokens {
-			env.token = token
-		}
-		if len(o.Tokens) != 1 {
-			env.token = testToken
+		env.endpoint, env.token = emu.URL(), testToken
+		if len(o.Tokens) == 1 {
+			for token := range o.Tokens {
+				env.token = token
+			}
 		}
 	}
 	cfg := vpsorg.Config{Endpoint: env.endpoint, Token: env.token}
@@ -294,9 +293,9 @@ func (s serverSpec) request(e *testEnv) vpsorg.CreateServerRequest {
 
 // seedServers makes servers through the API, as a user could, and waits
 // until each is active, or stopped if asked; they are deleted when the test
-// ends. The creates are sent in order, so ids rise in the order given; the
-// waits run together. In process the request log is then cleared, so that
-// counts start with what the test itself does.
+// ends. The creates go one after another, the waits together. In process
+// the request log is then cleared, so that counts start with what the test
+// itself does.
 func (e *testEnv) seedServers(specs ...serverSpec) []vpsorg.Server {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), accTimeout())
@@ -423,7 +422,8 @@ func (e *testEnv) expectStatus(name, status string) resource.TestCheckFunc {
 }
 
 // checkDestroyed asks the API that every server in state is gone and that
-// no server of this test is left, but those seedServers made.
+// no server of this test is left, but those seedServers made. In process
+// the account is the test's own, so that is every server in it.
 func (e *testEnv) checkDestroyed(s *terraform.State) error {
 	for _, rs := range s.RootModule().Resources {
 		if rs.Type != "vpsorg_server" {
@@ -438,13 +438,13 @@ func (e *testEnv) checkDestroyed(s *terraform.State) error {
 			return err
 		}
 	}
-	own, err := e.ownServers()
+	all, err := e.client.ListServers(context.Background(), vpsorg.ListServersOptions{})
 	if err != nil {
 		return err
 	}
 	var left []string
-	for _, srv := range own {
-		if !e.seeded[srv.ID] {
+	for _, srv := range all {
+		if (e.emulator != nil || strings.HasPrefix(srv.Name, e.prefix)) && !e.seeded[srv.ID] {
 			left = append(left, fmt.Sprintf("%d (%s, %s)", srv.ID, srv.Name, srv.Status))
 		}
 	}
