@@ -375,11 +375,25 @@ func (e *testEnv) deleteServer(id int64) {
 	}
 }
 
-// ownServers lists, through the API, this test's servers.
-func (e *testEnv) ownServers() ([]vpsorg.Server, error) {
+// listServers lists every server of the account through the API. On a
+// shared account other tests delete servers while it pages, and a page that
+// was there may be gone (404) when asked for: it tries again.
+func (e *testEnv) listServers() ([]vpsorg.Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), accTimeout())
 	defer cancel()
-	all, err := e.client.ListServers(ctx, vpsorg.ListServersOptions{})
+	var err error
+	for range 3 {
+		var all []vpsorg.Server
+		if all, err = e.client.ListServers(ctx, vpsorg.ListServersOptions{}); err == nil {
+			return all, nil
+		}
+	}
+	return nil, err
+}
+
+// ownServers lists, through the API, this test's servers.
+func (e *testEnv) ownServers() ([]vpsorg.Server, error) {
+	all, err := e.listServers()
 	if err != nil {
 		return nil, err
 	}
@@ -393,22 +407,31 @@ func (e *testEnv) ownServers() ([]vpsorg.Server, error) {
 }
 
 // serverNamed finds, through the API, this test's one server named name.
+// It looks again before giving up: a list read while other tests delete
+// servers may skip one that moved to an earlier page.
 func (e *testEnv) serverNamed(name string) vpsorg.Server {
 	e.t.Helper()
-	own, err := e.ownServers()
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	var found []vpsorg.Server
-	for _, s := range own {
-		if s.Name == e.name(name) {
-			found = append(found, s)
+	for try := range 3 {
+		if try > 0 {
+			time.Sleep(time.Second)
+		}
+		own, err := e.ownServers()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		found = found[:0]
+		for _, s := range own {
+			if s.Name == e.name(name) {
+				found = append(found, s)
+			}
+		}
+		if len(found) == 1 {
+			return found[0]
 		}
 	}
-	if len(found) != 1 {
-		e.t.Fatalf("the API lists %d servers named %q, want 1: %+v", len(found), e.name(name), found)
-	}
-	return found[0]
+	e.t.Fatalf("the API lists %d servers named %q, want 1: %+v", len(found), e.name(name), found)
+	return vpsorg.Server{}
 }
 
 // expectStatus checks through the API that the server named name has status.
@@ -438,7 +461,7 @@ func (e *testEnv) checkDestroyed(s *terraform.State) error {
 			return err
 		}
 	}
-	all, err := e.client.ListServers(context.Background(), vpsorg.ListServersOptions{})
+	all, err := e.listServers()
 	if err != nil {
 		return err
 	}

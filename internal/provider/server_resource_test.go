@@ -300,9 +300,13 @@ func TestAccServerResource_drift(t *testing.T) {
 func TestAccServerResource_createTimeoutTaintsAndReplaces(t *testing.T) {
 	env := newTestEnv(t)
 	timeout := 2 * time.Second
+	timedOut := `(?s)did not finish provisioning.*timed out waiting for server \d+ to become active`
 	if emu := env.emulator; emu != nil {
 		emu.SetProvisioningTime(time.Minute)
+		timedOut += `.*last seen status:\s+provisioning`
 	} else {
+		// A slow or rate-limited endpoint may not answer a poll before the
+		// deadline, so the last status seen is not part of the check.
 		took := env.provisioningTime()
 		timeout = (took / 3).Round(time.Millisecond)
 		if timeout < 250*time.Millisecond {
@@ -315,7 +319,7 @@ func TestAccServerResource_createTimeoutTaintsAndReplaces(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      env.config(env.serverConfig("slow", 1, fmt.Sprintf(`  timeouts = { create = %q }`, timeout))),
-				ExpectError: regexp.MustCompile(`(?s)did not finish provisioning.*timed out waiting for server \d+ to become active.*provisioning`),
+				ExpectError: regexp.MustCompile(timedOut),
 			},
 			{
 				PreConfig: func() {
