@@ -125,7 +125,7 @@ func conform(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	case failed > 0:
 		return fmt.Errorf("%d acceptance tests failed", failed)
 	case rec.packageFailed || waitErr != nil:
-		return fmt.Errorf("go test failed outside any test: %v", waitErr)
+		return fmt.Errorf("go test failed outside any test: %w", waitErr)
 	case len(rec.tests) == 0:
 		return fmt.Errorf("no test matched -run %q", o.run)
 	case passed < o.minRan:
@@ -137,9 +137,12 @@ func conform(ctx context.Context, o options, stdout, stderr io.Writer) error {
 // moduleRoot is the directory of the provider's go.mod.
 func moduleRoot(ctx context.Context) (string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
 	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("run this inside the provider's module (go env GOMOD: %q, %v)", gomod, err)
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run this inside the provider's module")
 	}
 	return filepath.Dir(gomod), nil
 }
@@ -193,7 +196,9 @@ func startEmulator(ctx context.Context, root, dir string) (*emulatorProcess, err
 		return nil, err
 	}
 	defer logFile.Close() // the process has its own copy
-	emu.cmd = exec.Command(bin, "-listen", "127.0.0.1:0", "-token", emu.token,
+	// Not cancelled with ctx: on an interrupt the tests still destroy what
+	// they made; stop ends it after them.
+	emu.cmd = exec.CommandContext(context.WithoutCancel(ctx), bin, "-listen", "127.0.0.1:0", "-token", emu.token,
 		"-provisioning-time", emulatorProvisioning, "-page-size", fmt.Sprint(emulatorPageSize))
 	emu.cmd.Stderr = logFile
 	banner, err := emu.cmd.StdoutPipe()
@@ -230,14 +235,7 @@ func startEmulator(ctx context.Context, root, dir string) (*emulatorProcess, err
 // it stopped cleanly.
 func (e *emulatorProcess) stop() bool {
 	_ = e.cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- e.cmd.Wait() }()
-	select {
-	case err := <-done:
-		return err == nil
-	case <-time.After(10 * time.Second):
-		_ = e.cmd.Process.Kill()
-		<-done
-		return false
-	}
+	kill := time.AfterFunc(10*time.Second, func() { _ = e.cmd.Process.Kill() })
+	err := e.cmd.Wait()
+	return kill.Stop() && err == nil
 }
