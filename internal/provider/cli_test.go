@@ -94,9 +94,15 @@ func (c *cli) command(ctx context.Context, extraEnv []string, args ...string) *e
 	return cmd
 }
 
+// cliTimeout bounds one terraform command: against a live API an apply
+// waits for provisioning, which takes minutes.
+func cliTimeout() time.Duration {
+	return max(5*time.Minute, 2*accTimeout())
+}
+
 // run runs terraform to the end and returns its combined output.
 func (c *cli) run(extraEnv []string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout())
 	defer cancel()
 	var out bytes.Buffer
 	cmd := c.command(ctx, extraEnv, args...)
@@ -118,7 +124,7 @@ func (c *cli) must(args ...string) string {
 // stdout runs terraform and returns its standard output alone.
 func (c *cli) stdout(args ...string) string {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout())
 	defer cancel()
 	var out, errOut bytes.Buffer
 	cmd := c.command(ctx, nil, args...)

@@ -74,14 +74,14 @@ func expectCount(env *testEnv, route string, n int) resource.TestCheckFunc {
 
 func TestAccServerResource_rebootUnderLagReturnsOnlyOnceTheRebootFinished(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	env.requireEmulator()
+	env.requireEmulator("needs the emulator's consistency lag and History: a live API's lag cannot be set, nor its status history seen")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: env.config(serverConfig("lag-reboot", 1, `  reboot_trigger = "v1"`))},
+			{Config: env.config(env.serverConfig("lag-reboot", 1, `  reboot_trigger = "v1"`))},
 			{
-				Config: env.config(serverConfig("lag-reboot", 1, `  reboot_trigger = "v2"`)),
+				Config: env.config(env.serverConfig("lag-reboot", 1, `  reboot_trigger = "v2"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
 				},
@@ -107,11 +107,11 @@ func TestAccServerResource_rebootUnderLagReturnsOnlyOnceTheRebootFinished(t *tes
 
 func TestAccServerResource_stopStartStopUnderLag(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	env.requireEmulator()
+	env.requireEmulator("needs the emulator's consistency lag and History: a live API's lag cannot be set, nor its status history seen")
 	step := func(power string, stops, starts int) resource.TestStep {
 		status := map[string]string{"running": "active", "stopped": "stopped"}[power]
 		return resource.TestStep{
-			Config: env.config(serverConfig("lag-power", 1, fmt.Sprintf("  power_state = %q", power))),
+			Config: env.config(env.serverConfig("lag-power", 1, fmt.Sprintf("  power_state = %q", power))),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact(status)),
 				statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("power_state"), knownvalue.StringExact(power)),
@@ -136,21 +136,21 @@ func TestAccServerResource_stopStartStopUnderLag(t *testing.T) {
 // while the old one is still visible; destroy then works the same way.
 func TestAccServerResource_replaceAndDestroyWhileTheOldServerIsStillVisible(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	env.requireEmulator()
+	env.requireEmulator("needs the emulator's consistency lag and History: a live API's lag cannot be set, nor its status history seen")
 	var first int64
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(serverConfig("lag-replace", 1, "")),
+				Config: env.config(env.serverConfig("lag-replace", 1, "")),
 				Check: func(s *terraform.State) (err error) {
 					first, err = serverID(s)
 					return err
 				},
 			},
 			{
-				Config: env.config(serverConfig("lag-replace", 2, "")),
+				Config: env.config(env.serverConfig("lag-replace", 2, "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionDestroyBeforeCreate),
 				}},
@@ -179,12 +179,12 @@ func TestAccServerResource_replaceAndDestroyWhileTheOldServerIsStillVisible(t *t
 // TestPickCreated.)
 func TestAccServerResource_lostCreateAnswerUnderLagAdoptsTheNewServer(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's consistency lag and History: a live API's lag cannot be set, nor its status history seen")
 	var first int64
 	config := func(key int) string {
 		// ssh_key_id replaces the server without changing what adoption
 		// matches on (name, plan, OS, location).
-		return env.config(serverConfig("lag-adopt", 1, fmt.Sprintf("  ssh_key_id = %d\n  lifecycle {\n    create_before_destroy = true\n  }", key)))
+		return env.config(env.serverConfig("lag-adopt", 1, fmt.Sprintf("  ssh_key_id = %d\n  lifecycle {\n    create_before_destroy = true\n  }", key)))
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
@@ -225,14 +225,14 @@ func TestAccServerResource_lostCreateAnswerUnderLagAdoptsTheNewServer(t *testing
 // and sends the stop once more, instead of failing the apply.
 func TestAccServerResource_actionRefusedWhileAnotherIsUnderWayIsSentOnceItEnds(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's consistency lag and History: a live API's lag cannot be set, nor its status history seen")
 	var id int64
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(serverConfig("lag-refused", 1, `  power_state = "running"`)),
+				Config: env.config(env.serverConfig("lag-refused", 1, `  power_state = "running"`)),
 				Check: func(s *terraform.State) (err error) {
 					id, err = serverID(s)
 					return err
@@ -245,7 +245,7 @@ func TestAccServerResource_actionRefusedWhileAnotherIsUnderWayIsSentOnceItEnds(t
 						t.Fatal(err)
 					}
 				},
-				Config: env.config(serverConfig("lag-refused", 1, `  power_state = "stopped"`)),
+				Config: env.config(env.serverConfig("lag-refused", 1, `  power_state = "stopped"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 				},

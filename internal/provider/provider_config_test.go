@@ -72,15 +72,18 @@ data "vpsorg_servers" "all" {}`,
 
 func TestProviderConfig_fromEnvironment(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
-	t.Setenv(envEndpoint, emu.URL())
-	t.Setenv(envToken, testToken)
+	var servers knownvalue.Check = knownvalue.NotNull() // a shared account holds what it holds
+	if env.emulator != nil {
+		t.Setenv(envEndpoint, env.endpoint)
+		t.Setenv(envToken, env.token)
+		servers = knownvalue.ListSizeExact(0)
+	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []resource.TestStep{{
 			Config: `data "vpsorg_servers" "all" {}`,
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("data.vpsorg_servers.all", tfjsonpath.New("servers"), knownvalue.ListSizeExact(0)),
+				statecheck.ExpectKnownValue("data.vpsorg_servers.all", tfjsonpath.New("servers"), servers),
 			},
 		}},
 	})
@@ -149,7 +152,7 @@ data "vpsorg_servers" "all" {}`,
 // a bad environment value names the variable.
 func TestProviderConfig_maxRequestsPerSecondReachesTheClient(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("runs the provider against the emulator's URL to see the rate reach the client")
 	cases := []struct {
 		name, argument, environment string
 		want                        float64

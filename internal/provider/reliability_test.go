@@ -56,17 +56,18 @@ func TestAccServerResource_lostCreateAnswerAdoptsTheServer(t *testing.T) {
 		"500 after acting":             {Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 500, AfterAction: true},
 		"connection dropped after act": {Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, AfterAction: true, DropConnection: true},
 	}
+	skipOnEndpointFromEnv(t, "needs the emulator's InjectFault hook: the API cannot be made to lose a create's answer")
 	for name, fault := range faults {
 		for _, honour := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s, idempotency key honoured=%v", name, honour), func(t *testing.T) {
 				env := newTestEnv(t, func(o *emulator.Options) { o.HonourIdempotencyKey = honour })
-				emu := env.requireEmulator()
+				emu := env.emulator
 				emu.InjectFault(fault)
 				resource.ParallelTest(t, resource.TestCase{
 					ProtoV6ProviderFactories: env.factories(),
 					CheckDestroy:             env.checkDestroyed,
 					Steps: []resource.TestStep{{
-						Config: env.config(serverConfig("lost-answer", 1, "")),
+						Config: env.config(env.serverConfig("lost-answer", 1, "")),
 						ConfigStateChecks: []statecheck.StateCheck{
 							statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
 						},
@@ -125,13 +126,13 @@ func TestPickCreated(t *testing.T) {
 // create is sent again (the API provably did not act): exactly one server.
 func TestAccServerResource_rateLimitedCreateWaitsRetryAfter(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's InjectFault hook: the API cannot be made to answer a create 429 with Retry-After")
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 429, RetryAfter: "2"})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: env.config(serverConfig("patient", 1, "")),
+			Config: env.config(env.serverConfig("patient", 1, "")),
 			Check: resource.ComposeTestCheckFunc(expectServers(env, 1), func(*terraform.State) error {
 				var posts []time.Time
 				for _, r := range emu.Requests() {
@@ -155,13 +156,13 @@ func TestAccServerResource_rateLimitedCreateWaitsRetryAfter(t *testing.T) {
 // cannot start before the create timeout, so it fails at once and cleanly.
 func TestAccServerResource_hourLongRetryAfterFailsCleanly(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's InjectFault hook: the API cannot be made to answer 429 with a Retry-After of an hour")
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 100, Status: 429, RetryAfter: "3600"})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config:      env.config(serverConfig("impatient", 1, `  timeouts = { create = "30s" }`)),
+			Config:      env.config(env.serverConfig("impatient", 1, `  timeouts = { create = "30s" }`)),
 			ExpectError: regexp.MustCompile(`(?s)Unable to create server.*HTTP 429 Too Many Requests.*rate-limiting`),
 		}},
 	})
@@ -177,14 +178,14 @@ func TestAccServerResource_hourLongRetryAfterFailsCleanly(t *testing.T) {
 // after the create are tolerated; the apply succeeds.
 func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's InjectFault hook: the API cannot be made to answer polls 404, 502 and 503")
 	emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 3, Status: 404})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(serverConfig("eventual", 1, "")),
+				Config: env.config(env.serverConfig("eventual", 1, "")),
 				Check:  expectServers(env, 1),
 			},
 			{
@@ -192,7 +193,7 @@ func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
 					emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 2, Status: 502})
 					emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 2, Status: 503, RetryAfter: "1"})
 				},
-				Config: env.config(serverConfig("eventual", 1, `  power_state = "stopped"`)),
+				Config: env.config(env.serverConfig("eventual", 1, `  power_state = "stopped"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 				},
@@ -213,18 +214,18 @@ func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
 // answer is lost is not sent again.
 func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's InjectFault and SetTransitionTime hooks: the API cannot be made to answer an action or a delete wrongly")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "a"`))},
+			{Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "a"`))},
 			{
 				// The stop happens, but the API answers 400 as if it were already stopped.
 				PreConfig: func() {
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Count: 1, Status: 400, AfterAction: true})
 				},
-				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "a"
+				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "a"
   power_state    = "stopped"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
@@ -234,7 +235,7 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 				PreConfig: func() {
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStart, Count: 1, Status: 400, AfterAction: true})
 				},
-				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "a"
+				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "a"
   power_state    = "running"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
@@ -246,7 +247,7 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 				PreConfig: func() {
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 502, AfterAction: true})
 				},
-				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "b"
+				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "b"
   power_state    = "running"`)),
 				Check: func(*terraform.State) error {
 					if n := env.count(routeReboot); n != 1 {
@@ -262,7 +263,7 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 					emu.SetTransitionTime(-1)
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500, AfterAction: true})
 				},
-				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "c"
+				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "c"
   power_state    = "running"`)),
 				Check: expectCount(env, routeReboot, 2),
 			},
@@ -272,7 +273,7 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 				PreConfig: func() {
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500})
 				},
-				Config: env.config(serverConfig("liar", 1, `  reboot_trigger = "d"
+				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "d"
   power_state    = "running"`)),
 				ExpectError: regexp.MustCompile(`(?s)Unable to reboot server.*HTTP 500.*the request is not\s+repeated`),
 			},
@@ -281,7 +282,7 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 					emu.SetTransitionTime(testTransitionTime)
 					emu.InjectFault(emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Count: 1, Status: 404, AfterAction: true})
 				},
-				Config:  env.config(serverConfig("liar", 1, `  reboot_trigger = "d"`)),
+				Config:  env.config(env.serverConfig("liar", 1, `  reboot_trigger = "d"`)),
 				Destroy: true,
 				Check: func(*terraform.State) error {
 					if n := env.count(routeReboot); n != 3 {
@@ -299,7 +300,6 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []resource.TestStep{{
@@ -307,29 +307,49 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
   endpoint  = %q
   api_token = "not-the-token"
 }
-%s`, emu.URL(), serverConfig("refused", 1, "")),
+%s`, env.endpoint, env.serverConfig("refused", 1, "")),
 			ExpectError: regexp.MustCompile(`(?s)the API token was refused.*HTTP 401.*VPSORG_API_TOKEN`),
 		}},
 	})
-	if n := len(emu.Requests()); n != 1 {
-		t.Errorf("a 401 led to %d requests, want 1", n)
+	err := env.onEmulator("that the 401 was not retried (the emulator's request log)", func(emu *emulator.Emulator) error {
+		if n := len(emu.Requests()); n != 1 {
+			return fmt.Errorf("a 401 led to %d requests, want 1", n)
+		}
+		emu.ResetRequests()
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 
-	emu.ResetRequests()
-	emu.SetCredits("acc", 0)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
-		Steps: []resource.TestStep{{
-			Config:      env.config(serverConfig("broke", 1, "")),
+	var steps []resource.TestStep
+	if emu := env.emulator; emu != nil {
+		emu.SetCredits("acc", 0)
+		steps = append(steps, resource.TestStep{
+			Config:      env.config(env.serverConfig("broke", 1, "")),
 			ExpectError: regexp.MustCompile(`HTTP 402`),
-		}, {
-			PreConfig:   func() { emu.SetCredits("acc", 10) },
-			Config:      env.config(serverConfig("broke", 42, "")),
-			ExpectError: regexp.MustCompile(`HTTP 400`),
-		}},
+		})
+	} else {
+		env.notChecked("a create refused with 402 (the emulator's SetCredits hook)")
+	}
+	steps = append(steps, resource.TestStep{
+		PreConfig: func() {
+			if emu := env.emulator; emu != nil {
+				emu.SetCredits("acc", 10)
+			}
+		},
+		Config:      env.config(env.serverConfig("broke", 42, "")),
+		ExpectError: regexp.MustCompile(`HTTP 400`),
 	})
-	if n := emu.RequestCounts()[routeCreate]; n != 2 {
-		t.Errorf("two refused creates (402, 400) led to %d requests, want 2", n)
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: env.factories(), Steps: steps})
+	err = env.onEmulator("that the refused creates were not retried (the emulator's request log)", func(emu *emulator.Emulator) error {
+		if n := emu.RequestCounts()[routeCreate]; n != 2 {
+			return fmt.Errorf("two refused creates (402, 400) led to %d requests, want 2", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }
 
@@ -337,21 +357,21 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
 // requests: all created once, all destroyed.
 func TestAccServerResource_fleetUnderRateLimit(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's SetRateLimit hook: a rate limit that is sure to refuse a share of the requests")
 	emu.SetRateLimit(40, 20)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: env.config(`
+			Config: env.config(fmt.Sprintf(`
 resource "vpsorg_server" "fleet" {
   count    = 30
-  name     = "fleet-${count.index}"
+  name     = "%sfleet-${count.index}"
   plan_id  = 1
   os_id    = 5
   location = "us-east"
 }
-`),
+`, env.prefix)),
 			Check: expectServers(env, 30),
 		}},
 	})

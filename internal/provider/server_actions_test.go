@@ -42,7 +42,7 @@ resource "terraform_data" %[2]q {
 // POSTs it got on each power route.
 func expectServer(env *testEnv, id int64, status string, posts map[string]int) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		s, ok := env.requireEmulator().Server(id)
+		s, ok := env.requireEmulator("needs the emulator's request log").Server(id)
 		if !ok {
 			return fmt.Errorf("server %d is gone", id)
 		}
@@ -51,7 +51,7 @@ func expectServer(env *testEnv, id int64, status string, posts map[string]int) r
 		}
 		for _, route := range []string{emulator.RouteStart, emulator.RouteStop, emulator.RouteReboot} {
 			got := 0
-			for _, r := range env.requireEmulator().Requests() {
+			for _, r := range env.requireEmulator("needs the emulator's request log").Requests() {
 				if r.Method == "POST" && r.Route == route && r.Path == strings.Replace(route, "{id}", fmt.Sprint(id), 1) {
 					got++
 				}
@@ -68,7 +68,7 @@ func expectServer(env *testEnv, id int64, status string, posts map[string]int) r
 // reached the status it leads to.
 func TestAccServerActions_sendOnceAndWait(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's request log: that each action was sent once")
 	emu.SetTransitionTime(time.Second) // long enough that not waiting would show
 	ids := seedFleet(t, emu, [][3]string{
 		{"to-reboot", "active", "us-west"},
@@ -104,7 +104,7 @@ func TestAccServerActions_sendOnceAndWait(t *testing.T) {
 // one; the action fails with the API's message and does not try again.
 func TestAccServerActions_refusedWithTheAPIMessage(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's AddServer hook: the API cannot suspend a server")
 	ids := seedFleet(t, emu, [][3]string{
 		{"off", "stopped", "us-west"},
 		{"held", "suspended", "us-west"},
@@ -145,7 +145,7 @@ func TestAccServerActions_refusedWithTheAPIMessage(t *testing.T) {
 // whose power_state is managed: the next plan puts the power back.
 func TestAccServerActions_lifecycleOfTheServerAndManagedPower(t *testing.T) {
 	env := newTestEnv(t)
-	env.requireEmulator()
+	env.requireEmulator("needs the emulator's request log: which power requests the action and the plan sent")
 	server := func(name string) string {
 		return serverConfig(name, 1, `  power_state = "running"
   lifecycle {

@@ -38,11 +38,11 @@ func TestAccServerResource_identity(t *testing.T) {
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []tfresource.TestStep{
 			{
-				Config: env.config(serverConfig("ident", 1, `  power_state = "running"`)),
+				Config: env.config(env.serverConfig("ident", 1, `  power_state = "running"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectIdentity("vpsorg_server.web", map[string]knownvalue.Check{
 						"id": knownvalue.Int64Func(func(v int64) error {
-							id = env.serverByName("ident").ID
+							id = env.serverNamed("ident").ID
 							if v != id {
 								return fmt.Errorf("identity id = %d, want the id of the server the emulator holds, %d", v, id)
 							}
@@ -64,14 +64,14 @@ func TestAccServerResource_identity(t *testing.T) {
 				},
 			},
 			{
-				Config: env.config(serverConfig("ident-renamed", 1, `  power_state = "running"`)),
+				Config: env.config(env.serverConfig("ident-renamed", 1, `  power_state = "running"`)),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate)},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{sameIdentity},
 			},
 			{
-				Config: env.config(serverConfig("ident-renamed", 1, `  power_state = "stopped"`)),
+				Config: env.config(env.serverConfig("ident-renamed", 1, `  power_state = "stopped"`)),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate)},
 				},
@@ -81,12 +81,12 @@ func TestAccServerResource_identity(t *testing.T) {
 				},
 			},
 			{
-				Config: env.config(serverConfig("ident-renamed", 1, `  power_state    = "running"
+				Config: env.config(env.serverConfig("ident-renamed", 1, `  power_state    = "running"
   reboot_trigger = "v1"`)),
 				ConfigStateChecks: []statecheck.StateCheck{sameIdentity},
 			},
 			{
-				Config: env.config(serverConfig("ident-renamed", 1, `  power_state    = "running"
+				Config: env.config(env.serverConfig("ident-renamed", 1, `  power_state    = "running"
   reboot_trigger = "v2"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameIdentity,
@@ -107,21 +107,20 @@ func TestAccServerResource_identity(t *testing.T) {
 // identity too.
 func TestAccServerResource_importByStringIDRecordsIdentity(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
-	id := seedFleet(t, emu, [][3]string{{"by-string", "active", "us-west"}})["by-string"]
+	id := env.seedServers(serverSpec{name: "by-string"})[0].ID
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		TerraformVersionChecks:   featureIdentity.versionChecks(),
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []tfresource.TestStep{
 			{
-				Config:             env.config(serverConfig("by-string", 1, "")),
+				Config:             env.config(env.serverConfig("by-string", 1, "")),
 				ResourceName:       "vpsorg_server.web",
 				ImportState:        true,
 				ImportStateId:      fmt.Sprint(id),
 				ImportStatePersist: true,
 			},
 			{
-				Config: env.config(serverConfig("by-string", 1, "")),
+				Config: env.config(env.serverConfig("by-string", 1, "")),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
@@ -141,7 +140,7 @@ func TestAccServerResource_stateWithoutIdentityUpgrades(t *testing.T) {
 	released := map[string]func() (tfprotov6.ProviderServer, error){
 		"vpsorg": providerserver.NewProtocol6WithError(withoutIdentity{&vpsorgProvider{version: "test", tune: fastPolling}}),
 	}
-	config := env.config(serverConfig("upgraded", 1, `  hostname = "up.example.com"`))
+	config := env.config(env.serverConfig("upgraded", 1, `  hostname = "up.example.com"`))
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		TerraformVersionChecks: featureIdentity.versionChecks(),
 		CheckDestroy:           env.checkDestroyed,
@@ -160,7 +159,7 @@ func TestAccServerResource_stateWithoutIdentityUpgrades(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectIdentity("vpsorg_server.web", map[string]knownvalue.Check{
 						"id": knownvalue.Int64Func(func(v int64) error {
-							if want := env.serverByName("upgraded").ID; v != want {
+							if want := env.serverNamed("upgraded").ID; v != want {
 								return fmt.Errorf("identity id = %d, want %d", v, want)
 							}
 							return nil
@@ -177,18 +176,17 @@ func TestAccServerResource_stateWithoutIdentityUpgrades(t *testing.T) {
 // identity even from a Read that removes the resource.
 func TestAccServerResource_stateWithoutIdentityOfADeletedServer(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
 	released := map[string]func() (tfprotov6.ProviderServer, error){
 		"vpsorg": providerserver.NewProtocol6WithError(withoutIdentity{&vpsorgProvider{version: "test", tune: fastPolling}}),
 	}
-	config := env.config(serverConfig("vanishing", 1, ""))
+	config := env.config(env.serverConfig("vanishing", 1, ""))
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		TerraformVersionChecks: featureIdentity.versionChecks(),
 		CheckDestroy:           env.checkDestroyed,
 		Steps: []tfresource.TestStep{
 			{ProtoV6ProviderFactories: released, Config: config},
 			{
-				PreConfig:                func() { emu.DeleteServer(env.serverByName("vanishing").ID) },
+				PreConfig:                func() { env.deleteServer(env.serverNamed("vanishing").ID) },
 				ProtoV6ProviderFactories: env.factories(),
 				Config:                   config,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{

@@ -34,7 +34,7 @@ func expectIDs(address string, ids ...int64) []querycheck.QueryResultCheck {
 // object, when asked for, is the detail view.
 func TestAccServerListResource_query(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's AddServer hook for a suspended server and a page size of 2")
 	emu.SetPageSize(2)
 	ids := seedFleet(t, emu, [][3]string{
 		{"west-1", "active", "us-west"},
@@ -187,7 +187,8 @@ list "vpsorg_server" "bad" {
 func TestAccServerListResource_generatedConfigOnlyImports(t *testing.T) {
 	t.Parallel()
 	featureQuery.require(t)
-	emu := cliEmulator(t, nil)
+	env := newTestEnv(t)
+	emu := env.requireEmulator("needs the emulator's AddServer hook for suspended and rebooting servers")
 	emu.SetPageSize(2)
 	ids := seedFleet(t, emu, [][3]string{
 		{"plain", "active", "us-west"},

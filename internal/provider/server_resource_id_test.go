@@ -16,7 +16,7 @@ import (
 // with an error on id and send nothing.
 func TestServerResource_badIDInStateSendsNoRequest(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's request log: that nothing was sent is not visible through the API")
 	r := &serverResource{client: env.client}
 	ctx := context.Background()
 

@@ -16,7 +16,7 @@ import (
 
 // shutdownConfig is a server with shutdown_before_delete and extra lines.
 func shutdownConfig(env *testEnv, name, extra string) string {
-	return env.config(serverConfig(name, 1, "  shutdown_before_delete = true\n"+extra))
+	return env.config(env.serverConfig(name, 1, "  shutdown_before_delete = true\n"+extra))
 }
 
 // destroyedAfter runs checkDestroyed, then checks the stop POSTs seen and,
@@ -59,7 +59,7 @@ func historyOf(env *testEnv, id int64) []string {
 
 func TestAccServerResource_shutdownBeforeDeleteStopsThenDeletes(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	env.requireEmulator()
+	env.requireEmulator("needs the emulator's History and request log: the order of stop and DELETE, and that the stop finished, are not visible through the API")
 	var id int64
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
@@ -86,7 +86,7 @@ func TestAccServerResource_shutdownBeforeDeleteStopsThenDeletes(t *testing.T) {
 func TestAccServerResource_shutdownBeforeDeleteSendsNoStopToAServerNotRunning(t *testing.T) {
 	t.Run("stopped", func(t *testing.T) {
 		env := newTestEnv(t)
-		env.requireEmulator()
+		env.requireEmulator("needs the emulator's request log: that no stop was sent is not visible through the API")
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: env.factories(),
 			CheckDestroy:             destroyedAfter(env, 1), // the one that stopped it at create
@@ -95,14 +95,14 @@ func TestAccServerResource_shutdownBeforeDeleteSendsNoStopToAServerNotRunning(t 
 	})
 	t.Run("suspended", func(t *testing.T) {
 		env := newTestEnv(t)
-		emu := env.requireEmulator()
+		emu := env.requireEmulator("needs the emulator's SetStatus hook: the API cannot suspend a server")
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: env.factories(),
 			CheckDestroy:             destroyedAfter(env, 0),
 			Steps: []resource.TestStep{
 				{Config: shutdownConfig(env, "suspended", "")},
 				{
-					PreConfig: func() { emu.SetStatus(env.serverByName("suspended").ID, emulator.StatusSuspended) },
+					PreConfig: func() { emu.SetStatus(env.serverNamed("suspended").ID, emulator.StatusSuspended) },
 					Config:    shutdownConfig(env, "suspended", ""),
 				},
 			},
@@ -114,7 +114,7 @@ func TestAccServerResource_shutdownBeforeDeleteSendsNoStopToAServerNotRunning(t 
 // (TestShutDownBeforeDelete_warnsWhenTheStopDoesNotFinish), then the delete.
 func TestAccServerResource_shutdownBeforeDeleteDeletesWhenTheStopNeverFinishes(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's SetTransitionTime hook: a stop that never finishes")
 	config := shutdownConfig(env, "slow-stop", "  timeouts = {\n    delete = \"4s\"\n  }")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
@@ -130,7 +130,7 @@ func TestAccServerResource_shutdownBeforeDeleteDeletesWhenTheStopNeverFinishes(t
 // provider sees the stop through and then deletes.
 func TestAccServerResource_shutdownBeforeDeleteNeverResendsALostStop(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's InjectFault hook: the API cannot be made to lose a stop's answer")
 	var id int64
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
@@ -163,7 +163,7 @@ func TestAccServerResource_shutdownBeforeDeleteNeverResendsALostStop(t *testing.
 
 func TestShutDownBeforeDelete_warnsWhenTheStopDoesNotFinish(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator()
+	emu := env.requireEmulator("needs the emulator's SetTransitionTime hook: a stop that never finishes")
 	srv, err := emu.AddServer("acc", emulator.ServerSpec{Name: "slow", PlanID: 1, OSID: 5, Location: "us-west", Status: "active"})
 	if err != nil {
 		t.Fatal(err)
