@@ -136,8 +136,30 @@ func (c *Client) ListServers(ctx context.Context, opts ListServersOptions) ([]Se
 	return servers, err
 }
 
+// listAttempts bounds how often a list read starts over because the list
+// changed while it was being read.
+const listAttempts = 4
+
 // listServers is ListServers that also says how many pages it read.
+//
+// The API pages its list with no snapshot: a server created or deleted
+// between two page requests shifts the rest, so a read can skip a server or
+// ask for a page that no longer exists (404). When a later page is gone or
+// the list's count changes between pages, the read starts over from the
+// first page, up to listAttempts times; the last read stands.
 func (c *Client) listServers(ctx context.Context, opts ListServersOptions) ([]Server, int, error) {
+	for attempt := 1; ; attempt++ {
+		servers, pages, changed, err := c.listOnce(ctx, opts)
+		if !changed || attempt == listAttempts {
+			return servers, pages, err
+		}
+		c.log(ctx, "vpsorg: the server list changed while it was read; reading it again", map[string]any{"attempt": attempt})
+	}
+}
+
+// listOnce reads every page once, from the first. changed says the list
+// changed under the read: its count moved, or a later page was gone.
+func (c *Client) listOnce(ctx context.Context, opts ListServersOptions) (servers []Server, pages int, changed bool, err error) {
 	const op = "list servers"
 	u := c.resolve("servers/")
 	q := url.Values{}
@@ -149,30 +171,41 @@ func (c *Client) listServers(ctx context.Context, opts ListServersOptions) ([]Se
 	}
 	u.RawQuery = q.Encode()
 
-	servers := []Server{}
+	servers = []Server{}
 	seen := map[string]bool{}
+	ids := map[int64]bool{}
+	count := -1
 	for {
 		key := u.String()
 		if seen[key] {
-			return nil, 0, &APIError{Operation: op, Err: fmt.Errorf("pagination loop: next page %s was already fetched", redactor(c.token).text(key))}
+			return nil, 0, false, &APIError{Operation: op, Err: fmt.Errorf("pagination loop: next page %s was already fetched", redactor(c.token).text(key))}
 		}
 		seen[key] = true
 
 		resp, err := c.do(ctx, op, http.MethodGet, u, nil, nil)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, errors.Is(err, ErrNotFound) && len(seen) > 1, err
 		}
 		page, err := decodeList(resp.body)
 		if err != nil {
-			return nil, 0, undecodable(op, resp, err)
+			return nil, 0, false, undecodable(op, resp, err)
 		}
-		servers = append(servers, page.results...)
+		if page.count != nil {
+			changed = changed || count >= 0 && *page.count != count
+			count = *page.count
+		}
+		for _, s := range page.results {
+			if !ids[s.ID] { // a server shifted onto the next page shows twice
+				ids[s.ID] = true
+				servers = append(servers, s)
+			}
+		}
 		if page.next == "" {
-			return servers, len(seen), nil
+			return servers, len(seen), changed, nil
 		}
 		next, err := c.nextPage(u, page.next)
 		if err != nil {
-			return nil, 0, &APIError{Operation: op, StatusCode: resp.status, Message: "bad next page link", Err: redactor(c.token).err(err)}
+			return nil, 0, false, &APIError{Operation: op, StatusCode: resp.status, Message: "bad next page link", Err: redactor(c.token).err(err)}
 		}
 		u = next
 	}
@@ -213,6 +246,7 @@ func portOf(u *url.URL) string {
 type listPage struct {
 	results []Server
 	next    string
+	count   *int // the API's count of the whole list, if it gave one
 }
 
 // decodeList reads a list page: {"count": n, "next": url|null, "results":
@@ -227,6 +261,7 @@ func decodeList(body []byte) (listPage, error) {
 		return listPage{results: servers}, nil
 	}
 	var page struct {
+		Count   *int            `json:"count"`
 		Results json.RawMessage `json:"results"`
 		Next    *string         `json:"next"`
 	}
@@ -243,6 +278,7 @@ func decodeList(body []byte) (listPage, error) {
 	if page.Next != nil {
 		out.next = strings.TrimSpace(*page.Next)
 	}
+	out.count = page.Count
 	return out, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -420,8 +421,8 @@ func TestListServers_FollowsNextThroughEveryPage(t *testing.T) {
 		// relative next (path-absolute)
 		"2": `{"count": 99, "next": "/api/v1/servers/?page=3&status=active", "results": [{"id": 3, "status": "active"}]}`,
 		// relative next (query only)
-		"3": `{"count": 1, "next": "?page=4&status=active", "results": []}`,
-		"4": `{"count": 5, "next": null, "results": [{"id": 4, "status": "active"}]}`,
+		"3": `{"count": 99, "next": "?page=4&status=active", "results": []}`,
+		"4": `{"count": 99, "next": null, "results": [{"id": 4, "status": "active"}]}`,
 	}
 	var mu sync.Mutex
 	var seen []string
@@ -458,6 +459,105 @@ func TestListServers_FollowsNextThroughEveryPage(t *testing.T) {
 	}
 	if len(seen) != 4 {
 		t.Errorf("fetched %d pages (%v), want 4", len(seen), seen)
+	}
+}
+
+// The API pages with no snapshot: a server deleted or created between two
+// page requests shifts the rest of the list. A read whose count moves, or
+// whose later page is gone, starts over; the last read stands.
+func TestListServers_ReadsAgainWhenTheListChangesUnderTheRead(t *testing.T) {
+	type page struct {
+		status int
+		body   string
+	}
+	cases := []struct {
+		name    string
+		reads   [][]page // what each read from page 1 is answered
+		want    []int64
+		wantErr string
+		fetches int
+	}{
+		{
+			name: "a server deleted between pages: count moves, read again",
+			reads: [][]page{
+				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1}, {"id": 2}]}`}, {200, `{"count": 2, "next": null, "results": []}`}},
+				{{200, `{"count": 2, "next": "?page=2", "results": [{"id": 1}, {"id": 3}]}`}, {200, `{"count": 2, "next": null, "results": []}`}},
+			},
+			want: []int64{1, 3}, fetches: 4,
+		},
+		{
+			name: "a later page gone: read again",
+			reads: [][]page{
+				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1}, {"id": 2}]}`}, {404, `{"detail": "Invalid page."}`}},
+				{{200, `{"count": 2, "next": null, "results": [{"id": 1}, {"id": 2}]}`}},
+			},
+			want: []int64{1, 2}, fetches: 3,
+		},
+		{
+			name: "a server shifted onto the next page shows once",
+			reads: [][]page{
+				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1}, {"id": 2}]}`}, {200, `{"count": 3, "next": null, "results": [{"id": 2}, {"id": 3}]}`}},
+			},
+			want: []int64{1, 2, 3}, fetches: 2,
+		},
+		{
+			name: "a list that never holds still: the last read stands",
+			reads: [][]page{
+				{{200, `{"count": 1, "next": "?page=2", "results": [{"id": 1}]}`}, {200, `{"count": 2, "next": null, "results": [{"id": 2}]}`}},
+				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1}]}`}, {200, `{"count": 4, "next": null, "results": [{"id": 2}]}`}},
+				{{200, `{"count": 5, "next": "?page=2", "results": [{"id": 1}]}`}, {200, `{"count": 6, "next": null, "results": [{"id": 2}]}`}},
+				{{200, `{"count": 7, "next": "?page=2", "results": [{"id": 1}]}`}, {200, `{"count": 8, "next": null, "results": [{"id": 2}, {"id": 9}]}`}},
+			},
+			want: []int64{1, 2, 9}, fetches: 8,
+		},
+		{
+			name: "a later page gone on every read: the 404 stands",
+			reads: [][]page{
+				{{200, `{"count": 2, "next": "?page=2", "results": [{"id": 1}]}`}, {404, `{"detail": "Invalid page."}`}},
+			},
+			wantErr: "Invalid page", fetches: 8,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			read, fetches := -1, 0
+			c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				fetches++
+				n := 0
+				if p := r.URL.Query().Get("page"); p != "" {
+					n, _ = strconv.Atoi(p)
+					n--
+				} else {
+					read++
+				}
+				pages := tc.reads[min(read, len(tc.reads)-1)]
+				w.WriteHeader(pages[n].status)
+				_, _ = io.WriteString(w, pages[n].body)
+			}))
+			got, err := c.ListServers(context.Background(), ListServersOptions{})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []int64
+				for _, s := range got {
+					ids = append(ids, s.ID)
+				}
+				if !reflect.DeepEqual(ids, tc.want) {
+					t.Errorf("ids = %v, want %v", ids, tc.want)
+				}
+			}
+			if fetches != tc.fetches {
+				t.Errorf("%d page requests, want %d", fetches, tc.fetches)
+			}
+		})
 	}
 }
 
