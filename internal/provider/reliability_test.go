@@ -389,3 +389,43 @@ resource "vpsorg_server" "fleet" {
 		t.Errorf("saw %d creates, want at least 30", n)
 	}
 }
+
+// Twenty servers under a limit of 2 requests/s: apply, the plan after it
+// and destroy all succeed, because a 429 is never a reason to give up before
+// the operation's deadline. Time is not asserted; make bench-ratelimit
+// measures it.
+func TestAccServerResource_fleetUnderTwoRequestsPerSecond(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator("needs the emulator's SetRateLimit hook: a limit of 2 requests/s")
+	emu.SetRateLimit(2, 2)
+	config := env.config(fmt.Sprintf(`
+resource "vpsorg_server" "fleet" {
+  count    = 20
+  name     = "%sslow-${count.index}"
+  plan_id  = 1
+  os_id    = 5
+  location = "us-west"
+}
+`, env.prefix))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config, Check: expectServers(env, 20)},
+			{Config: config, PlanOnly: true}, // a refresh of twenty, under the limit
+		},
+	})
+	limited, created := 0, 0
+	for _, r := range emu.Requests() {
+		switch {
+		case r.Status == http.StatusTooManyRequests:
+			limited++
+		case r.Method == http.MethodPost && r.Route == emulator.RouteServers && r.Status == http.StatusCreated:
+			created++
+		}
+	}
+	t.Logf("%d of %d requests were answered 429", limited, len(emu.Requests()))
+	if created != 20 {
+		t.Errorf("%d creates were carried out for 20 servers", created)
+	}
+}
