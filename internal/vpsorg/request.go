@@ -193,7 +193,10 @@ func (x *exchange) status() int {
 // sleep into a certain timeout; stop then says so.
 func (x *exchange) next(ctx context.Context) (wait time.Duration, retry bool, stop error) {
 	status := x.status()
-	if ctx.Err() != nil || (status >= 200 && status <= 299) {
+	if ctx.Err() != nil {
+		return 0, false, nil //nolint:nilerr // no retry; the caller reports the context's end with the last try
+	}
+	if status >= 200 && status <= 299 {
 		return 0, false, nil
 	}
 	if status == http.StatusTooManyRequests {
