@@ -41,7 +41,7 @@ func TestServerResource_badIDInStateSendsNoRequest(t *testing.T) {
 		expectErrorOnID(t, "Delete", id, del.Diagnostics)
 
 		upd := resource.UpdateResponse{State: state}
-		r.Update(ctx, resource.UpdateRequest{State: state, Plan: tfsdk.Plan{Schema: plan.Schema, Raw: plan.Raw}}, &upd)
+		r.Update(ctx, resource.UpdateRequest{State: state, Plan: tfsdk.Plan(plan)}, &upd)
 		expectErrorOnID(t, "Update", id, upd.Diagnostics)
 	}
 	if n := len(emu.Requests()); n != 0 {
