@@ -4,9 +4,12 @@
 // which checks each left to the emulator in process, for a release
 // checklist. `make testacc-live` runs it.
 //
-//	go run ./internal/conformance [-run REGEXP] [-parallel N] [-min-ran N]
+//	go run ./internal/conformance [-run REGEXP] [-parallel N] [-min-ran N] [-terraform PATH]
 //
-// With VPSORG_ENDPOINT and VPSORG_API_TOKEN set it runs against that
+// The tests drive the terraform binary -terraform names (by default
+// TF_ACC_TERRAFORM_PATH, else terraform on PATH); the record's heading says
+// which, since the tests of newer features skip on an older one. With
+// VPSORG_ENDPOINT and VPSORG_API_TOKEN set it runs against that
 // endpoint (the real API, staging). Otherwise it builds cmd/vpsorg-emulator
 // and starts it as a separate process on a free loopback port, with
 // provisioning 1s, a page size of 2 and a random token, so that the path a
@@ -33,8 +36,9 @@ import (
 )
 
 const (
-	envEndpoint = "VPSORG_ENDPOINT"
-	envToken    = "VPSORG_API_TOKEN"
+	envEndpoint  = "VPSORG_ENDPOINT"
+	envToken     = "VPSORG_API_TOKEN"
+	envTerraform = "TF_ACC_TERRAFORM_PATH"
 )
 
 func main() {
@@ -44,10 +48,11 @@ func main() {
 }
 
 type options struct {
-	run      string
-	parallel int
-	timeout  time.Duration
-	minRan   int
+	run       string
+	parallel  int
+	timeout   time.Duration
+	minRan    int
+	terraform string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -58,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.parallel, "parallel", 6, "tests run at once (go test -parallel)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Hour, "limit for the whole run (go test -timeout)")
 	fs.IntVar(&o.minRan, "min-ran", 0, "fail unless at least this many tests ran and passed")
+	fs.StringVar(&o.terraform, "terraform", os.Getenv(envTerraform), "the terraform (or tofu) binary the tests drive (default $"+envTerraform+", else terraform on PATH)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -73,6 +79,11 @@ func conform(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tf, err := terraformBinary(o.terraform)
+	if err != nil {
+		return err
+	}
+	tfVersion := cliVersion(ctx, tf)
 	endpoint, token := os.Getenv(envEndpoint), os.Getenv(envToken)
 	against := endpoint
 	if endpoint == "" || token == "" {
@@ -94,12 +105,12 @@ func conform(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		endpoint, token = emu.endpoint, emu.token
 		against = fmt.Sprintf("the emulator as a separate process (%s: provisioning %s, page size %d)", endpoint, emulatorProvisioning, emulatorPageSize)
 	}
-	fmt.Fprintf(stderr, "running %s against %s\n", o.run, against)
+	fmt.Fprintf(stderr, "running %s on %s (%s) against %s\n", o.run, tfVersion, tf, against)
 
 	cmd := exec.CommandContext(ctx, "go", "test", "-json", "-count=1", "-run", o.run,
 		"-parallel", fmt.Sprint(o.parallel), "-timeout", o.timeout.String(), "./internal/provider")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "TF_ACC=1", envEndpoint+"="+endpoint, envToken+"="+token)
+	cmd.Env = append(os.Environ(), "TF_ACC=1", envTerraform+"="+tf, envEndpoint+"="+endpoint, envToken+"="+token)
 	// Let the tests clean up (destroy what they made) on an interrupt.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Minute
@@ -114,7 +125,7 @@ func conform(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	rec, readErr := readRecord(events, stderr)
 	waitErr := cmd.Wait()
 
-	fmt.Fprintf(stdout, "\n## Acceptance tests against %s\n\n%s\n\n", against, provenance(ctx, root))
+	fmt.Fprintf(stdout, "\n## Acceptance tests on %s against %s\n\n%s\n\n", tfVersion, against, provenance(ctx, root, tf, tfVersion))
 	rec.writeTable(stdout)
 	rec.writeFailures(stderr)
 
@@ -147,9 +158,41 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
+// terraformBinary is the binary named, as an absolute path, or terraform
+// on PATH when none is.
+func terraformBinary(named string) (string, error) {
+	if named == "" {
+		bin, err := exec.LookPath("terraform")
+		if err != nil {
+			return "", fmt.Errorf("terraform is not on PATH; install it, or name one with -terraform or %s", envTerraform)
+		}
+		named = bin
+	}
+	bin, err := filepath.Abs(named)
+	if err != nil {
+		return "", err
+	}
+	if info, err := os.Stat(bin); err != nil || info.IsDir() {
+		return "", fmt.Errorf("no terraform binary at %s", bin)
+	}
+	return bin, nil
+}
+
+// cliVersion is what the binary says it is ("Terraform v1.15.9",
+// "OpenTofu v1.12.6"); warnings about the CLI configuration may come first.
+func cliVersion(ctx context.Context, bin string) string {
+	out, _ := exec.CommandContext(ctx, bin, "version").Output()
+	for line := range strings.Lines(string(out)) {
+		if strings.HasPrefix(line, "Terraform v") || strings.HasPrefix(line, "OpenTofu v") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return "an unknown terraform"
+}
+
 // provenance says what was tested with what: the commit, terraform and Go,
 // and when.
-func provenance(ctx context.Context, root string) string {
+func provenance(ctx context.Context, root, tf, tfVersion string) string {
 	first := func(name string, args ...string) string {
 		cmd := exec.CommandContext(ctx, name, args...)
 		cmd.Dir = root
@@ -160,8 +203,8 @@ func provenance(ctx context.Context, root string) string {
 		line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 		return line
 	}
-	return fmt.Sprintf("Commit %s, %s, %s, %s.",
-		first("git", "describe", "--always", "--dirty"), first("terraform", "version"),
+	return fmt.Sprintf("Commit %s, %s (%s), %s, %s.",
+		first("git", "describe", "--always", "--dirty"), tfVersion, tf,
 		first("go", "version"), time.Now().UTC().Format(time.RFC3339))
 }
 

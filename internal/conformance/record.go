@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -40,6 +41,7 @@ type result struct {
 	lastMessage   map[string]string // the last t.Log or t.Skip message of the test ("") and each subtest
 	subtests      map[string]int    // how many subtests passed, failed, skipped
 	subtestReason string            // the first skipped subtest's message
+	skipped       []string          // each skipped subtest, with its message
 }
 
 // record is the outcome of a run: the top-level tests by name, and what the
@@ -103,14 +105,19 @@ func (r *record) add(e event, progress io.Writer) {
 			return
 		}
 		t.subtests[e.Action]++
-		if e.Action == "skip" && t.subtestReason == "" {
-			t.subtestReason = t.lastMessage[sub]
+		if e.Action == "skip" {
+			if t.subtestReason == "" {
+				t.subtestReason = t.lastMessage[sub]
+			}
+			t.skipped = append(t.skipped, fmt.Sprintf("subtest %s (skipped: %s)", sub, cmp.Or(t.lastMessage[sub], "no reason given")))
 		}
 	}
 }
 
 // end records how a top-level test ended. One whose subtests all skipped
-// ran nothing itself: it counts as skipped, for their reason.
+// ran nothing itself: it counts as skipped, for their reason. One that
+// passed with some subtests skipped lists those among what it left
+// unchecked.
 func (t *result) end(e event, progress io.Writer) {
 	t.Outcome = e.Action
 	t.Elapsed = time.Duration(e.Elapsed * float64(time.Second))
@@ -120,6 +127,10 @@ func (t *result) end(e event, progress io.Writer) {
 		t.Reason = t.lastMessage[""]
 	case t.Outcome == "pass" && n > 0 && t.subtests["skip"] == n:
 		t.Outcome, t.Reason = "skip", t.subtestReason
+	case t.Outcome == "pass":
+		for _, s := range t.skipped {
+			t.note(s)
+		}
 	}
 	fmt.Fprintf(progress, "%-4s %s (%s)\n", t.Outcome, t.Name, t.Elapsed.Round(100*time.Millisecond))
 }

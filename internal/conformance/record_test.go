@@ -8,7 +8,8 @@ import (
 
 // A run as `go test -json` reports it, cut down: one test that passed with
 // checks left to the emulator (one logged twice), one that skipped, one
-// whose subtests all skipped, one with subtests that passed, one that
+// whose subtests all skipped, one with subtests that passed and skipped
+// (one saying why, one not), one that
 // failed, and one the run never finished.
 const events = `{"Action":"start","Package":"p"}
 {"Action":"run","Package":"p","Test":"TestAccA"}
@@ -29,7 +30,9 @@ const events = `{"Action":"start","Package":"p"}
 {"Action":"skip","Package":"p","Test":"TestAccC/two","Elapsed":0}
 {"Action":"pass","Package":"p","Test":"TestAccC","Elapsed":0}
 {"Action":"pass","Package":"p","Test":"TestAccD/x","Elapsed":0.1}
+{"Action":"output","Package":"p","Test":"TestAccD/y","Output":"    d_test.go:5: needs the emulator's SetStatus hook\n"}
 {"Action":"skip","Package":"p","Test":"TestAccD/y","Elapsed":0}
+{"Action":"skip","Package":"p","Test":"TestAccD/z","Elapsed":0}
 {"Action":"pass","Package":"p","Test":"TestAccD","Elapsed":0.2}
 {"Action":"output","Package":"p","Test":"TestAccE","Output":"    e_test.go:2: step 1/2 error: boom\n"}
 {"Action":"fail","Package":"p","Test":"TestAccE","Elapsed":3}
@@ -50,7 +53,7 @@ func TestReadRecord(t *testing.T) {
 		{"TestAccA", "pass", "", []string{"the request log | counts", "a 402"}},
 		{"TestAccB", "skip", "needs the emulator's SetStatus hook: the API cannot suspend a server", nil},
 		{"TestAccC", "skip", "needs the emulator's InjectFault hook", nil},
-		{"TestAccD", "pass", "", nil},
+		{"TestAccD", "pass", "", []string{"subtest y (skipped: needs the emulator's SetStatus hook)", "subtest z (skipped: no reason given)"}},
 		{"TestAccE", "fail", "", nil},
 		{"TestAccF", "", "", nil},
 	}
@@ -82,6 +85,7 @@ func TestWriteTable(t *testing.T) {
 	rec.writeTable(&b)
 	for _, want := range []string{
 		"| `TestAccA` | ran, passed | not checked: the request log \\| counts; a 402 |\n",
+		"| `TestAccD` | ran, passed | not checked: subtest y (skipped: needs the emulator's SetStatus hook); subtest z (skipped: no reason given) |\n",
 		"| `TestAccB` | skipped | needs the emulator's SetStatus hook: the API cannot suspend a server |\n",
 		"| `TestAccE` | **FAILED** |  |\n",
 		"| `TestAccF` | **did not finish** |  |\n",

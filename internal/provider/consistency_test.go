@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"testing"
@@ -15,12 +16,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
 
 // The API is eventually consistent: an action's or a delete's effect shows
-// in GET and the list about a second late. These tests run the emulator
-// with that lag and check, through its request log and server history,
-// that "done" means done.
+// in GET and the list about a second late. In process these tests run the
+// emulator with that lag and check, through its request log and server
+// history too, that "done" means done. Against an endpoint from the
+// environment the lag is the API's own, and they check what the API shows.
 
 const testLag = time.Second
 
@@ -41,40 +44,60 @@ func serverID(s *terraform.State) (int64, error) {
 	return strconv.ParseInt(rs.Primary.ID, 10, 64)
 }
 
-// expectFinished checks that the server's true history ends in status, and
-// that state holds the server as it is now, not as it was before the apply.
+// expectFinished checks that the apply returned only once the change was
+// done and saved the server as it is now, not as it was before: a GET right
+// after the apply shows status, the status in state, and the updated_at in
+// state. In process it also checks the server's true history and
+// updated_at, which a GET shows only once the lag has passed.
 func expectFinished(env *testEnv, status string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		id, err := serverID(s)
 		if err != nil {
 			return err
 		}
-		h := env.emulator.History(id)
-		if len(h) == 0 || h[len(h)-1].Status != status {
-			return fmt.Errorf("apply returned while server %d was still changing: history %+v, want it to end in %q", id, h, status)
+		attrs := s.RootModule().Resources["vpsorg_server.web"].Primary.Attributes
+		if attrs["status"] != status {
+			return fmt.Errorf("state has status %q, want %q", attrs["status"], status)
 		}
-		srv, _ := env.emulator.Server(id)
-		want := srv.UpdatedAt.UTC().Format(time.RFC3339)
-		if got := s.RootModule().Resources["vpsorg_server.web"].Primary.Attributes["updated_at"]; got != want {
-			return fmt.Errorf("state has updated_at %s, the server %s: state was saved before the change finished", got, want)
+		ctx, cancel := context.WithTimeout(context.Background(), accTimeout())
+		defer cancel()
+		srv, err := env.client.GetServer(ctx, id)
+		if err != nil {
+			return err
 		}
-		return nil
+		if srv.Status != status {
+			return fmt.Errorf("right after the apply the API shows server %d %s, want %s: the apply returned before the change finished", id, srv.Status, status)
+		}
+		if got := attrs["updated_at"]; got != srv.UpdatedAt {
+			return fmt.Errorf("state has updated_at %s, the API %s right after the apply: state was saved before the change finished", got, srv.UpdatedAt)
+		}
+		return env.onEmulator("that the server's true status history ends in the status state has, and that state has its true updated_at (the emulator's History)", func(emu *emulator.Emulator) error {
+			h := emu.History(id)
+			if len(h) == 0 || h[len(h)-1].Status != status {
+				return fmt.Errorf("apply returned while server %d was still changing: history %+v, want it to end in %q", id, h, status)
+			}
+			srv, _ := emu.Server(id)
+			if want := srv.UpdatedAt.UTC().Format(time.RFC3339); attrs["updated_at"] != want {
+				return fmt.Errorf("state has updated_at %s, the server %s: state was saved before the change finished", attrs["updated_at"], want)
+			}
+			return nil
+		})
 	}
 }
 
-// expectCount checks the emulator saw route exactly n times so far.
+// expectCount checks the emulator saw route exactly n times so far; only
+// in process (see testEnv.onEmulator).
 func expectCount(env *testEnv, route string, n int) resource.TestCheckFunc {
-	return func(*terraform.State) error {
+	return env.emulatorCheck("how many start, stop and reboot requests each apply sent (the emulator's request log)", func(*emulator.Emulator) error {
 		if got := env.count(route); got != n {
 			return fmt.Errorf("%s was sent %d times, want %d", route, got, n)
 		}
 		return nil
-	}
+	})
 }
 
 func TestAccServerResource_rebootUnderLagReturnsOnlyOnceTheRebootFinished(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	env.requireEmulator("needs the emulator's consistency lag and History: a live API's lag cannot be set, nor its status history seen")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
@@ -88,17 +111,16 @@ func TestAccServerResource_rebootUnderLagReturnsOnlyOnceTheRebootFinished(t *tes
 				Check: resource.ComposeTestCheckFunc(
 					expectCount(env, routeReboot, 1),
 					expectFinished(env, "active"),
-					func(s *terraform.State) error {
-						id, _ := serverID(s)
+					env.emulatorCheck("that the server went through rebooting (the emulator's History)", func(emu *emulator.Emulator) error {
 						var rebooted bool
-						for _, c := range env.emulator.History(id) {
+						for _, c := range emu.History(env.serverNamed("lag-reboot").ID) {
 							rebooted = rebooted || c.Status == "rebooting"
 						}
 						if !rebooted {
-							return fmt.Errorf("server %d never rebooted", id)
+							return fmt.Errorf("server %s never rebooted", env.name("lag-reboot"))
 						}
 						return nil
-					},
+					}),
 				),
 			},
 		},
@@ -107,7 +129,6 @@ func TestAccServerResource_rebootUnderLagReturnsOnlyOnceTheRebootFinished(t *tes
 
 func TestAccServerResource_stopStartStopUnderLag(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	env.requireEmulator("needs the emulator's consistency lag and History: a live API's lag cannot be set, nor its status history seen")
 	step := func(power string, stops, starts int) resource.TestStep {
 		status := map[string]string{"running": "active", "stopped": "stopped"}[power]
 		return resource.TestStep{
@@ -136,7 +157,6 @@ func TestAccServerResource_stopStartStopUnderLag(t *testing.T) {
 // while the old one is still visible; destroy then works the same way.
 func TestAccServerResource_replaceAndDestroyWhileTheOldServerIsStillVisible(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	env.requireEmulator("needs the emulator's consistency lag and History: a live API's lag cannot be set, nor its status history seen")
 	var first int64
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
@@ -162,10 +182,26 @@ func TestAccServerResource_replaceAndDestroyWhileTheOldServerIsStillVisible(t *t
 					if id == first {
 						return fmt.Errorf("the server was not replaced")
 					}
-					if h := env.emulator.History(first); len(h) == 0 || h[len(h)-1].Status != emulator.StatusDeleted {
-						return fmt.Errorf("the old server %d was not deleted: %+v", first, h)
+					// The delete was seen through before the create: the API
+					// no longer shows the old server, and lists one server of
+					// that name, the new one.
+					ctx, cancel := context.WithTimeout(context.Background(), accTimeout())
+					defer cancel()
+					switch _, err := env.client.GetServer(ctx, first); {
+					case err == nil:
+						return fmt.Errorf("right after the replace, the API still shows the old server %d", first)
+					case !errors.Is(err, vpsorg.ErrNotFound):
+						return fmt.Errorf("right after the replace, GET of the old server %d: %w", first, err)
 					}
-					return expectServers(env, 1)(s)
+					if listed := env.serverNamed("lag-replace").ID; listed != id {
+						return fmt.Errorf("the API lists server %d as %s, state has %d", listed, env.name("lag-replace"), id)
+					}
+					return env.onEmulator("that the old server's true history ends in deleted, and that the account holds one server (the emulator's History)", func(emu *emulator.Emulator) error {
+						if h := emu.History(first); len(h) == 0 || h[len(h)-1].Status != emulator.StatusDeleted {
+							return fmt.Errorf("the old server %d was not deleted: %+v", first, h)
+						}
+						return expectServers(env, 1)(s)
+					})
 				},
 			},
 		},
@@ -179,7 +215,7 @@ func TestAccServerResource_replaceAndDestroyWhileTheOldServerIsStillVisible(t *t
 // TestPickCreated.)
 func TestAccServerResource_lostCreateAnswerUnderLagAdoptsTheNewServer(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	emu := env.requireEmulator("needs the emulator's consistency lag and History: a live API's lag cannot be set, nor its status history seen")
+	emu := env.requireEmulator("needs the emulator's InjectFault hook: the API cannot be made to lose a create's answer")
 	var first int64
 	config := func(key int) string {
 		// ssh_key_id replaces the server without changing what adoption
@@ -225,7 +261,7 @@ func TestAccServerResource_lostCreateAnswerUnderLagAdoptsTheNewServer(t *testing
 // and sends the stop once more, instead of failing the apply.
 func TestAccServerResource_actionRefusedWhileAnotherIsUnderWayIsSentOnceItEnds(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	emu := env.requireEmulator("needs the emulator's consistency lag and History: a live API's lag cannot be set, nor its status history seen")
+	emu := env.requireEmulator("needs the emulator's SetTransitionTime hook (a reboot that outlasts plan and refresh) and request log (the stop refused while it lasts)")
 	var id int64
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),

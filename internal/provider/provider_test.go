@@ -273,22 +273,31 @@ func (e *testEnv) serverConfig(name string, planID int, extra string) string {
 }
 
 // serverSpec is a server a test needs before it begins. Zero fields take
-// plan 1, OS 5 and us-west.
+// plan 1, OS 5 and us-west, no hostname and no backups.
 type serverSpec struct {
 	name     string // without the test's prefix
 	planID   int64
 	osID     int64
 	location string
+	hostname string
+	backups  bool
 	stopped  bool
 }
 
 func (s serverSpec) request(e *testEnv) vpsorg.CreateServerRequest {
-	return vpsorg.CreateServerRequest{
+	req := vpsorg.CreateServerRequest{
 		Name:     e.name(s.name),
 		PlanID:   cmp.Or(s.planID, 1),
 		OSID:     cmp.Or(s.osID, 5),
 		Location: cmp.Or(s.location, "us-west"),
 	}
+	if s.hostname != "" {
+		req.Hostname = &s.hostname
+	}
+	if s.backups {
+		req.BackupsEnabled = &s.backups
+	}
+	return req
 }
 
 // seedServers makes servers through the API, as a user could, and waits
@@ -363,6 +372,21 @@ func (e *testEnv) stopOutOfBand(name string) {
 	defer cancel()
 	if _, err := e.stop(ctx, e.serverNamed(name).ID); err != nil {
 		e.t.Fatalf("stopping %s: %v", e.name(name), err)
+	}
+}
+
+// deleteOutOfBand deletes the server named name through the API, behind
+// Terraform's back, and waits until the API no longer shows it.
+func (e *testEnv) deleteOutOfBand(name string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), accTimeout())
+	defer cancel()
+	id := e.serverNamed(name).ID
+	if err := e.client.DeleteServer(ctx, id); err != nil {
+		e.t.Fatalf("deleting %s: %v", e.name(name), err)
+	}
+	if err := e.client.WaitForDeleted(ctx, id); err != nil {
+		e.t.Fatalf("deleting %s: %v", e.name(name), err)
 	}
 }
 

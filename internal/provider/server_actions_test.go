@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
 
 // actionConfig declares a power action on a server and a terraform_data
@@ -38,62 +40,72 @@ resource "terraform_data" %[2]q {
 `, kind, name, serverID)
 }
 
-// expectServer checks a server's status in the emulator and the number of
-// POSTs it got on each power route.
+// expectServer checks through the API that a server has status at the
+// end of the apply and, in process, the number of POSTs it got on each
+// power route.
 func expectServer(env *testEnv, id int64, status string, posts map[string]int) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		s, ok := env.requireEmulator("needs the emulator's request log").Server(id)
-		if !ok {
-			return fmt.Errorf("server %d is gone", id)
+		ctx, cancel := context.WithTimeout(context.Background(), accTimeout())
+		defer cancel()
+		s, err := env.client.GetServer(ctx, id)
+		if err != nil {
+			return fmt.Errorf("server %d: %w", id, err)
 		}
 		if s.Status != status {
 			return fmt.Errorf("server %d is %s at the end of the apply, want %s: the action must wait for it", id, s.Status, status)
 		}
-		for _, route := range []string{emulator.RouteStart, emulator.RouteStop, emulator.RouteReboot} {
-			got := 0
-			for _, r := range env.requireEmulator("needs the emulator's request log").Requests() {
-				if r.Method == "POST" && r.Route == route && r.Path == strings.Replace(route, "{id}", fmt.Sprint(id), 1) {
-					got++
+		return env.onEmulator("how many start, stop and reboot requests each server got (the emulator's request log)", func(emu *emulator.Emulator) error {
+			for _, route := range []string{emulator.RouteStart, emulator.RouteStop, emulator.RouteReboot} {
+				got := 0
+				for _, r := range emu.Requests() {
+					if r.Method == "POST" && r.Route == route && r.Path == strings.Replace(route, "{id}", fmt.Sprint(id), 1) {
+						got++
+					}
+				}
+				if got != posts[route] {
+					return fmt.Errorf("server %d got %d POST %s, want %d", id, got, route, posts[route])
 				}
 			}
-			if got != posts[route] {
-				return fmt.Errorf("server %d got %d POST %s, want %d", id, got, route, posts[route])
-			}
-		}
-		return nil
+			return nil
+		})
 	}
 }
+
+// quotedID is a server's id as an HCL string.
+func quotedID(s vpsorg.Server) string { return fmt.Sprintf("%q", fmt.Sprint(s.ID)) }
 
 // Each action sends its request once and returns when the server has
 // reached the status it leads to.
 func TestAccServerActions_sendOnceAndWait(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator("needs the emulator's request log: that each action was sent once")
-	emu.SetTransitionTime(time.Second) // long enough that not waiting would show
-	ids := seedFleet(t, emu, [][3]string{
-		{"to-reboot", "active", "us-west"},
-		{"to-stop", "active", "us-west"},
-		{"to-start", "stopped", "us-west"},
-	})
+	fleet := env.seedServers(
+		serverSpec{name: "to-reboot"},
+		serverSpec{name: "to-stop"},
+		serverSpec{name: "to-start", stopped: true},
+	)
+	toReboot, toStop, toStart := fleet[0], fleet[1], fleet[2]
+	if emu := env.emulator; emu != nil {
+		emu.SetTransitionTime(time.Second) // long enough that not waiting would show
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		TerraformVersionChecks:   featureActions.versionChecks(),
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(actionConfig("vpsorg_server_reboot", "r", fmt.Sprintf("%q", fmt.Sprint(ids["to-reboot"])))),
-				Check:  expectServer(env, ids["to-reboot"], "active", map[string]int{emulator.RouteReboot: 1}),
+				Config: env.config(actionConfig("vpsorg_server_reboot", "r", quotedID(toReboot))),
+				Check:  expectServer(env, toReboot.ID, "active", map[string]int{emulator.RouteReboot: 1}),
 			},
 			{
-				Config: env.config(actionConfig("vpsorg_server_stop", "s", fmt.Sprintf("%q", fmt.Sprint(ids["to-stop"])))),
-				Check:  expectServer(env, ids["to-stop"], "stopped", map[string]int{emulator.RouteStop: 1}),
+				Config: env.config(actionConfig("vpsorg_server_stop", "s", quotedID(toStop))),
+				Check:  expectServer(env, toStop.ID, "stopped", map[string]int{emulator.RouteStop: 1}),
 			},
 			{
-				Config: env.config(actionConfig("vpsorg_server_start", "t", fmt.Sprintf("%q", fmt.Sprint(ids["to-start"])))),
+				Config: env.config(actionConfig("vpsorg_server_start", "t", quotedID(toStart))),
 				Check: resource.ComposeTestCheckFunc(
-					expectServer(env, ids["to-start"], "active", map[string]int{emulator.RouteStart: 1}),
+					expectServer(env, toStart.ID, "active", map[string]int{emulator.RouteStart: 1}),
 					// The reboot was sent once in all, though the configuration
 					// of later steps ran again.
-					expectServer(env, ids["to-reboot"], "active", map[string]int{emulator.RouteReboot: 1}),
+					expectServer(env, toReboot.ID, "active", map[string]int{emulator.RouteReboot: 1}),
 				),
 			},
 		},
@@ -101,43 +113,56 @@ func TestAccServerActions_sendOnceAndWait(t *testing.T) {
 }
 
 // The API refuses a reboot of a stopped server and anything on a suspended
-// one; the action fails with the API's message and does not try again.
+// one; the action fails with the API's message and does not try again. A
+// suspended server is made in process only: the API cannot suspend one.
 func TestAccServerActions_refusedWithTheAPIMessage(t *testing.T) {
 	env := newTestEnv(t)
-	emu := env.requireEmulator("needs the emulator's AddServer hook: the API cannot suspend a server")
-	ids := seedFleet(t, emu, [][3]string{
-		{"off", "stopped", "us-west"},
-		{"held", "suspended", "us-west"},
-	})
-	id := func(name string) string { return fmt.Sprintf("%q", fmt.Sprint(ids[name])) }
+	specs := []serverSpec{{name: "off", stopped: true}}
+	if env.emulator != nil {
+		specs = append(specs, serverSpec{name: "held"})
+	}
+	fleet := env.seedServers(specs...)
+	off := fleet[0]
+	steps := []resource.TestStep{
+		{
+			Config:      env.config(actionConfig("vpsorg_server_reboot", "z", `"0"`)),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`Attribute server_id must be a server id`),
+		},
+		{
+			Config:      env.config(actionConfig("vpsorg_server_reboot", "a", quotedID(off))),
+			ExpectError: regexp.MustCompile(`(?s)Unable to reboot server \d+.*HTTP 400 Bad Request: Server is not\s+running\.`),
+		},
+	}
+	var held vpsorg.Server
+	if emu := env.emulator; emu != nil {
+		held = fleet[1]
+		emu.SetStatus(held.ID, emulator.StatusSuspended)
+		steps = append(steps,
+			resource.TestStep{
+				Config:      env.config(actionConfig("vpsorg_server_start", "b", quotedID(held))),
+				ExpectError: regexp.MustCompile(`(?s)Unable to start server \d+.*HTTP 400 Bad Request: Server is\s+suspended\.`),
+			},
+			resource.TestStep{
+				Config:      env.config(actionConfig("vpsorg_server_stop", "c", quotedID(held))),
+				ExpectError: regexp.MustCompile(`(?s)Unable to stop server \d+.*HTTP 400 Bad Request: Server is\s+suspended\.`),
+			},
+		)
+	} else {
+		env.notChecked("start and stop refused on a suspended server (the emulator's SetStatus hook: the API cannot suspend a server)")
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		TerraformVersionChecks:   featureActions.versionChecks(),
 		ProtoV6ProviderFactories: env.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config:      env.config(actionConfig("vpsorg_server_reboot", "z", `"0"`)),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`Attribute server_id must be a server id`),
-			},
-			{
-				Config:      env.config(actionConfig("vpsorg_server_reboot", "a", id("off"))),
-				ExpectError: regexp.MustCompile(`(?s)Unable to reboot server \d+.*HTTP 400 Bad Request: Server is not\s+running\.`),
-			},
-			{
-				Config:      env.config(actionConfig("vpsorg_server_start", "b", id("held"))),
-				ExpectError: regexp.MustCompile(`(?s)Unable to start server \d+.*HTTP 400 Bad Request: Server is\s+suspended\.`),
-			},
-			{
-				Config:      env.config(actionConfig("vpsorg_server_stop", "c", id("held"))),
-				ExpectError: regexp.MustCompile(`(?s)Unable to stop server \d+.*HTTP 400 Bad Request: Server is\s+suspended\.`),
-			},
-		},
+		Steps:                    steps,
 	})
-	if err := expectServer(env, ids["off"], "stopped", map[string]int{emulator.RouteReboot: 1})(nil); err != nil {
+	if err := expectServer(env, off.ID, "stopped", map[string]int{emulator.RouteReboot: 1})(nil); err != nil {
 		t.Error(err)
 	}
-	if err := expectServer(env, ids["held"], "suspended", map[string]int{emulator.RouteStart: 1, emulator.RouteStop: 1})(nil); err != nil {
-		t.Error(err)
+	if env.emulator != nil {
+		if err := expectServer(env, held.ID, "suspended", map[string]int{emulator.RouteStart: 1, emulator.RouteStop: 1})(nil); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
@@ -145,9 +170,8 @@ func TestAccServerActions_refusedWithTheAPIMessage(t *testing.T) {
 // whose power_state is managed: the next plan puts the power back.
 func TestAccServerActions_lifecycleOfTheServerAndManagedPower(t *testing.T) {
 	env := newTestEnv(t)
-	env.requireEmulator("needs the emulator's request log: which power requests the action and the plan sent")
 	server := func(name string) string {
-		return serverConfig(name, 1, `  power_state = "running"
+		return env.serverConfig(name, 1, `  power_state = "running"
   lifecycle {
     action_trigger {
       events  = [after_update]
@@ -213,17 +237,12 @@ action "vpsorg_server_reboot" "web" {
 func TestAccServerActions_invokeFromTheCommandLineShowsProgress(t *testing.T) {
 	t.Parallel()
 	featureActions.require(t)
-	emu, err := emulator.Start(emulator.Options{
-		Tokens:         map[string]string{testToken: "acc"},
-		TransitionTime: 2 * time.Second, // several polls see "rebooting"
+	env := newTestEnv(t, func(o *emulator.Options) {
+		o.TransitionTime = 2 * time.Second // several polls see "rebooting"
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
-	id := seedFleet(t, emu, [][3]string{{"web", "active", "us-west"}})["web"]
+	id := env.seedServers(serverSpec{name: "web"})[0].ID
 
-	c := newCLI(t, emu.URL(), testToken)
+	c := newCLI(t, env.endpoint, env.token)
 	c.write("main.tf", cliRequiredProviders+fmt.Sprintf(`
 action "vpsorg_server_reboot" "web" {
   config {
@@ -232,20 +251,22 @@ action "vpsorg_server_reboot" "web" {
 }
 `, id))
 	out := c.must("apply", "-no-color", "-input=false", "-auto-approve", "-invoke=action.vpsorg_server_reboot.web")
-	for _, want := range []string{
+	want := []string{
 		fmt.Sprintf("Sending reboot to server %d", id),
-		fmt.Sprintf("Server %d is rebooting, waiting until it is active", id),
 		fmt.Sprintf("Server %d is active after", id),
 		"Actions: 1 invoked.",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the output lacks %q:\n%s", want, out)
+	}
+	if env.emulator != nil {
+		want = append(want, fmt.Sprintf("Server %d is rebooting, waiting until it is active", id))
+	} else {
+		env.notChecked(`the progress line of a poll that saw "rebooting" (in process the reboot lasts long enough that a poll sees it)`)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("the output lacks %q:\n%s", w, out)
 		}
 	}
-	if n := emu.RequestCounts()["POST "+emulator.RouteReboot]; n != 1 {
-		t.Errorf("POST reboot sent %d times, want 1", n)
-	}
-	if s, _ := emu.Server(id); s.Status != "active" {
-		t.Errorf("server is %s after the action, want active", s.Status)
+	if err := expectServer(env, id, "active", map[string]int{emulator.RouteReboot: 1})(nil); err != nil {
+		t.Error(err)
 	}
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
 )
 
 // The identity is the server's id from the create on, and stays it through
@@ -44,7 +45,7 @@ func TestAccServerResource_identity(t *testing.T) {
 						"id": knownvalue.Int64Func(func(v int64) error {
 							id = env.serverNamed("ident").ID
 							if v != id {
-								return fmt.Errorf("identity id = %d, want the id of the server the emulator holds, %d", v, id)
+								return fmt.Errorf("identity id = %d, want the id of the server the API lists, %d", v, id)
 							}
 							return nil
 						}),
@@ -79,6 +80,7 @@ func TestAccServerResource_identity(t *testing.T) {
 					sameIdentity,
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 				},
+				Check: env.expectStatus("ident-renamed", "stopped"),
 			},
 			{
 				Config: env.config(env.serverConfig("ident-renamed", 1, `  power_state    = "running"
@@ -92,12 +94,15 @@ func TestAccServerResource_identity(t *testing.T) {
 					sameIdentity,
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
 				},
-				Check: func(*terraform.State) error {
-					if n := env.count(routeReboot); n != 1 {
-						return fmt.Errorf("reboot calls = %d, want 1", n)
-					}
-					return nil
-				},
+				Check: tfresource.ComposeTestCheckFunc(
+					env.expectStatus("ident-renamed", "active"),
+					env.emulatorCheck("that the reboot was sent once (the emulator's request log)", func(*emulator.Emulator) error {
+						if n := env.count(routeReboot); n != 1 {
+							return fmt.Errorf("reboot calls = %d, want 1", n)
+						}
+						return nil
+					}),
+				),
 			},
 		},
 	})
@@ -186,7 +191,7 @@ func TestAccServerResource_stateWithoutIdentityOfADeletedServer(t *testing.T) {
 		Steps: []tfresource.TestStep{
 			{ProtoV6ProviderFactories: released, Config: config},
 			{
-				PreConfig:                func() { env.deleteServer(env.serverNamed("vanishing").ID) },
+				PreConfig:                func() { env.deleteOutOfBand("vanishing") },
 				ProtoV6ProviderFactories: env.factories(),
 				Config:                   config,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{

@@ -273,18 +273,8 @@ func TestAccServerResource_drift(t *testing.T) {
 				},
 			},
 			{
-				PreConfig: func() {
-					ctx, cancel := context.WithTimeout(context.Background(), accTimeout())
-					defer cancel()
-					id := env.serverNamed("drifter").ID
-					if err := env.client.DeleteServer(ctx, id); err != nil {
-						t.Fatal(err)
-					}
-					if err := env.client.WaitForDeleted(ctx, id); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: env.config(env.serverConfig("drifter", 1, "")),
+				PreConfig: func() { env.deleteOutOfBand("drifter") },
+				Config:    env.config(env.serverConfig("drifter", 1, "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionCreate)},
 				},

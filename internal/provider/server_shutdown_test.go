@@ -19,36 +19,40 @@ func shutdownConfig(env *testEnv, name, extra string) string {
 	return env.config(env.serverConfig(name, 1, "  shutdown_before_delete = true\n"+extra))
 }
 
-// destroyedAfter runs checkDestroyed, then checks the stop POSTs seen and,
-// when a stop was sent, that the server's last stop came before its DELETE.
+// destroyedAfter runs checkDestroyed; in process it then checks the stop
+// POSTs seen and, when a stop was sent, that the server's last stop came
+// before its DELETE.
 func destroyedAfter(env *testEnv, stops int) func(*terraform.State) error {
 	return func(s *terraform.State) error {
 		if err := env.checkDestroyed(s); err != nil {
 			return err
 		}
-		if got := env.count(routeStop); got != stops {
-			return fmt.Errorf("stop was sent %d times, want %d", got, stops)
-		}
-		lastStop, deleted := -1, -1
-		for i, r := range env.emulator.Requests() {
-			switch {
-			case r.Method == "POST" && r.Route == emulator.RouteStop:
-				lastStop = i
-			case r.Method == "DELETE":
-				deleted = i
+		return env.onEmulator("how many stops were sent before the DELETE, and that they came before it (the emulator's request log)", func(emu *emulator.Emulator) error {
+			if got := env.count(routeStop); got != stops {
+				return fmt.Errorf("stop was sent %d times, want %d", got, stops)
 			}
-		}
-		if deleted < 0 {
-			return fmt.Errorf("no DELETE was sent")
-		}
-		if stops > 0 && lastStop > deleted {
-			return fmt.Errorf("the stop (request %d) came after the DELETE (request %d)", lastStop, deleted)
-		}
-		return nil
+			lastStop, deleted := -1, -1
+			for i, r := range emu.Requests() {
+				switch {
+				case r.Method == "POST" && r.Route == emulator.RouteStop:
+					lastStop = i
+				case r.Method == "DELETE":
+					deleted = i
+				}
+			}
+			if deleted < 0 {
+				return fmt.Errorf("no DELETE was sent")
+			}
+			if stops > 0 && lastStop > deleted {
+				return fmt.Errorf("the stop (request %d) came after the DELETE (request %d)", lastStop, deleted)
+			}
+			return nil
+		})
 	}
 }
 
-// historyOf returns the statuses server id went through, in order.
+// historyOf returns the statuses server id went through, in order; in
+// process only.
 func historyOf(env *testEnv, id int64) []string {
 	var out []string
 	for _, c := range env.emulator.History(id) {
@@ -59,19 +63,21 @@ func historyOf(env *testEnv, id int64) []string {
 
 func TestAccServerResource_shutdownBeforeDeleteStopsThenDeletes(t *testing.T) {
 	env := newTestEnv(t, withLag)
-	env.requireEmulator("needs the emulator's History and request log: the order of stop and DELETE, and that the stop finished, are not visible through the API")
 	var id int64
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
+		// Through the API: the destroy succeeded and the server is gone. The
+		// stop's order and end are seen in process only.
 		CheckDestroy: func(s *terraform.State) error {
 			if err := destroyedAfter(env, 1)(s); err != nil {
 				return err
 			}
-			// The stop finished (stopping, then stopped) before the delete.
-			if h := strings.Join(historyOf(env, id), ","); !strings.HasSuffix(h, "active,stopping,stopped,deleted") {
-				return fmt.Errorf("history %s, want a finished stop before the delete", h)
-			}
-			return nil
+			return env.onEmulator("that the stop finished (stopping, then stopped) before the delete (the emulator's History)", func(*emulator.Emulator) error {
+				if h := strings.Join(historyOf(env, id), ","); !strings.HasSuffix(h, "active,stopping,stopped,deleted") {
+					return fmt.Errorf("history %s, want a finished stop before the delete", h)
+				}
+				return nil
+			})
 		},
 		Steps: []resource.TestStep{{
 			Config: shutdownConfig(env, "graceful", ""),
@@ -86,11 +92,13 @@ func TestAccServerResource_shutdownBeforeDeleteStopsThenDeletes(t *testing.T) {
 func TestAccServerResource_shutdownBeforeDeleteSendsNoStopToAServerNotRunning(t *testing.T) {
 	t.Run("stopped", func(t *testing.T) {
 		env := newTestEnv(t)
-		env.requireEmulator("needs the emulator's request log: that no stop was sent is not visible through the API")
 		resource.ParallelTest(t, resource.TestCase{
 			ProtoV6ProviderFactories: env.factories(),
 			CheckDestroy:             destroyedAfter(env, 1), // the one that stopped it at create
-			Steps:                    []resource.TestStep{{Config: shutdownConfig(env, "already-stopped", `  power_state = "stopped"`)}},
+			Steps: []resource.TestStep{{
+				Config: shutdownConfig(env, "already-stopped", `  power_state = "stopped"`),
+				Check:  env.expectStatus("already-stopped", "stopped"),
+			}},
 		})
 	})
 	t.Run("suspended", func(t *testing.T) {
