@@ -14,6 +14,15 @@ func parseID(id string) (int64, bool) {
 	return n, err == nil && n > 0
 }
 
+// parseServerID parses id, given at attribute p, into the API's integer id; an
+// id that is not a server id is reported on p, and ok is false.
+func parseServerID(diags *diag.Diagnostics, p path.Path, id string) (n int64, ok bool) {
+	if n, ok = parseID(id); !ok {
+		addInvalidIDError(diags, p, id)
+	}
+	return n, ok
+}
+
 // addInvalidIDError is the one wording for an id that is not a server id,
 // wherever it came from (state, an import, a data source argument).
 func addInvalidIDError(diags *diag.Diagnostics, p path.Path, id string) {

@@ -92,9 +92,8 @@ func (a *serverPowerAction) Invoke(ctx context.Context, req action.InvokeRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, ok := parseID(config.ServerID.ValueString())
+	id, ok := parseServerID(&resp.Diagnostics, path.Root("server_id"), config.ServerID.ValueString())
 	if !ok {
-		addInvalidIDError(&resp.Diagnostics, path.Root("server_id"), config.ServerID.ValueString())
 		return
 	}
 	ctx, cancel, ok := withTimeout(ctx, config.Timeouts.Invoke, defaultActionTimeout, &resp.Diagnostics)

@@ -81,8 +81,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	lookedUpBy, notFound := path.Root("id"), "No server with id %d exists for this API token."
 	if !data.ID.IsNull() {
 		var ok bool
-		if id, ok = parseID(data.ID.ValueString()); !ok {
-			addInvalidIDError(&resp.Diagnostics, path.Root("id"), data.ID.ValueString())
+		if id, ok = parseServerID(&resp.Diagnostics, path.Root("id"), data.ID.ValueString()); !ok {
 			return
 		}
 	} else {

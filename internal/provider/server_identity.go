@@ -56,9 +56,7 @@ func setServerIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, st
 func importedServerID(ctx context.Context, req resource.ImportStateRequest) (string, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if req.ID != "" || req.Identity == nil {
-		if _, ok := parseID(req.ID); !ok {
-			addInvalidIDError(&diags, path.Root("id"), req.ID)
-		}
+		parseServerID(&diags, path.Root("id"), req.ID)
 		return req.ID, diags
 	}
 	var identity serverIdentityModel

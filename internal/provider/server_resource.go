@@ -110,9 +110,8 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, ok := parseID(state.ID.ValueString())
+	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
 	if !ok {
-		addInvalidIDError(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
 		return
 	}
 	// The identity is set before the GET: when the server is gone, the
@@ -145,9 +144,8 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	defer cancel()
-	id, ok := parseID(state.ID.ValueString())
+	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
 	if !ok {
-		addInvalidIDError(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
 		return
 	}
 
@@ -217,9 +215,8 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	defer cancel()
-	id, ok := parseID(state.ID.ValueString())
+	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
 	if !ok {
-		addInvalidIDError(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
 		return
 	}
 
