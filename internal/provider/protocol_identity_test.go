@@ -95,7 +95,12 @@ func TestProtocolRead_stateWithoutIdentityGainsIt(t *testing.T) {
 	t.Parallel()
 	p := newProtoEnv(t)
 	server := p.seedServers(serverSpec{name: "old-state"})[0]
-	state, _ := p.importAndRead(fmt.Sprint(server.ID), nil)
+	released := p.serveProvider(withoutIdentity{&vpsorgProvider{version: "test", tune: fastPolling}}, p.token)
+	// The release refreshes its state: an id, as an import leaves it.
+	state, oldIdentity := released.read(released.dynamic(released.resourceType(), map[string]any{"id": fmt.Sprint(server.ID)}), nil)
+	if oldIdentity != nil {
+		t.Fatalf("the release without identity sent one: %v", released.decode(p.identity, oldIdentity.IdentityData))
+	}
 
 	refreshed, identity := p.read(state, nil)
 	if got := p.identityID(identity); got != server.ID {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -59,7 +60,14 @@ func newProtoEnv(t *testing.T, opts ...func(*emulator.Options)) *protoEnv {
 // this environment's endpoint and the given token.
 func (e *testEnv) serve(token string) *protoEnv {
 	e.t.Helper()
-	p := startProtocolServer(e.t)
+	return e.serveProvider(&vpsorgProvider{version: "test", tune: fastPolling}, token)
+}
+
+// serveProvider is serve for a provider of the test's choosing, such as a
+// release without identity (withoutIdentity).
+func (e *testEnv) serveProvider(prov provider.Provider, token string) *protoEnv {
+	e.t.Helper()
+	p := startServing(e.t, prov)
 	p.testEnv = e
 	resp, err := p.server.ConfigureProvider(e.t.Context(), &tfprotov6.ConfigureProviderRequest{
 		TerraformVersion: "1.14.0",
@@ -87,7 +95,12 @@ func (p *protoEnv) sub(t *testing.T) *protoEnv {
 // does first, and reads its schemas.
 func startProtocolServer(t *testing.T) *protoEnv {
 	t.Helper()
-	server, err := providerserver.NewProtocol6WithError(&vpsorgProvider{version: "test", tune: fastPolling})()
+	return startServing(t, &vpsorgProvider{version: "test", tune: fastPolling})
+}
+
+func startServing(t *testing.T, prov provider.Provider) *protoEnv {
+	t.Helper()
+	server, err := providerserver.NewProtocol6WithError(prov)()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,9 +111,7 @@ func startProtocolServer(t *testing.T) *protoEnv {
 	ids, err := p.server.GetResourceIdentitySchemas(t.Context(), &tfprotov6.GetResourceIdentitySchemasRequest{})
 	requireNoRPCError(t, "GetResourceIdentitySchemas", err)
 	requireNoErrors(t, "GetResourceIdentitySchemas", ids.Diagnostics)
-	if ids.IdentitySchemas[serverType] == nil {
-		t.Fatalf("GetResourceIdentitySchemas has no identity schema for %s", serverType)
-	}
+	// A release without identity has none; TestProtocolSchema_* check ours.
 	p.identity = ids.IdentitySchemas[serverType].ValueType().(tftypes.Object)
 	return p
 }
