@@ -88,7 +88,7 @@ func TestProtocolAction_invokeSendsOnceAndWaits(t *testing.T) {
 		serverSpec{name: "to-reboot"},
 	)
 	if emu := p.emulator; emu != nil {
-		emu.SetTransitionTime(time.Second) // several polls see the transient status
+		emu.SetTransitionTime(2 * time.Second) // several polls see the transient status, even on a loaded machine
 	}
 	for i, a := range powerActions {
 		id := fleet[i].ID
