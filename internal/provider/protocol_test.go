@@ -48,8 +48,8 @@ type protoEnv struct {
 	identity tftypes.Object // of vpsorg_server
 }
 
-// newProtoEnv starts an emulator (see newTestEnv) and a provider server
-// configured for it.
+// newProtoEnv starts an emulator, unless the environment names an endpoint
+// (see newTestEnv), and a provider server configured for it.
 func newProtoEnv(t *testing.T, opts ...func(*emulator.Options)) *protoEnv {
 	t.Helper()
 	env := newTestEnv(t, opts...)
