@@ -1,4 +1,7 @@
-// Command conformance runs the provider's acceptance tests against an API
+// Command conformance runs the provider's acceptance tests (TestAcc*, which
+// drive the terraform CLI) and protocol tests (TestProtocol*, which drive the
+// provider's protocol-6 server in process, as Terraform would, and so also
+// cover what an older CLI cannot run) against an API
 // endpoint as a separate process and prints a record of conformance: a
 // markdown table of which tests ran and passed, which skipped and why, and
 // which checks each left to the emulator in process, for a release
@@ -59,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.run, "run", "^TestAcc", "which tests to run (go test -run)")
+	fs.StringVar(&o.run, "run", "^TestAcc|^TestProtocol", "which tests to run (go test -run)")
 	fs.IntVar(&o.parallel, "parallel", 6, "tests run at once (go test -parallel)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Hour, "limit for the whole run (go test -timeout)")
 	fs.IntVar(&o.minRan, "min-ran", 0, "fail unless at least this many tests ran and passed")

@@ -1,0 +1,121 @@
+package provider
+
+import (
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// proposedNewState is what Terraform proposes to plan from configuration
+// and prior state: the configured values, and the prior values of computed
+// attributes the configuration leaves null (Terraform's objchange.ProposedNew
+// for a schema of top-level attributes).
+func (p *protoEnv) proposedNewState(prior, config *tfprotov6.DynamicValue) *tfprotov6.DynamicValue {
+	p.t.Helper()
+	typ := p.resourceType()
+	priorValue, err := prior.Unmarshal(typ)
+	must(p.t, err)
+	configValue, err := config.Unmarshal(typ)
+	must(p.t, err)
+	var priorAttrs, configAttrs map[string]tftypes.Value
+	must(p.t, priorValue.As(&priorAttrs))
+	must(p.t, configValue.As(&configAttrs))
+	proposed := map[string]tftypes.Value{}
+	for _, a := range p.schemas.ResourceSchemas[serverType].Block.Attributes {
+		proposed[a.Name] = configAttrs[a.Name]
+		if a.Computed && configAttrs[a.Name].IsNull() {
+			proposed[a.Name] = priorAttrs[a.Name]
+		}
+	}
+	return p.dynamic(typ, tftypes.NewValue(typ, proposed))
+}
+
+// `terraform query -generate-config-out` turns each server found into an
+// import block (by identity) and the configuration GenerateResourceConfig
+// makes from the resource object. That configuration sets what a user
+// would write and nothing the API computes; it does not manage power; it
+// is valid; and planned against the imported server it changes nothing and
+// replaces nothing: applied, it only imports. A stopped server stays
+// stopped.
+func TestProtocolGenerateResourceConfig_onlyImports(t *testing.T) {
+	t.Parallel()
+	p := newProtoEnv(t)
+	p.seedServers(
+		serverSpec{name: "plain"},
+		serverSpec{name: "off", stopped: true},
+		serverSpec{name: "db", planID: 2, osID: 3, location: "us-east", hostname: "db.example.com", backups: true},
+	)
+	results := p.list(listRequest{includeResource: true})
+	if own := p.results(results); len(own) != 3 {
+		t.Fatalf("found %d servers of this test, want 3: %v", len(own), own)
+	}
+	for _, r := range results {
+		if !strings.HasPrefix(r.DisplayName, p.prefix) {
+			continue // another test's server, on a shared account
+		}
+		t.Run(strings.TrimPrefix(r.DisplayName, p.prefix), func(t *testing.T) {
+			p := p.sub(t)
+			server := p.object(p.resourceType(), r.Resource)
+			id := p.identityID(r.Identity)
+			gen, err := p.server.GenerateResourceConfig(t.Context(), &tfprotov6.GenerateResourceConfigRequest{
+				TypeName: serverType, State: r.Resource,
+			})
+			requireNoRPCError(t, "GenerateResourceConfig", err)
+			requireNoErrors(t, "GenerateResourceConfig", gen.Diagnostics)
+
+			config := p.object(p.resourceType(), gen.Config)
+			want := []string{"backups_enabled", "location", "name", "os_id", "plan_id", "shutdown_before_delete"}
+			if server["hostname"] != nil {
+				want = append(want, "hostname") // set by the user or the API, it is a setting
+			}
+			var set []string
+			for name, v := range config {
+				if v != nil {
+					set = append(set, name)
+				}
+			}
+			if slices.Sort(want); !slices.Equal(slices.Sorted(slices.Values(set)), want) {
+				t.Errorf("the generated configuration sets %q, want %q (no power_state, nothing computed)", slices.Sorted(slices.Values(set)), want)
+			}
+			for name, v := range config {
+				if v != nil && !reflect.DeepEqual(v, server[name]) {
+					t.Errorf("the generated configuration has %s = %#v, the server %#v", name, v, server[name])
+				}
+			}
+
+			valid, err := p.server.ValidateResourceConfig(t.Context(), &tfprotov6.ValidateResourceConfigRequest{
+				TypeName: serverType, Config: gen.Config,
+			})
+			requireNoRPCError(t, "ValidateResourceConfig", err)
+			requireNoErrors(t, "validating the generated configuration", valid.Diagnostics)
+
+			prior, identity := p.importAndRead("", id)
+			plan, err := p.server.PlanResourceChange(t.Context(), &tfprotov6.PlanResourceChangeRequest{
+				TypeName:         serverType,
+				PriorState:       prior,
+				ProposedNewState: p.proposedNewState(prior, gen.Config),
+				Config:           gen.Config,
+				PriorIdentity:    identity,
+			})
+			requireNoRPCError(t, "PlanResourceChange", err)
+			requireNoErrors(t, "planning the generated configuration", plan.Diagnostics)
+			if len(plan.RequiresReplace) != 0 {
+				t.Errorf("the plan replaces the server, for %v", plan.RequiresReplace)
+			}
+			before, after := p.object(p.resourceType(), prior), p.object(p.resourceType(), plan.PlannedState)
+			for _, name := range slices.Sorted(maps.Keys(before)) {
+				if !reflect.DeepEqual(before[name], after[name]) {
+					t.Errorf("the plan changes %s from %#v to %#v", name, before[name], after[name])
+				}
+			}
+			if got := p.identityID(plan.PlannedIdentity); got != id {
+				t.Errorf("the planned identity has id %v, want %v", got, id)
+			}
+		})
+	}
+}
