@@ -36,8 +36,15 @@ func requiresReplace(ctx context.Context, server tfprotov6.ProviderServer, resou
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", typeName, strings.Join(path, "."), err)
 			}
-			replaces, err := planReplaces(ctx, server, typeName, objType,
-				valueAt(objType, path, before), valueAt(objType, path, after), path)
+			prior, err := valueAt(objType, path, before)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", typeName, strings.Join(path, "."), err)
+			}
+			config, err := valueAt(objType, path, after)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", typeName, strings.Join(path, "."), err)
+			}
+			replaces, err := planReplaces(ctx, server, typeName, objType, prior, config, path)
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", typeName, strings.Join(path, "."), err)
 			}
@@ -123,23 +130,33 @@ func typeAt(t tftypes.Type, path []string) (tftypes.Type, error) {
 }
 
 // valueAt is a value of type t, null everywhere but at path, where it is
-// leaf. Every step of path is an object attribute.
-func valueAt(t tftypes.Type, path []string, leaf tftypes.Value) tftypes.Value {
+// leaf. Every step of path must be an object attribute.
+func valueAt(t tftypes.Type, path []string, leaf tftypes.Value) (tftypes.Value, error) {
 	if len(path) == 0 {
-		return leaf
+		return leaf, nil
 	}
-	obj := t.(tftypes.Object)
+	obj, ok := t.(tftypes.Object)
+	if !ok {
+		return tftypes.Value{}, fmt.Errorf("%s is not an object", path[0])
+	}
+	inner, err := valueAt(obj.AttributeTypes[path[0]], path[1:], leaf)
+	if err != nil {
+		return tftypes.Value{}, err
+	}
 	vals := make(map[string]tftypes.Value, len(obj.AttributeTypes))
 	for name, at := range obj.AttributeTypes {
 		vals[name] = tftypes.NewValue(at, nil)
 	}
-	vals[path[0]] = valueAt(obj.AttributeTypes[path[0]], path[1:], leaf)
-	return tftypes.NewValue(obj, vals)
+	vals[path[0]] = inner
+	return tftypes.NewValue(obj, vals), nil
 }
 
 // twoValues returns two different known values of type t, or, for a
 // collection or object, null and an empty one.
 func twoValues(t tftypes.Type) (tftypes.Value, tftypes.Value, error) {
+	if obj, ok := t.(tftypes.Object); ok {
+		return tftypes.NewValue(t, nil), nullObject(obj), nil
+	}
 	switch {
 	case t.Is(tftypes.String):
 		return tftypes.NewValue(t, "probe-a"), tftypes.NewValue(t, "probe-b"), nil
@@ -151,8 +168,6 @@ func twoValues(t tftypes.Type) (tftypes.Value, tftypes.Value, error) {
 		return tftypes.NewValue(t, nil), tftypes.NewValue(t, []tftypes.Value{}), nil
 	case t.Is(tftypes.Map{}):
 		return tftypes.NewValue(t, nil), tftypes.NewValue(t, map[string]tftypes.Value{}), nil
-	case t.Is(tftypes.Object{}):
-		return tftypes.NewValue(t, nil), nullObject(t.(tftypes.Object)), nil
 	}
 	return tftypes.Value{}, tftypes.Value{}, fmt.Errorf("cannot probe an attribute of type %s", t)
 }
