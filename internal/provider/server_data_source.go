@@ -78,10 +78,10 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	var id int64
 	// lookedUpBy is the argument the user gave: a server that is not found
 	// is reported there.
-	lookedUpBy, notFound := path.Root("id"), "No server with id %d exists for this API token."
+	lookedUpBy, notFound := path.Root("id"), findServers
 	if !data.ID.IsNull() {
 		var ok bool
-		if id, ok = parseServerID(&resp.Diagnostics, path.Root("id"), data.ID.ValueString()); !ok {
+		if id, ok = parseServerID(&resp.Diagnostics, path.Root("id"), data.ID.ValueString(), idFromDataSource); !ok {
 			return
 		}
 	} else {
@@ -96,13 +96,13 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 			return
 		}
 		lookedUpBy = path.Root("name")
-		notFound = "The server named " + strconv.Quote(data.Name.ValueString()) + " (id %d) was listed, but no longer exists: " +
-			"it was deleted while it was being looked up."
+		notFound = "It was listed under the name " + strconv.Quote(data.Name.ValueString()) +
+			", then deleted while it was being looked up."
 	}
 
 	server, err := d.client.GetServer(ctx, id)
 	if errors.Is(err, vpsorg.ErrNotFound) {
-		resp.Diagnostics.AddAttributeError(lookedUpBy, "Server not found", fmt.Sprintf(notFound, id))
+		addServerNotFoundError(&resp.Diagnostics, lookedUpBy, id, notFound)
 		return
 	}
 	if err != nil {
