@@ -40,17 +40,17 @@ func serverResourceSchema(ctx context.Context) schema.Schema {
 			"The API documents plans `1` (Standard VPS: 2 vCPUs, 4096 MB, 80 GB) and `2` (Performance VPS: 4 vCPUs, " +
 			"8192 MB, 160 GB) and has no endpoint that lists plans; any other id is the API's to accept or refuse, " +
 			"and ids that only the emulator knows may not exist on the real API.",
-		Required:            true,
-		Validators:          []validator.Int64{int64validator.AtLeast(1)},
-		PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+		Required:      true,
+		Validators:    []validator.Int64{int64validator.AtLeast(1)},
+		PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 	}
 	attrs["os_id"] = schema.Int64Attribute{
 		MarkdownDescription: "Id of the operating system image. The API cannot change it: a change replaces the server. " +
 			"The API documents `3` (Debian 12) and `5` (Ubuntu 22.04 LTS) and has no endpoint that lists images; " +
 			"ids that only the emulator knows may not exist on the real API.",
-		Required:            true,
-		Validators:          []validator.Int64{int64validator.AtLeast(1)},
-		PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+		Required:      true,
+		Validators:    []validator.Int64{int64validator.AtLeast(1)},
+		PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 	}
 	attrs["location"] = schema.StringAttribute{
 		MarkdownDescription: "Data-center location code. The API documents `us-west` and `us-east` and has no " +
