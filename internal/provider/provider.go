@@ -146,7 +146,9 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	token := firstNonEmpty(config.APIToken.ValueString(), os.Getenv(envToken))
 
 	if err := checkEndpoint(endpoint); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid VPS.org API endpoint", err.Error())
+		from := settingsFrom(config).endpoint
+		addSettingError(&resp.Diagnostics, from, "Invalid VPS.org API endpoint",
+			fmt.Sprintf("%s.\n\nThe endpoint came from %s.", strings.TrimSuffix(err.Error(), "."), from.from))
 	}
 	if token == "" {
 		resp.Diagnostics.AddAttributeError(path.Root("api_token"), "Missing VPS.org API token",

@@ -237,3 +237,19 @@ func TestAccServerResource_importedServerDeletedLaterIsPlannedAgain(t *testing.T
 		},
 	})
 }
+
+// An endpoint refused before any request says where it came from: from the
+// environment it has no line in the configuration to show.
+func TestAccProvider_refusedEndpointFromTheEnvironmentSaysSo(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "http://api.example.com/api/v1/", "unused")
+	c.write("main.tf", cliRequiredProviders+`provider "vpsorg" {}`+"\n"+`data "vpsorg_servers" "all" {}`+"\n")
+	out, err := c.run(nil, "plan", "-no-color", "-input=false")
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"Error: Invalid VPS.org API endpoint", "plain http on a host that is not loopback",
+		"The endpoint came from the VPSORG_ENDPOINT environment variable."} {
+		if err == nil || !strings.Contains(flat, want) {
+			t.Errorf("the plan should fail saying %q:\n%s", want, out)
+		}
+	}
+}
