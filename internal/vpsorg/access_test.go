@@ -3,6 +3,7 @@ package vpsorg
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -17,7 +18,7 @@ func TestCheckAccess_ReadsOnlyTheFirstPageOfTheList(t *testing.T) {
 			t.Errorf("CheckAccess sent %s %s, want GET /api/v1/servers/", r.Method, r.URL.Path)
 		}
 		// A next page that CheckAccess must not follow.
-		w.Write([]byte(`{"count": 3, "next": "` + "http://" + r.Host + `/api/v1/servers/?page=2", "results": []}`))
+		_, _ = io.WriteString(w, `{"count": 3, "next": "` + "http://" + r.Host + `/api/v1/servers/?page=2", "results": []}`)
 	}))
 	defer srv.Close()
 	c, err := New(fastConfig(srv))
@@ -36,7 +37,7 @@ func TestAPIError_NamesTheMethodAndURLPathThatAnswered(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
-		w.Write([]byte(`{"detail": "Not found."}`))
+		_, _ = io.WriteString(w, `{"detail": "Not found."}`)
 	}))
 	defer srv.Close()
 	cfg := fastConfig(srv)
