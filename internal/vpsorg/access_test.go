@@ -18,7 +18,7 @@ func TestCheckAccess_ReadsOnlyTheFirstPageOfTheList(t *testing.T) {
 			t.Errorf("CheckAccess sent %s %s, want GET /api/v1/servers/", r.Method, r.URL.Path)
 		}
 		// A next page that CheckAccess must not follow.
-		_, _ = io.WriteString(w, `{"count": 3, "next": "` + "http://" + r.Host + `/api/v1/servers/?page=2", "results": []}`)
+		_, _ = io.WriteString(w, `{"count": 3, "next": "`+"http://"+r.Host+`/api/v1/servers/?page=2", "results": []}`)
 	}))
 	defer srv.Close()
 	c, err := New(fastConfig(srv))
