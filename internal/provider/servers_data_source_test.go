@@ -300,7 +300,7 @@ func TestAccServerDataSource_lookupByName(t *testing.T) {
 			},
 			{
 				Config:      lookup("nobody"),
-				ExpectError: regexp.MustCompile(fmt.Sprintf(`no server is named %q`, env.name("nobody"))),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Server not found.*No server is named %q`, env.name("nobody"))),
 			},
 			{
 				Config:      lookup("twin"),
