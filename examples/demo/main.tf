@@ -3,7 +3,8 @@
 terraform {
   required_providers {
     vpsorg = {
-      source = "vpsorg/vpsorg"
+      source  = "vpsorg/vpsorg"
+      version = "~> 0.1"
     }
   }
 }

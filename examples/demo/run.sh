@@ -7,21 +7,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/vpsorg-demo.XXXXXX")"
-emulator_pid=""
-
-cleanup() {
-  status=$?
-  if [[ -n "$emulator_pid" ]] && kill -0 "$emulator_pid" 2>/dev/null; then
-    kill "$emulator_pid" 2>/dev/null || true
-    wait "$emulator_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-  if [[ $status -ne 0 ]]; then
-    echo "demo: FAILED (exit $status)" >&2
-  fi
-  exit $status
-}
-trap cleanup EXIT INT TERM
+script=demo
+# shellcheck source=../emulator.sh
+source "$root/examples/emulator.sh"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -33,18 +21,8 @@ step "Building the provider and the emulator"
 
 step "Starting the emulator on a loopback port (servers provision in ${DEMO_PROVISIONING_TIME:=5s})"
 token="demo-token-$RANDOM$RANDOM"
-"$work/bin/vpsorg-emulator" -listen 127.0.0.1:0 -token "$token" \
-  -provisioning-time "$DEMO_PROVISIONING_TIME" -transition-time 2s \
-  >"$work/emulator.out" 2>"$work/emulator.log" &
-emulator_pid=$!
-endpoint=""
-for _ in $(seq 1 100); do
-  endpoint="$(sed -n 's/^vpsorg-emulator listening on \(http[^ ]*\).*/\1/p' "$work/emulator.out" | head -n 1)"
-  [[ -n "$endpoint" ]] && break
-  kill -0 "$emulator_pid" 2>/dev/null || { cat "$work/emulator.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n "$endpoint" ]] || { echo "demo: the emulator did not start" >&2; exit 1; }
+start_emulator "$work/bin/vpsorg-emulator" -token "$token" \
+  -provisioning-time "$DEMO_PROVISIONING_TIME" -transition-time 2s
 echo "emulator at $endpoint"
 
 cat >"$work/terraformrc" <<RC

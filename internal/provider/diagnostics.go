@@ -40,12 +40,19 @@ func addError(diags *diag.Diagnostics, summary string, err error, attributes map
 		summary += ": the API token was refused"
 	}
 
+	// The URL path is shown because a wrong endpoint shows only there: a
+	// 404 from /v1/servers/ reads like any other 404. It comes after the
+	// status, which keeps the first words of every message as they were.
+	var url string
+	if apiErr.Path != "" {
+		url = fmt.Sprintf(" (%s %s)", apiErr.Method, apiErr.Path)
+	}
 	var detail strings.Builder
 	if apiErr.StatusCode == 0 {
-		fmt.Fprintf(&detail, "The request %q got no answer from the VPS.org API", apiErr.Operation)
+		fmt.Fprintf(&detail, "The request %q got no answer from the VPS.org API%s", apiErr.Operation, url)
 	} else {
-		fmt.Fprintf(&detail, "The VPS.org API answered %q with HTTP %d %s", apiErr.Operation,
-			apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
+		fmt.Fprintf(&detail, "The VPS.org API answered %q with HTTP %d %s%s", apiErr.Operation,
+			apiErr.StatusCode, http.StatusText(apiErr.StatusCode), url)
 	}
 	switch {
 	case apiErr.Message != "":
@@ -90,14 +97,31 @@ func addError(diags *diag.Diagnostics, summary string, err error, attributes map
 		detail.WriteString(line)
 	}
 
-	switch apiErr.StatusCode {
-	case http.StatusUnauthorized:
+	switch {
+	case apiErr.StatusCode == http.StatusUnauthorized:
 		detail.WriteString("\n\nCheck the api_token in the provider block or the " + envToken + " environment variable.")
-	case http.StatusTooManyRequests:
+	case apiErr.StatusCode == http.StatusNotFound && isCollectionPath(apiErr.Path):
+		detail.WriteString("\n\n" + wrongEndpointHint("the endpoint argument of the provider block or the "+envEndpoint+
+			" environment variable"))
+	case apiErr.StatusCode == http.StatusTooManyRequests:
 		detail.WriteString("\n\nThe API kept rate-limiting until the operation's deadline. Raise the matching value in the " +
 			"timeouts block, lower max_requests_per_second (the provider's own pace) or -parallelism, or try again later.")
 	}
 	diags.AddError(summary, detail.String())
+}
+
+// isCollectionPath reports whether a URL path is the server list's, which
+// exists under the right endpoint whatever the account holds: a 404 there
+// means the endpoint is wrong, not that a server is gone.
+func isCollectionPath(p string) bool {
+	return strings.HasSuffix(p, "/servers/") || strings.HasSuffix(p, "/servers")
+}
+
+// wrongEndpointHint is the advice for a 404 where the API must answer;
+// source says where the endpoint was set.
+func wrongEndpointHint(source string) string {
+	return "No VPS.org API answers at that path: check the endpoint, set by " + source + ". It must be the API's " +
+		"base URL, including the version path, such as " + vpsorg.DefaultEndpoint + " (the emulator prints its own)."
 }
 
 // wrappedContext splits what a wrapping error says around the API error's

@@ -62,6 +62,25 @@ func TestAddError(t *testing.T) {
 			notInDetail: []string{"active: ", ": \n", "Waiting for server 7 to become active: "},
 		},
 		{
+			name:        "the URL path that answered is named, after the status",
+			err:         &vpsorg.APIError{Operation: "get server 7", Method: "GET", Path: "/api/v1/servers/7/", StatusCode: 503},
+			wantSummary: "Unable to act",
+			wantDetail:  []string{`answered "get server 7" with HTTP 503 Service Unavailable (GET /api/v1/servers/7/).`},
+		},
+		{
+			name:        "a 404 on the server list says to check the endpoint and where it is set",
+			err:         &vpsorg.APIError{Operation: "create server", Method: "POST", Path: "/v1/servers/", StatusCode: 404, Message: "Not found."},
+			wantSummary: "Unable to act",
+			wantDetail: []string{"HTTP 404 Not Found (POST /v1/servers/): Not found.", "check the endpoint",
+				"the endpoint argument of the provider block or the VPSORG_ENDPOINT environment variable"},
+		},
+		{
+			name:        "a 404 on one server is only that server's",
+			err:         &vpsorg.APIError{Operation: "get server 7", Method: "GET", Path: "/api/v1/servers/7/", StatusCode: 404},
+			wantSummary: "Unable to act",
+			notInDetail: []string{"check the endpoint"},
+		},
+		{
 			name:        "a timeout says which knob to turn",
 			err:         fmt.Errorf("waiting: %w", context.DeadlineExceeded),
 			wantSummary: "Unable to act",

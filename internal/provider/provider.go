@@ -37,6 +37,7 @@ const (
 	envEndpoint       = "VPSORG_ENDPOINT"
 	envToken          = "VPSORG_API_TOKEN"
 	envMaxRequestRate = "VPSORG_MAX_REQUESTS_PER_SECOND"
+	envSkipCheck      = "VPSORG_SKIP_CREDENTIALS_VALIDATION"
 )
 
 var (
@@ -57,6 +58,7 @@ type vpsorgProviderModel struct {
 	Endpoint             types.String  `tfsdk:"endpoint"`
 	APIToken             types.String  `tfsdk:"api_token"`
 	MaxRequestsPerSecond types.Float64 `tfsdk:"max_requests_per_second"`
+	SkipCredentialsCheck types.Bool    `tfsdk:"skip_credentials_validation"`
 }
 
 // New returns a constructor of the provider, as providerserver expects.
@@ -94,6 +96,14 @@ func (p *vpsorgProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 					"`Retry-After` has passed and sending more slowly for a while after.",
 				Optional:   true,
 				Validators: []validator.Float64{float64validator.AtLeast(0.01)},
+			},
+			"skip_credentials_validation": schema.BoolAttribute{
+				MarkdownDescription: "When the provider is configured it reads the first page of the server list " +
+					"once, so that a refused token or a wrong endpoint is one error naming the setting and where its " +
+					"value came from, before any resource is touched. Set `true` (or the `" + envSkipCheck +
+					"` environment variable to `true`) to skip that request, for plans that must not reach the API. " +
+					"Default `false`.",
+				Optional: true,
 			},
 		},
 	}
@@ -136,7 +146,9 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	token := firstNonEmpty(config.APIToken.ValueString(), os.Getenv(envToken))
 
 	if err := checkEndpoint(endpoint); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid VPS.org API endpoint", err.Error())
+		from := settingsFrom(config).endpoint
+		addSettingError(&resp.Diagnostics, from, "Invalid VPS.org API endpoint",
+			fmt.Sprintf("%s.\n\nThe endpoint came from %s.", strings.TrimSuffix(err.Error(), "."), from.from))
 	}
 	if token == "" {
 		resp.Diagnostics.AddAttributeError(path.Root("api_token"), "Missing VPS.org API token",
@@ -172,6 +184,14 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid VPS.org API endpoint", err.Error())
 		return
+	}
+	if skip, ok := skipCredentialsCheck(config.SkipCredentialsCheck, &resp.Diagnostics); !ok {
+		return
+	} else if !skip {
+		checkCredentials(ctx, client, settingsFrom(config), &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
 	}
 	resp.ResourceData = client
 	resp.DataSourceData = client

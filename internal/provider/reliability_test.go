@@ -295,8 +295,9 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 	})
 }
 
-// A refused token is not retried and the error names the
-// variable to fix; 402 and 400 are not retried either.
+// A refused token is not retried and the error, reported once when the
+// provider is configured, names the setting to fix and where its value came
+// from; 402 and 400 are not retried either.
 func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
@@ -308,7 +309,8 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
   api_token = "not-the-token"
 }
 %s`, env.endpoint, env.serverConfig("refused", 1, "")),
-			ExpectError: regexp.MustCompile(`(?s)the API token was refused.*HTTP 401.*VPSORG_API_TOKEN`),
+			ExpectError: regexp.MustCompile(`(?s)VPS.org API token refused.*GET /api/v1/servers/\s+with HTTP 401.*` +
+				`token came from the api_token argument of the provider block.*VPSORG_API_TOKEN`),
 		}},
 	})
 	err := env.onEmulator("that the 401 was not retried (the emulator's request log)", func(emu *emulator.Emulator) error {

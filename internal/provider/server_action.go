@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -92,7 +94,7 @@ func (a *serverPowerAction) Invoke(ctx context.Context, req action.InvokeRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, ok := parseServerID(&resp.Diagnostics, path.Root("server_id"), config.ServerID.ValueString())
+	id, ok := parseServerID(&resp.Diagnostics, path.Root("server_id"), config.ServerID.ValueString(), idFromAction)
 	if !ok {
 		return
 	}
@@ -104,12 +106,30 @@ func (a *serverPowerAction) Invoke(ctx context.Context, req action.InvokeRequest
 
 	p := newProgress(resp.SendProgress, id, a.power.to)
 	p.send(fmt.Sprintf("Sending %s to server %d, then waiting until it is %s", a.verb, id, a.power.to))
-	server, err := a.power.run(withStatusObserver(ctx, id, p.observed), a.client, id)
-	if err != nil {
+	server, alreadyThere, err := a.power.run(withStatusObserver(ctx, id, p.observed), a.client, id)
+	switch {
+	case errors.Is(err, vpsorg.ErrNotFound):
+		addServerNotFoundError(&resp.Diagnostics, path.Root("server_id"), id,
+			fmt.Sprintf("The %s was not sent. %s", a.verb, findServers))
+	case err != nil:
 		addError(&resp.Diagnostics, fmt.Sprintf("Unable to %s server %d", a.verb, id), err, nil)
-		return
+	case alreadyThere != nil:
+		// Nothing happened: saying "active after 0s" would claim a change.
+		state, _ := powerStateOf(server.Status)
+		p.send(fmt.Sprintf("Server %d was already %s: the API refused the %s (%s), and nothing was changed",
+			id, state, a.verb, refusalText(alreadyThere)))
+	default:
+		p.send(fmt.Sprintf("Server %d is %s after %s", id, server.Status, p.elapsed()))
 	}
-	p.send(fmt.Sprintf("Server %d is %s after %s", id, server.Status, p.elapsed()))
+}
+
+// refusalText is the API's reason for a refusal, or its status when it gave
+// none.
+func refusalText(e *vpsorg.APIError) string {
+	if e.Message != "" {
+		return strconv.Quote(e.Message)
+	}
+	return fmt.Sprintf("HTTP %d", e.StatusCode)
 }
 
 // progress turns the statuses a wait observes into progress messages: one

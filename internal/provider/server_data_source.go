@@ -78,10 +78,10 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	var id int64
 	// lookedUpBy is the argument the user gave: a server that is not found
 	// is reported there.
-	lookedUpBy, notFound := path.Root("id"), "No server with id %d exists for this API token."
+	lookedUpBy, notFound := path.Root("id"), findServers
 	if !data.ID.IsNull() {
 		var ok bool
-		if id, ok = parseServerID(&resp.Diagnostics, path.Root("id"), data.ID.ValueString()); !ok {
+		if id, ok = parseServerID(&resp.Diagnostics, path.Root("id"), data.ID.ValueString(), idFromDataSource); !ok {
 			return
 		}
 	} else {
@@ -91,18 +91,32 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 			addError(&resp.Diagnostics, "Unable to list servers", err, nil)
 			return
 		}
-		if id, err = idByName(servers, data.Name.ValueString()); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("name"), "Unable to find the server", err.Error())
+		name := data.Name.ValueString()
+		ids := idsByName(servers, name)
+		switch len(ids) {
+		case 0:
+			resp.Diagnostics.AddAttributeError(path.Root("name"), "Server not found", fmt.Sprintf("No server is named %q "+
+				"for this API token. Names are matched exactly; the vpsorg_servers data source lists every server.", name))
+			return
+		case 1:
+			id = ids[0]
+		default:
+			list := make([]string, len(ids))
+			for i, id := range ids {
+				list[i] = fmt.Sprint(id)
+			}
+			resp.Diagnostics.AddAttributeError(path.Root("name"), "Several servers have that name",
+				fmt.Sprintf("%d servers are named %q (ids %s); look one up by id instead.", len(ids), name, strings.Join(list, ", ")))
 			return
 		}
 		lookedUpBy = path.Root("name")
-		notFound = "The server named " + strconv.Quote(data.Name.ValueString()) + " (id %d) was listed, but no longer exists: " +
-			"it was deleted while it was being looked up."
+		notFound = "It was listed under the name " + strconv.Quote(data.Name.ValueString()) +
+			", then deleted while it was being looked up."
 	}
 
 	server, err := d.client.GetServer(ctx, id)
 	if errors.Is(err, vpsorg.ErrNotFound) {
-		resp.Diagnostics.AddAttributeError(lookedUpBy, "Server not found", fmt.Sprintf(notFound, id))
+		addServerNotFoundError(&resp.Diagnostics, lookedUpBy, id, notFound)
 		return
 	}
 	if err != nil {
@@ -113,24 +127,14 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 
-// idByName finds the one server with that name, or says who the candidates are.
-func idByName(servers []vpsorg.Server, name string) (int64, error) {
+// idsByName lists the ids of the servers with that exact name, in order.
+func idsByName(servers []vpsorg.Server, name string) []int64 {
 	var ids []int64
 	for _, s := range servers {
 		if s.Name == name {
 			ids = append(ids, s.ID)
 		}
 	}
-	switch len(ids) {
-	case 0:
-		return 0, fmt.Errorf("no server is named %q", name)
-	case 1:
-		return ids[0], nil
-	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	list := make([]string, len(ids))
-	for i, id := range ids {
-		list[i] = fmt.Sprint(id)
-	}
-	return 0, fmt.Errorf("%d servers are named %q (ids %s); look one up by id instead", len(ids), name, strings.Join(list, ", "))
+	return ids
 }

@@ -56,7 +56,7 @@ func setServerIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, st
 func importedServerID(ctx context.Context, req resource.ImportStateRequest) (string, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if req.ID != "" || req.Identity == nil {
-		parseServerID(&diags, path.Root("id"), req.ID)
+		parseServerID(&diags, path.Root("id"), req.ID, idFromImport)
 		return req.ID, diags
 	}
 	var identity serverIdentityModel
@@ -66,7 +66,23 @@ func importedServerID(ctx context.Context, req resource.ImportStateRequest) (str
 	}
 	id := strconv.FormatInt(identity.ID.ValueInt64(), 10)
 	if identity.ID.IsNull() || identity.ID.IsUnknown() || identity.ID.ValueInt64() <= 0 {
-		addInvalidIDError(&diags, path.Root("id"), identity.ID.String())
+		addInvalidIDError(&diags, path.Root("id"), identity.ID.String(), idFromImport)
 	}
 	return id, diags
+}
+
+// importingKey marks, in private state, a server imported but not yet read.
+// Read removes a server that is gone, which after an import would leave
+// Terraform's generic "Cannot import non-existent remote object", with no
+// id and no advice; with the mark, Read reports the provider's own error.
+const importingKey = "importing"
+
+var importingMark = []byte(`true`)
+
+// beingImported reports whether private state carries the import mark.
+func beingImported(ctx context.Context, private interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}) bool {
+	mark, _ := private.GetKey(ctx, importingKey)
+	return len(mark) > 0
 }

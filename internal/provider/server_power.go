@@ -97,12 +97,14 @@ var (
 const maxRefusals = 5
 
 // run reads server id, then sends the action and sees it through (runFrom).
-func (a powerAction) run(ctx context.Context, c *vpsorg.Client, id int64) (*vpsorg.Server, error) {
-	server, err := c.GetServer(ctx, id)
-	if err != nil {
-		return nil, err
+// alreadyThere is the API's refusal when the server was already where the
+// action leads ("Server is already running."): nothing was done, and an
+// action says so rather than report a change.
+func (a powerAction) run(ctx context.Context, c *vpsorg.Client, id int64) (server *vpsorg.Server, alreadyThere *vpsorg.APIError, err error) {
+	if server, err = c.GetServer(ctx, id); err != nil {
+		return nil, nil, err
 	}
-	return a.runFrom(ctx, c, server)
+	return a.see(ctx, c, server)
 }
 
 // runFrom sends the action to a server last seen as server, and returns
@@ -118,32 +120,44 @@ func (a powerAction) run(ctx context.Context, c *vpsorg.Client, id int64) (*vpso
 // another is under way is waited out and sent again; a refusal for a real
 // reason (suspended, already there) is final or a success, as it says.
 func (a powerAction) runFrom(ctx context.Context, c *vpsorg.Client, server *vpsorg.Server) (*vpsorg.Server, error) {
+	server, _, err := a.see(ctx, c, server)
+	return server, err
+}
+
+// see is runFrom that also returns the refusal when the server was already
+// where the action leads (see run).
+func (a powerAction) see(ctx context.Context, c *vpsorg.Client, server *vpsorg.Server) (*vpsorg.Server, *vpsorg.APIError, error) {
 	for refusals := 0; ; refusals++ {
 		since := time.Now()
 		_, err := a.send(c, ctx, server.ID)
 		if err == nil {
-			return a.waitDone(ctx, c, server, since)
+			server, err = a.waitDone(ctx, c, server, since)
+			return server, nil, err
 		}
 		if vpsorg.MayHaveActed(err) {
-			return a.afterLostAnswer(ctx, c, server, since, err)
+			server, err = a.afterLostAnswer(ctx, c, server, since, err)
+			return server, nil, err
 		}
 		if !isRefusal(err) || refusals >= maxRefusals {
-			return nil, err
+			return nil, nil, err
 		}
 		now, getErr := c.GetServer(ctx, server.ID)
 		if getErr != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		switch {
 		case now.Status == a.to && a.to != a.from:
-			return now, nil // already there: "Server is already running."
+			var refusal *vpsorg.APIError
+			errors.As(err, &refusal) // isRefusal found it
+			return now, refusal, nil // already there: "Server is already running."
 		case now.Status == a.transient:
-			return a.waitDone(ctx, c, now, since)
+			now, err = a.waitDone(ctx, c, now, since)
+			return now, nil, err
 		case isTransitional(now.Status):
 			tflog.Info(ctx, "power action refused while another is under way; waiting for it to end",
 				map[string]any{"id": server.ID, "action": a.name, "status": now.Status})
 			if now, err = settle(ctx, c, now); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		case now.Status == a.from:
 			// Refused although the server reads as ready: the refusal saw a
@@ -156,16 +170,16 @@ func (a powerAction) runFrom(ctx context.Context, c *vpsorg.Client, server *vpso
 				Since:         since,
 				UpdatedBefore: now.UpdatedAt,
 			}); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		default:
-			return nil, err // suspended, stopped for a reboot, ...: the API's reason stands
+			return nil, nil, err // suspended, stopped for a reboot, ...: the API's reason stands
 		}
 		switch {
 		case now.Status == a.to && a.to != a.from:
-			return now, nil
+			return now, nil, nil // another change got it there while this one waited
 		case now.Status != a.from:
-			return nil, fmt.Errorf("%w; the server is now %q, from which it cannot be sent to %s", err, now.Status, a.to)
+			return nil, nil, fmt.Errorf("%w; the server is now %q, from which it cannot be sent to %s", err, now.Status, a.to)
 		}
 		server = now
 	}

@@ -110,7 +110,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
+	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString(), idFromState)
 	if !ok {
 		return
 	}
@@ -119,6 +119,11 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	// written without identity).
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
 	server, err := r.client.GetServer(ctx, id)
+	importing := beingImported(ctx, req.Private)
+	if errors.Is(err, vpsorg.ErrNotFound) && importing {
+		addServerNotFoundError(&resp.Diagnostics, path.Empty(), id, "Only an existing server can be imported. "+findServers)
+		return
+	}
 	if errors.Is(err, vpsorg.ErrNotFound) {
 		tflog.Warn(ctx, "server no longer exists, removing it from state", map[string]any{"id": id})
 		resp.State.RemoveResource(ctx)
@@ -127,6 +132,9 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if err != nil {
 		addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
 		return
+	}
+	if importing {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, importingKey, nil)...)
 	}
 	resp.Diagnostics.Append(state.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -144,7 +152,7 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	defer cancel()
-	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
+	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString(), idFromState)
 	if !ok {
 		return
 	}
@@ -215,7 +223,7 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	defer cancel()
-	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
+	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString(), idFromState)
 	if !ok {
 		return
 	}
@@ -245,6 +253,7 @@ func (r *serverResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importingKey, importingMark)...)
 }
 
 // withTimeout bounds ctx by the operation's value from the timeouts block:

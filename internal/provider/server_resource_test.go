@@ -113,14 +113,18 @@ func TestAccServerResource_importBlockAndBadIDs(t *testing.T) {
 				ResourceName:  "vpsorg_server.web",
 				ImportState:   true,
 				ImportStateId: "not-a-number",
-				ExpectError:   regexp.MustCompile(`(?s)Invalid server id.*"not-a-number" is not a server id`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid server id to import.*The id to import, "not-a-number", is not a\s+server\s+id.*` +
+					`vpsorg_servers data source`),
 			},
 			{
 				Config:        env.config(env.serverConfig("adopted", 1, "")),
 				ResourceName:  "vpsorg_server.web",
 				ImportState:   true,
 				ImportStateId: "999999",
-				ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
+				// The provider's own error, naming the id, not Terraform's
+				// "Cannot import non-existent remote object".
+				ExpectError: regexp.MustCompile(`(?s)Server not found.*No server with id 999999 exists for this API token.*` +
+					`Only an\s+existing\s+server\s+can\s+be\s+imported.*vpsorg_servers`),
 			},
 			{
 				Config: env.config(fmt.Sprintf(`

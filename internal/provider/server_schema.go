@@ -36,19 +36,25 @@ func serverResourceSchema(ctx context.Context) schema.Schema {
 		},
 	}
 	attrs["plan_id"] = schema.Int64Attribute{
-		MarkdownDescription: "Id of the VPS plan (size). The API cannot change it: a change replaces the server.",
-		Required:            true,
-		Validators:          []validator.Int64{int64validator.AtLeast(1)},
-		PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+		MarkdownDescription: "Id of the VPS plan (size). The API cannot change it: a change replaces the server. " +
+			"The API documents plans `1` (Standard VPS: 2 vCPUs, 4096 MB, 80 GB) and `2` (Performance VPS: 4 vCPUs, " +
+			"8192 MB, 160 GB) and has no endpoint that lists plans; any other id is the API's to accept or refuse, " +
+			"and ids that only the emulator knows may not exist on the real API.",
+		Required:      true,
+		Validators:    []validator.Int64{int64validator.AtLeast(1)},
+		PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 	}
 	attrs["os_id"] = schema.Int64Attribute{
-		MarkdownDescription: "Id of the operating system image. The API cannot change it: a change replaces the server.",
-		Required:            true,
-		Validators:          []validator.Int64{int64validator.AtLeast(1)},
-		PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+		MarkdownDescription: "Id of the operating system image. The API cannot change it: a change replaces the server. " +
+			"The API documents `3` (Debian 12) and `5` (Ubuntu 22.04 LTS) and has no endpoint that lists images; " +
+			"ids that only the emulator knows may not exist on the real API.",
+		Required:      true,
+		Validators:    []validator.Int64{int64validator.AtLeast(1)},
+		PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 	}
 	attrs["location"] = schema.StringAttribute{
-		MarkdownDescription: "Data-center location code, such as `us-west` or `us-east`. " +
+		MarkdownDescription: "Data-center location code. The API documents `us-west` and `us-east` and has no " +
+			"endpoint that lists locations; codes that only the emulator knows may not exist on the real API. " +
 			"The API cannot change it: a change replaces the server.",
 		Required:      true,
 		Validators:    []validator.String{stringvalidator.LengthAtLeast(1)},
@@ -113,14 +119,14 @@ func serverResourceSchema(ctx context.Context) schema.Schema {
 		Computed: true,
 		Default:  booldefault.StaticBool(false),
 	}
-	attrs["timeouts"] = timeouts.Attributes(ctx, timeouts.Opts{
+	attrs["timeouts"] = resourceTimeouts(timeouts.Attributes(ctx, timeouts.Opts{
 		Create:            true,
 		CreateDescription: "How long to wait for a new server to be provisioned (and stopped, if asked). Default `15m`.",
 		Update:            true,
 		UpdateDescription: "How long an update may take, power changes and reboots included. Default `10m`.",
 		Delete:            true,
 		DeleteDescription: "How long to wait for a server to be gone, a graceful stop (`shutdown_before_delete`) included. Default `10m`.",
-	})
+	}))
 
 	return schema.Schema{
 		MarkdownDescription: "A VPS.org server. Terraform creates it, waits until it is provisioned, keeps its " +

@@ -300,7 +300,7 @@ func TestAccServerDataSource_lookupByName(t *testing.T) {
 			},
 			{
 				Config:      lookup("nobody"),
-				ExpectError: regexp.MustCompile(fmt.Sprintf(`no server is named %q`, env.name("nobody"))),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)Server not found.*No server is named %q`, env.name("nobody"))),
 			},
 			{
 				Config:      lookup("twin"),
@@ -330,7 +330,7 @@ func TestAccServerDataSource_lookupByNameOfAServerGoneSinceListed(t *testing.T) 
   name = %q
 }`, env.name("vanishing"))),
 			// The attribute's line is quoted only when the error is on its path.
-			ExpectError: regexp.MustCompile(`(?s)Server not found.*\d+:\s+name\s+= "[^"]*vanishing".*named "[^"]*vanishing" \(id \d+\) was listed, but no\s+longer\s+exists`),
+			ExpectError: regexp.MustCompile(`(?s)Server not found.*\d+:\s+name\s+= "[^"]*vanishing".*No server with id \d+ exists for this API\s+token.\s+It was listed under the\s+name\s+"[^"]*vanishing",\s+then\s+deleted`),
 		}},
 	})
 }

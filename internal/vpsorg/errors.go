@@ -25,6 +25,11 @@ const maxMessageLen = 512
 type APIError struct {
 	// Operation names the call, e.g. "create server" or "get server 12345".
 	Operation string
+	// Method and Path are the request's HTTP method and URL path, e.g.
+	// "GET" and "/api/v1/servers/12345/": with them a message shows which
+	// URL answered, so that an endpoint with a wrong base path is seen as
+	// such. Empty when the error arose before a request was built.
+	Method, Path string
 	// StatusCode is the HTTP status of the last answer; 0 when none came
 	// (then Err says why).
 	StatusCode int

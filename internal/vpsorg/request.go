@@ -80,9 +80,10 @@ func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any, 
 		err = fmt.Errorf("%w (last attempt: %w)", stop, err)
 	}
 	if x.last == nil {
-		return nil, &APIError{Operation: op, Err: red.err(err), acted: x.acted}
+		return nil, &APIError{Operation: op, Method: method, Path: u.EscapedPath(), Err: red.err(err), acted: x.acted}
 	}
 	apiErr := newAPIError(op, x.last, red.err(err), red)
+	apiErr.Method, apiErr.Path = method, u.EscapedPath()
 	apiErr.acted = x.acted
 	return nil, apiErr
 }
