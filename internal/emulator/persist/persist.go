@@ -100,9 +100,7 @@ func Open(path string, emu *emulator.Emulator) (st *Store, loaded bool, err erro
 	return st, true, nil
 }
 
-// Save writes the current state: to a temporary file in the same
-// directory, synced, then renamed over the old one, so a reader (or a
-// restart after a crash) sees the old state or the new, never half of one.
+// Save writes the current state atomically (see WriteFile).
 func (s *Store) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -110,26 +108,33 @@ func (s *Store) Save() error {
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), "."+filepath.Base(s.path)+".*")
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, nothing is there
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := WriteFile(s.path, append(data, '\n')); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
 	return nil
+}
+
+// WriteFile writes data to a temporary file in path's directory, syncs it
+// and renames it over path, so a reader (or a restart after a crash) sees
+// the old content or the new, never half of one.
+func WriteFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, nothing is there
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // SaveAfter wraps h so that the state is saved after every request that
