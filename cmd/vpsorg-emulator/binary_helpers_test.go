@@ -51,7 +51,9 @@ func buildBinaries(t *testing.T) string {
 			{"vpsorg-emulator", "."},
 			{"terraform-provider-vpsorg", "../.."},
 		} {
-			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, b.out), b.pkg)
+			cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(binDir, b.out), b.pkg)
+			// Static, as goreleaser builds it for the release and the image.
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				buildErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
 				return

@@ -93,6 +93,7 @@ type instance struct {
 	cfg     config
 	url     string // the API's base URL
 	caFile  string // the CA certificate in -tls mode
+	caPEM   []byte
 	tempDir string // removed at stop
 	srv     *http.Server
 	served  chan error
@@ -143,6 +144,16 @@ func launch(ctx context.Context, cfg config, out io.Writer) (*instance, error) {
 	mux.Handle("/", api) // the API answers every other path, as it always has
 	mux.Handle(control.Prefix, control.New(in.emu, ctl))
 	mux.Handle(liveview.Path, liveview.New(in.emu))
+	// The CA certificate, public, for a job that cannot share a file with
+	// the emulator's container (GitHub Actions services).
+	mux.HandleFunc("GET "+control.Prefix+"ca.pem", func(w http.ResponseWriter, _ *http.Request) {
+		if in.caPEM == nil {
+			http.Error(w, "The emulator is not in -tls mode.", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		_, _ = w.Write(in.caPEM)
+	})
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.listen)

@@ -31,7 +31,7 @@ func (in *instance) listenTLS(ln net.Listener) (net.Listener, error) {
 		ln.Close()
 		return nil, err
 	}
-	in.caFile = sc.tlsCAFile
+	in.caPEM, in.caFile = caPEM, sc.tlsCAFile
 	if in.caFile == "" {
 		if in.tempDir, err = os.MkdirTemp("", "vpsorg-emulator-"); err != nil {
 			ln.Close()
