@@ -46,6 +46,7 @@ for _ in $(seq 1 100); do
 done
 [[ -n "$endpoint" ]] || { echo "demo: the emulator did not start" >&2; exit 1; }
 echo "emulator at $endpoint"
+echo "live view (open it in a browser to watch the servers change): ${endpoint%api/v1/}_emulator/ui/"
 
 cat >"$work/terraformrc" <<RC
 provider_installation {
