@@ -24,17 +24,21 @@ var (
 	buildErr  error
 )
 
-// TestMain builds nothing up front (most tests need no binary), removes
-// what the tests built, and doubles as the child command of the run tests
+// TestMain makes the directory for the binaries, which are built only when
+// a test needs them, removes it at the end, and doubles as the child command of the run tests
 // (see helperChild).
 func TestMain(m *testing.M) {
 	if os.Getenv("VPSORG_TEST_CHILD") != "" {
 		os.Exit(helperChild())
 	}
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
+	dir, err := os.MkdirTemp("", "vpsorg-emulator-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(binDir)
 	os.Exit(code)
 }
 
@@ -43,10 +47,6 @@ func TestMain(m *testing.M) {
 func buildBinaries(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "vpsorg-emulator-test-")
-		if buildErr != nil {
-			return
-		}
 		for _, b := range []struct{ out, pkg string }{
 			{"vpsorg-emulator", "."},
 			{"terraform-provider-vpsorg", "../.."},
@@ -55,7 +55,7 @@ func buildBinaries(t *testing.T) string {
 			// Static, as goreleaser builds it for the release and the image.
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+				buildErr = fmt.Errorf("go build %s: %w\n%s", b.pkg, err, out)
 				return
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -39,7 +40,8 @@ func runChildThrough(t *testing.T, flags []string, gets, exit string) runResult 
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	r := runResult{code: cmd.ProcessState.ExitCode(), stderr: stderr.String()}
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
 		t.Fatal(err)
 	}
 	child, _ := os.ReadFile(childOut)
@@ -78,7 +80,8 @@ func TestRun_PassesTheEnvironmentAndExitsWithTheCommandsStatus(t *testing.T) {
 
 func TestRun_RefusesAMissingCommand(t *testing.T) {
 	out, err := exec.Command(emulatorBinary(t), "run", "-quiet").CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "run [flags] -- COMMAND") {
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "run [flags] -- COMMAND") {
 		t.Errorf("err %v, output %s", err, out)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -78,7 +79,8 @@ func (w *workspace) terraform(t *testing.T, args ...string) (int, string) {
 	cmd := exec.Command(tf, append([]string{"-chdir=" + w.dir}, args...)...)
 	cmd.Env = w.env
 	out, err := cmd.CombinedOutput()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
 		t.Fatal(err)
 	}
 	return cmd.ProcessState.ExitCode(), string(out)

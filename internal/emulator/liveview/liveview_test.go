@@ -114,7 +114,7 @@ func TestPage_InAHeadlessBrowserShowsAServerAndItsStatusChangeWithoutAReload(t *
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
 	// A bound on a hung browser, not a timed assertion.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	ctx, cancel = chromedp.NewExecAllocator(ctx, opts...)
 	defer cancel()
