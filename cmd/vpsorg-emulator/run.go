@@ -50,7 +50,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	command := args[dash+1:]
-	code := runChild(command, in, stdout, stderr)
+	code := runChild(ctx, command, in, stdout, stderr)
 	stopErr := in.stop()
 	writeSummary(stderr, in.emu, command, code)
 	if stopErr != nil {
@@ -64,8 +64,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 // runChild runs the command against the emulator and returns its exit
 // status: 127 when it cannot be started, 128+N when signal N ended it.
-func runChild(command []string, in *instance, stdout, stderr io.Writer) int {
-	cmd := exec.Command(command[0], command[1:]...)
+// When ctx ends (SIGINT or SIGTERM to run), the command gets SIGTERM, so
+// that a cancelled CI job lets terraform stop cleanly.
+func runChild(ctx context.Context, command []string, in *instance, stdout, stderr io.Writer) int {
+	cmd := exec.CommandContext(ctx, command[0], command[1:]...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	cmd.Env = append(os.Environ(),
 		"VPSORG_ENDPOINT="+in.url,

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // runResult is what `vpsorg-emulator run -- <this test binary>` gave.
@@ -115,5 +117,37 @@ func TestRun_ChaosGivesTheSameFaultsForTheSameSeed(t *testing.T) {
 	}
 	if !strings.Contains(first.stderr, fmt.Sprintf("faults injected: %d\n", faults)) {
 		t.Errorf("the summary does not count the %d faults:\n%s", faults, first.stderr)
+	}
+}
+
+func TestRun_PassesSIGTERMOnToTheCommand(t *testing.T) {
+	ready := filepath.Join(t.TempDir(), "ready")
+	cmd := exec.Command(emulatorBinary(t), "run", "--", "sh", "-c",
+		`trap 'exit 42' TERM; touch "$0"; i=0; while [ $i -lt 1500 ]; do sleep 0.05; i=$((i+1)); done`, ready)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Bounded polling for the child's readiness, not a timed assertion.
+	for try := 0; ; try++ {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if try == 600 {
+			_ = cmd.Process.Kill()
+			t.Fatal("the command never started")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if code := cmd.ProcessState.ExitCode(); code != 42 {
+			t.Errorf("exit %d (%v), want the command's 42 from its TERM trap", code, err)
+		}
+	case <-time.After(time.Minute): // a bound on a hang, not a timed assertion
+		_ = cmd.Process.Kill()
+		t.Error("run did not end after SIGTERM: the command never got it")
 	}
 }
