@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"io/fs"
 	"net/http"
-	"time"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
 )
@@ -51,7 +50,6 @@ func New(emu *emulator.Emulator) http.Handler {
 
 // feed is what the page shows.
 type feed struct {
-	Now      time.Time          `json:"now"`
 	Accounts []accountFeed      `json:"accounts"`
 	Requests []emulator.Request `json:"requests"`
 }
@@ -62,7 +60,7 @@ type accountFeed struct {
 }
 
 func feedOf(emu *emulator.Emulator) feed {
-	f := feed{Now: time.Now().UTC(), Accounts: []accountFeed{}}
+	f := feed{Accounts: []accountFeed{}}
 	for _, a := range emu.Accounts() {
 		f.Accounts = append(f.Accounts, accountFeed{Name: a, Servers: emu.Servers(a)})
 	}
