@@ -160,7 +160,7 @@ func helperChild() int {
 		fmt.Fprintf(&out, "%s=%s\n", k, os.Getenv(k))
 	}
 	var gets int
-	fmt.Sscan(os.Getenv("VPSORG_TEST_CHILD_GETS"), &gets)
+	_, _ = fmt.Sscan(os.Getenv("VPSORG_TEST_CHILD_GETS"), &gets)
 	for range gets {
 		req, _ := http.NewRequest("GET", os.Getenv("VPSORG_ENDPOINT")+"servers/", nil)
 		req.Header.Set("Authorization", "Bearer "+os.Getenv("VPSORG_API_TOKEN"))
@@ -176,6 +176,6 @@ func helperChild() int {
 		return 99
 	}
 	var code int
-	fmt.Sscan(os.Getenv("VPSORG_TEST_CHILD_EXIT"), &code)
+	_, _ = fmt.Sscan(os.Getenv("VPSORG_TEST_CHILD_EXIT"), &code)
 	return code
 }

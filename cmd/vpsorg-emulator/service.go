@@ -170,7 +170,7 @@ func launch(ctx context.Context, cfg config, out io.Writer) (*instance, error) {
 	go func() { in.served <- in.srv.Serve(ln) }()
 	if sc.addressFile != "" {
 		if err := persist.WriteFile(sc.addressFile, []byte(in.url+"\n")); err != nil {
-			in.stop()
+			_ = in.stop()
 			return nil, err
 		}
 	}
