@@ -46,7 +46,8 @@ func checkHealth(ctx context.Context, endpoint, addressFile, caFile string, time
 		}
 		endpoint = strings.TrimSpace(string(data))
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// No proxy: a health check asks the emulator beside it, never through one.
+	transport := &http.Transport{}
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
