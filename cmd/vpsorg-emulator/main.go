@@ -9,6 +9,10 @@
 // limited and eventually consistent:
 //
 //	vpsorg-emulator -consistency-lag 1s -rate-limit 10 -latency 50ms
+//
+// As a service for pipelines (service.go): a control API and a live view
+// under /_emulator/, -seed and -state files, -tls, -address-file, -chaos;
+// and two subcommands, `run -- COMMAND` (run.go) and `health` (health.go).
 package main
 
 import (
@@ -19,7 +23,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -48,6 +51,8 @@ type config struct {
 	rateLimit float64 // requests per second per account; 0 is no limit
 	burst     int
 	latency   time.Duration
+
+	service serviceConfig
 }
 
 // tokenList collects repeated -token flags, each TOKEN or TOKEN=ACCOUNT.
@@ -96,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.burst, "burst", 0, "requests an account may send at once under -rate-limit (default the rate rounded up, at least 1)")
 	fs.DurationVar(&cfg.latency, "latency", 0, "delay added to every request")
 	fs.DurationVar(&cfg.options.ConsistencyLag, "consistency-lag", 0, "how long GET and the list keep showing a server as it was before an action or a delete")
+	cfg.service.addFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -133,6 +139,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if err := checkLoopback(cfg.listen); err != nil {
 			return config{}, err
 		}
+	}
+	if err := cfg.service.check(fs); err != nil {
+		return config{}, err
 	}
 	return cfg, nil
 }
@@ -203,7 +212,18 @@ func checkLoopback(addr string) error {
 	return fmt.Errorf("-listen %q is not a loopback address; pass -allow-remote to listen on it", addr)
 }
 
+// subcommands are the words that may come first on the command line.
+var subcommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
+	"run":    runCommand,
+	"health": healthCommand,
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if sub, ok := subcommands[args[0]]; ok {
+			return sub(ctx, args[1:], stdout, stderr)
+		}
+	}
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -215,34 +235,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !cfg.quiet {
 		cfg.options.Log = stderr
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", cfg.listen)
-	if err != nil {
-		fmt.Fprintln(stderr, "vpsorg-emulator:", err)
-		return 1
-	}
-	srv := &http.Server{Handler: newEmulator(cfg), ReadHeaderTimeout: 10 * time.Second}
-
-	url := emulator.BaseURL(ln.Addr())
-	fmt.Fprintf(stdout, "vpsorg-emulator listening on %s\n", url)
-	if faults := cfg.faults(); faults != "" {
-		fmt.Fprintf(stdout, "faults: %s\n", faults)
-	}
-	fmt.Fprintf(stdout, "provider \"vpsorg\" {\n  endpoint  = %q\n  api_token = %q\n}\n", url, cfg.tokens.order[0])
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		fmt.Fprintln(stderr, "vpsorg-emulator:", err)
-		return 1
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		fmt.Fprintln(stderr, "vpsorg-emulator: shutdown:", err)
-		return 1
-	}
-	return 0
+	return serve(ctx, cfg, stdout, stderr)
 }

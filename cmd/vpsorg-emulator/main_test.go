@@ -217,6 +217,8 @@ func TestRun_PrintsAProviderBlockServesAndShutsDown(t *testing.T) {
 	r := start(t, "-listen", "127.0.0.1:0", "-token", "secret-token=demo")
 
 	banner := regexp.MustCompile(`^vpsorg-emulator listening on (http://127\.0\.0\.1:\d+/api/v1/)\n` +
+		`control API: http://127\.0\.0\.1:\d+/_emulator/ \(from loopback only; set -admin-token for other addresses\)\n` +
+		`live view: http://127\.0\.0\.1:\d+/_emulator/ui/\n` +
 		`provider "vpsorg" \{\n  endpoint  = "(http://127\.0\.0\.1:\d+/api/v1/)"\n  api_token = "secret-token"\n\}\n$`)
 	m := banner.FindStringSubmatch(r.stdout.String())
 	if m == nil || m[1] != m[2] {

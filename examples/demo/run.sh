@@ -24,6 +24,7 @@ token="demo-token-$RANDOM$RANDOM"
 start_emulator "$work/bin/vpsorg-emulator" -token "$token" \
   -provisioning-time "$DEMO_PROVISIONING_TIME" -transition-time 2s
 echo "emulator at $endpoint"
+echo "live view (open it in a browser to watch the servers change): ${endpoint%api/v1/}_emulator/ui/"
 
 cat >"$work/terraformrc" <<RC
 provider_installation {

@@ -112,6 +112,7 @@ type Emulator struct {
 	rate             float64
 	burst            int
 	buckets          map[string]*bucket
+	chaos            chaos
 
 	addr     string
 	listener net.Listener

@@ -13,27 +13,28 @@ import (
 type Fault struct {
 	// Method and Route select the requests hit; Route is one of the Route*
 	// templates. An empty Method or Route matches any.
-	Method, Route string
+	Method string `json:"method,omitempty"`
+	Route  string `json:"route,omitempty"`
 	// Count is how many matching requests the fault hits; less than 1
 	// counts as 1.
-	Count int
+	Count int `json:"count,omitempty"`
 	// Status is the status to answer, e.g. 429, 500, 502 or 503.
-	Status int
+	Status int `json:"status,omitempty"`
 	// RetryAfter, if non-empty, is sent as the Retry-After header.
-	RetryAfter string
+	RetryAfter string `json:"retry_after,omitempty"`
 	// Body is the answer's body; default a JSON error in the emulator's
 	// format. It is sent as application/json if it is valid JSON, else as
 	// text/plain.
-	Body string
+	Body string `json:"body,omitempty"`
 	// AfterAction processes the request normally first (a create does
 	// create the server), then answers Status instead of the real answer:
 	// an ambiguous failure.
-	AfterAction bool
+	AfterAction bool `json:"after_action,omitempty"`
 	// DropConnection closes the connection instead of answering (after
 	// acting, with AfterAction). It needs a real connection, as with Start
 	// or httptest.NewServer; without one the handler aborts with
 	// http.ErrAbortHandler.
-	DropConnection bool
+	DropConnection bool `json:"drop_connection,omitempty"`
 }
 
 type activeFault struct {
@@ -72,7 +73,14 @@ func (e *Emulator) takeFault(method, route string) (Fault, bool) {
 			return f.Fault, true
 		}
 	}
-	return Fault{}, false
+	return e.drawChaos()
+}
+
+// markFault records in the request log that a fault answered the request.
+func (e *Emulator) markFault(entry *Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	entry.Fault = true
 }
 
 func writeFault(w http.ResponseWriter, f Fault) {

@@ -17,9 +17,9 @@ type StatusChange struct {
 	// At is when the server entered Status, by the emulator's clock, in UTC
 	// and not cut to seconds. The end of a transition is at its computed
 	// end (start plus duration), whenever it was first observed.
-	At     time.Time
-	Status string
-	Cause  string
+	At     time.Time `json:"at"`
+	Status string    `json:"status"`
+	Cause  string    `json:"cause"`
 }
 
 // History returns every true status the server with that id (of any

@@ -223,7 +223,7 @@ func TestRequestLog_RecordsEveryRequestInOrder(t *testing.T) {
 	want := []Request{
 		{Method: "POST", Route: RouteServers, Path: "/api/v1/servers/", Account: "alice", Status: 201},
 		{Method: "GET", Route: RouteServers, Path: "/api/v1/servers/", RawQuery: "status=active", Account: "alice", Status: 200},
-		{Method: "POST", Route: RouteReboot, Path: serverPath(id, "reboot"), Account: "alice", Status: 500},
+		{Method: "POST", Route: RouteReboot, Path: serverPath(id, "reboot"), Account: "alice", Status: 500, Fault: true},
 		{Method: "GET", Route: RouteServer, Path: serverPath(id, ""), Status: 401},
 		{Method: "GET", Route: RouteOther, Path: "/favicon.ico", Account: "alice", Status: 404},
 		{Method: "GET", Route: RouteStart, Path: serverPath(id, "start"), Account: "alice", Status: 405},

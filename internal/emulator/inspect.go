@@ -10,19 +10,22 @@ import (
 
 // Request is one entry of the request log.
 type Request struct {
-	Method string
+	Method string `json:"method"`
 	// Route is the path template (one of the Route* constants), or
 	// RouteOther.
-	Route    string
-	Path     string
-	RawQuery string
+	Route    string `json:"route"`
+	Path     string `json:"path"`
+	RawQuery string `json:"query,omitempty"`
 	// Account is the account of a valid token, else "".
-	Account string
+	Account string `json:"account"`
 	// Status is the status the client got; 0 if the connection was dropped
 	// or the client went away first.
-	Status int
+	Status int `json:"status"`
 	// Time is when the request arrived, by the emulator's clock.
-	Time time.Time
+	Time time.Time `json:"time"`
+	// Fault is set when an injected or random fault answered the request
+	// (or dropped it), instead of the API.
+	Fault bool `json:"fault,omitempty"`
 }
 
 func (e *Emulator) logArrival(r *http.Request, route, account string) *Request {
@@ -122,17 +125,17 @@ func (e *Emulator) Server(id int64) (Server, bool) {
 
 // ServerSpec describes a server created out of band with AddServer.
 type ServerSpec struct {
-	Name     string
-	Hostname *string
-	PlanID   int64
-	OSID     int64
-	Location string
+	Name     string  `json:"name"`
+	Hostname *string `json:"hostname,omitempty"`
+	PlanID   int64   `json:"plan_id"`
+	OSID     int64   `json:"os_id"`
+	Location string  `json:"location"`
 	// Status "" starts provisioning exactly as a create through the API
 	// does (FailProvisioning applies). Any other status puts the server
 	// there directly and keeps it there: "provisioning" or "starting" given
 	// here never complete on their own.
-	Status         string
-	BackupsEnabled bool
+	Status         string `json:"status,omitempty"`
+	BackupsEnabled bool   `json:"backups_enabled,omitempty"`
 }
 
 // AddServer creates a server for account behind the API's back. The spec is

@@ -101,6 +101,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f, ok := e.takeFault(r.Method, route); ok {
+		e.markFault(entry)
 		if f.AfterAction {
 			e.handle(&discardWriter{header: http.Header{}}, r, route, id, account, authenticated)
 		}

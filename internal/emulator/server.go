@@ -22,20 +22,20 @@ const (
 // Status is as of the moment of the call; CreatedAt and UpdatedAt are UTC
 // and cut to whole seconds, exactly as the API shows them.
 type Server struct {
-	ID             int64
-	Account        string
-	Name           string
-	Hostname       *string
-	Status         string
-	IPAddress      *string
-	IPv6Address    *string
-	Location       string
-	PlanID         int64
-	OSID           int64
-	SSHKeyID       *int64
-	BackupsEnabled bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	ID             int64     `json:"id"`
+	Account        string    `json:"account"`
+	Name           string    `json:"name"`
+	Hostname       *string   `json:"hostname"`
+	Status         string    `json:"status"`
+	IPAddress      *string   `json:"ip_address"`
+	IPv6Address    *string   `json:"ipv6_address"`
+	Location       string    `json:"location"`
+	PlanID         int64     `json:"plan_id"`
+	OSID           int64     `json:"os_id"`
+	SSHKeyID       *int64    `json:"ssh_key_id,omitempty"`
+	BackupsEnabled bool      `json:"backups_enabled"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // server is the stored state. A transition (provisioning, starting,

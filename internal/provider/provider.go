@@ -38,6 +38,7 @@ const (
 	envToken          = "VPSORG_API_TOKEN"
 	envMaxRequestRate = "VPSORG_MAX_REQUESTS_PER_SECOND"
 	envSkipCheck      = "VPSORG_SKIP_CREDENTIALS_VALIDATION"
+	envCAFile         = "VPSORG_CA_FILE"
 )
 
 var (
@@ -59,6 +60,7 @@ type vpsorgProviderModel struct {
 	APIToken             types.String  `tfsdk:"api_token"`
 	MaxRequestsPerSecond types.Float64 `tfsdk:"max_requests_per_second"`
 	SkipCredentialsCheck types.Bool    `tfsdk:"skip_credentials_validation"`
+	CAFile               types.String  `tfsdk:"ca_file"`
 }
 
 // New returns a constructor of the provider, as providerserver expects.
@@ -87,6 +89,12 @@ func (p *vpsorgProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 					"` environment variable, which keeps it out of configuration files.",
 				Optional:  true,
 				Sensitive: true,
+			},
+			"ca_file": schema.StringAttribute{
+				MarkdownDescription: "Path of a PEM file of certificate authorities to trust for the endpoint, in addition " +
+					"to the system's: a private CA, the CA of a TLS-inspecting proxy, or the one `vpsorg-emulator -tls` " +
+					"writes. May also be set with the `" + envCAFile + "` environment variable.",
+				Optional: true,
 			},
 			"max_requests_per_second": schema.Float64Attribute{
 				MarkdownDescription: "A cap on the provider's own request rate, shared by every operation of one " +
@@ -133,6 +141,11 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 			"The provider cannot build its API client while the endpoint is unknown. Set it to a known value, "+
 				"apply the resource it depends on first with -target, or use the "+envEndpoint+" environment variable.")
 	}
+	if config.CAFile.IsUnknown() {
+		resp.Diagnostics.AddAttributeError(path.Root("ca_file"), "Unknown CA bundle",
+			"The provider cannot build its API client while ca_file is unknown. Set it to a known path "+
+				"or use the "+envCAFile+" environment variable.")
+	}
 	if config.APIToken.IsUnknown() {
 		resp.Diagnostics.AddAttributeError(path.Root("api_token"), "Unknown VPS.org API token",
 			"The provider cannot build its API client while the API token is unknown. Set it to a known value, "+
@@ -156,12 +169,14 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 				envToken+" environment variable.")
 	}
 	maxRate, ok := maxRequestRate(config.MaxRequestsPerSecond, &resp.Diagnostics)
+	roots := trustedRoots(firstNonEmpty(config.CAFile.ValueString(), os.Getenv(envCAFile)), &resp.Diagnostics)
 	if !ok || resp.Diagnostics.HasError() {
 		return
 	}
 
 	cfg := vpsorg.Config{
 		MaxRequestsPerSecond: maxRate,
+		RootCAs:              roots,
 		Endpoint:             endpoint,
 		Token:                token,
 		UserAgent:            userAgent(p.version, req.TerraformVersion),

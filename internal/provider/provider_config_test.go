@@ -9,8 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -176,12 +174,7 @@ func TestProviderConfig_maxRequestsPerSecondReachesTheClient(t *testing.T) {
 			if tc.wantErr != "" {
 				step.ExpectError = regexp.MustCompile(tc.wantErr)
 			}
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
-					"vpsorg": providerserver.NewProtocol6WithError(p),
-				},
-				Steps: []resource.TestStep{step},
-			})
+			unitTestWith(t, p, step)
 			if tc.wantErr == "" && got != tc.want {
 				t.Errorf("client got MaxRequestsPerSecond %v, want %v", got, tc.want)
 			}

@@ -11,6 +11,8 @@ package vpsorg
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
@@ -53,6 +55,9 @@ type Config struct {
 	// whose Transport is wrapped (see noReplayTransport). Default: a pooled
 	// transport with connection, TLS and header timeouts.
 	HTTPClient *http.Client
+	// RootCAs are the certificate authorities the default transport
+	// trusts; nil trusts the system's. Ignored with HTTPClient.
+	RootCAs *x509.CertPool
 	// RetryMax is the number of retries after the first try: 0 selects the
 	// default of 4 (5 tries), a negative value disables retries.
 	RetryMax int
@@ -172,7 +177,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		hc = *cfg.HTTPClient
 	} else {
-		hc = *defaultHTTPClient()
+		hc = *defaultHTTPClient(cfg.RootCAs)
 	}
 	base2 := hc.Transport
 	if base2 == nil {
@@ -213,7 +218,7 @@ func parseEndpoint(endpoint string) (*url.URL, error) {
 
 // defaultHTTPClient is a pooled client whose every phase has a timeout, so a
 // stalled connection becomes a (retryable) error rather than a hang.
-func defaultHTTPClient() *http.Client {
+func defaultHTTPClient(roots *x509.CertPool) *http.Client {
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{
 		Timeout: 2 * time.Minute,
@@ -225,6 +230,7 @@ func defaultHTTPClient() *http.Client {
 			MaxIdleConnsPerHost:   16,
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   10 * time.Second,
+			TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
 			ResponseHeaderTimeout: 60 * time.Second,
 			ExpectContinueTimeout: 1 * time.Second,
 		},

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const seedJSON = `{"accounts": {
+  "default": [{"name": "web-1", "plan_id": 1, "os_id": 5, "location": "us-west", "status": "active"},
+              {"name": "web-2", "plan_id": 1, "os_id": 5, "location": "us-west", "status": "suspended"}],
+  "team-b": [{"name": "db", "plan_id": 2, "os_id": 3, "location": "us-west", "status": "stopped"}]}}`
+
+func writeTemp(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// servers lists the servers the control API reports, as "id name status".
+func servers(t *testing.T, p *process) []string {
+	t.Helper()
+	code, body := request(t, p.client, "GET", p.root()+"_emulator/servers", "", "")
+	if code != 200 {
+		t.Fatalf("list: %d %s", code, body)
+	}
+	var list []struct {
+		ID           int64
+		Name, Status string
+	}
+	if err := json.Unmarshal([]byte(body), &list); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range list {
+		out = append(out, fmt.Sprintf("%d %s %s", s.ID, s.Name, s.Status))
+	}
+	return out
+}
+
+func TestBinary_TheSeedIsLoadedAtStartAndAgainOnReset(t *testing.T) {
+	p := startBinary(t, "-listen", "127.0.0.1:0", "-quiet", "-token", "tok", "-token", "tok-b=team-b",
+		"-seed", writeTemp(t, "seed.json", seedJSON))
+	seeded := strings.Join(servers(t, p), ", ")
+	if want := "12345 web-1 active, 12346 web-2 suspended, 12347 db stopped"; seeded != want {
+		t.Fatalf("seeded %q, want %q", seeded, want)
+	}
+	// The seed is what the API shows, to the right account.
+	if code, body := request(t, http.DefaultClient, "GET", p.url+"servers/", "tok-b", ""); code != 200 || !strings.Contains(body, `"db"`) ||
+		strings.Contains(body, "web-1") {
+		t.Errorf("team-b's list: %d %s", code, body)
+	}
+	request(t, http.DefaultClient, "DELETE", p.url+"servers/12345/", "tok", "")
+	request(t, http.DefaultClient, "POST", p.root()+"_emulator/servers", "", `{"name": "extra", "plan_id": 1, "os_id": 5, "location": "us-west"}`)
+	if code, _ := request(t, http.DefaultClient, "POST", p.root()+"_emulator/reset", "", ""); code != 200 {
+		t.Fatalf("reset: %d", code)
+	}
+	if again := strings.Join(servers(t, p), ", "); again != seeded {
+		t.Errorf("after reset %q, want the seed again %q", again, seeded)
+	}
+}
+
+func TestBinary_ABadSeedStopsTheStartNamingTheServer(t *testing.T) {
+	bad := writeTemp(t, "seed.json", `{"accounts": {"default": [{"name": "x", "plan_id": 99, "os_id": 5, "location": "us-west"}]}}`)
+	out, err := exec.Command(emulatorBinary(t), "-listen", "127.0.0.1:0", "-seed", bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `account "default", server 1 ("x")`) {
+		t.Errorf("err %v, output %s", err, out)
+	}
+}
+
+func TestBinary_ReadinessHealthNeedsNoTokenAndTheAddressFileGoesAtExit(t *testing.T) {
+	p := startBinary(t, "-listen", "127.0.0.1:0", "-quiet", "-token", "secret")
+	if !strings.HasPrefix(p.url, "http://127.0.0.1:") || !strings.HasSuffix(p.url, "/api/v1/") || strings.HasSuffix(p.url, ":0/api/v1/") {
+		t.Errorf("address file holds %q, want the API's URL with the real port", p.url)
+	}
+	if code, body := request(t, http.DefaultClient, "GET", p.root()+"_emulator/health", "", ""); code != 200 || !strings.Contains(body, `"ok"`) {
+		t.Errorf("health: %d %s", code, body)
+	}
+	if code, _ := request(t, http.DefaultClient, "GET", p.url+"servers/", "", ""); code != 401 {
+		t.Errorf("the API without a token: %d, want 401", code)
+	}
+	health := exec.Command(emulatorBinary(t), "health", "-address-file", p.addressFile)
+	if out, err := health.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Errorf("health subcommand: %v %s", err, out)
+	}
+	p.stop(t)
+	if _, err := os.Stat(p.addressFile); !os.IsNotExist(err) {
+		t.Errorf("the address file outlived the emulator: %v", err)
+	}
+	if out, err := exec.Command(emulatorBinary(t), "health", "-url", p.url).CombinedOutput(); err == nil {
+		t.Errorf("health of a stopped emulator passed: %s", out)
+	}
+}
+
+func TestBinary_StateSurvivesARestartWithTransitionsUnderWay(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	args := []string{"-listen", "127.0.0.1:0", "-quiet", "-state", state, "-provisioning-time", "1h"}
+	p := startBinary(t, args...)
+	// Out of band first, then through the API: each must be saved.
+	request(t, http.DefaultClient, "POST", p.root()+"_emulator/servers", "", `{"name": "ready", "plan_id": 1, "os_id": 5, "location": "us-west", "status": "active"}`)
+	code, created := request(t, http.DefaultClient, "POST", p.url+"servers/", "emulator-token",
+		`{"name": "slow", "plan_id": 1, "os_id": 5, "location": "us-west"}`)
+	if code != 201 {
+		t.Fatalf("create: %d %s", code, created)
+	}
+	again := restart(t, p, args...)
+	if !strings.Contains(again.stdout.String(), "restored 2 servers") {
+		t.Errorf("banner %q does not say what it restored", again.stdout.String())
+	}
+	// Ids go on from where they were.
+	if _, body := request(t, http.DefaultClient, "POST", again.url+"servers/", "emulator-token",
+		`{"name": "third", "plan_id": 1, "os_id": 5, "location": "us-west"}`); !strings.Contains(body, `"id":12347`) {
+		t.Errorf("create after the restart: %s", body)
+	}
+}
+
+// restart stops p, starts the binary again with args and checks that it
+// has the same servers in the same statuses.
+func restart(t *testing.T, p *process, args ...string) *process {
+	t.Helper()
+	before := servers(t, p)
+	p.stop(t)
+	again := startBinary(t, args...)
+	if after := servers(t, again); strings.Join(after, ", ") != strings.Join(before, ", ") {
+		t.Fatalf("after the restart %v, want %v", after, before)
+	}
+	return again
+}
+
+// nonLoopbackAddress is an address of this machine that is not loopback,
+// or "" when it has none.
+func nonLoopbackAddress() string {
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipnet, ok := a.(*net.IPNet); ok && !ipnet.IP.IsLoopback() && ipnet.IP.To4() != nil && !ipnet.IP.IsLinkLocalUnicast() {
+			return ipnet.IP.String()
+		}
+	}
+	return ""
+}
+
+func TestBinary_TheControlAPIIsRefusedOffLoopbackWithoutItsToken(t *testing.T) {
+	ip := nonLoopbackAddress()
+	if ip == "" {
+		t.Skip("this machine has no non-loopback address; control.TestAuthorize_OffLoopbackTheAdminTokenIsNeeded covers the rule")
+	}
+	listen := net.JoinHostPort(ip, "0")
+	// Reached at the machine's own address, the client's address is that
+	// address, which is not loopback (requests from loopback pass:
+	// TestBinary_TheSeedIsLoadedAtStartAndAgainOnReset resets from there).
+	viaAddress := func(p *process) string { return p.root() + "_emulator/" }
+	open := startBinary(t, "-listen", listen, "-allow-remote", "-quiet")
+	if code, body := request(t, http.DefaultClient, "POST", viaAddress(open)+"reset", "", ""); code != 403 ||
+		!strings.Contains(body, "admin token") {
+		t.Errorf("no admin token configured: %d %s, want 403 naming the admin token", code, body)
+	}
+	if code, _ := request(t, http.DefaultClient, "GET", viaAddress(open)+"health", "", ""); code != 200 {
+		t.Errorf("health from the network: %d", code)
+	}
+	// The admin token comes from the environment, out of the process list.
+	t.Setenv(envAdminToken, "adm1n")
+	p := startBinary(t, "-listen", listen, "-allow-remote", "-quiet")
+	for token, want := range map[string]int{"": 401, "wrong": 401, "adm1n": 200} {
+		if code, _ := request(t, http.DefaultClient, "GET", viaAddress(p)+"servers", token, ""); code != want {
+			t.Errorf("from %s with token %q: %d, want %d", ip, token, code, want)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The tests here run the real terraform CLI with the provider built from
+// this tree (dev_overrides) against the emulator binary; like the
+// provider's acceptance tests, they need TF_ACC.
+
+const fleetConfig = `terraform {
+  required_providers {
+    vpsorg = { source = "vpsorg/vpsorg" }
+  }
+}
+provider "vpsorg" {}
+resource "vpsorg_server" "web" {
+  name     = "web-1"
+  plan_id  = 1
+  os_id    = 5
+  location = "us-west"
+}
+resource "vpsorg_server" "batch" {
+  name        = "batch-1"
+  plan_id     = 2
+  os_id       = 3
+  location    = "us-west"
+  power_state = "stopped"
+}
+`
+
+// workspace is a directory holding fleetConfig and the CLI configuration
+// that points terraform at the provider built here.
+type workspace struct {
+	dir string
+	env []string
+}
+
+func newWorkspace(t *testing.T, endpoint string, extraEnv ...string) *workspace {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("runs terraform against the emulator binary; set TF_ACC=1")
+	}
+	bin := buildBinaries(t)
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "terraformrc")
+	rcText := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"vpsorg/vpsorg\" = %q\n  }\n  direct {}\n}\n", bin)
+	if err := os.WriteFile(rc, []byte(rcText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(fleetConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "VPSORG_") && !strings.HasPrefix(kv, "TF_CLI_CONFIG_FILE=") && !strings.HasPrefix(kv, "SSL_CERT_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
+		"VPSORG_ENDPOINT="+endpoint, "VPSORG_API_TOKEN=emulator-token")
+	return &workspace{dir: dir, env: append(env, extraEnv...)}
+}
+
+// terraform runs the CLI in the workspace, returning its exit status and
+// output.
+func (w *workspace) terraform(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if tf == "" {
+		tf = "terraform"
+	}
+	cmd := exec.Command(tf, append([]string{"-chdir=" + w.dir}, args...)...)
+	cmd.Env = w.env
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+func TestBinaryTerraform_ARestartWithStateKeepsTheServersAndThePlanEmpty(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	args := []string{"-listen", "127.0.0.1:0", "-quiet", "-state", state, "-provisioning-time", "0", "-transition-time", "0"}
+	p := startBinary(t, args...)
+	w := newWorkspace(t, p.url)
+	if code, out := w.terraform(t, "apply", "-auto-approve", "-input=false", "-no-color"); code != 0 {
+		t.Fatalf("apply: %d\n%s", code, out)
+	}
+	// The next job of the pipeline: a new emulator process on the same
+	// state, at another port.
+	again := restart(t, p, args...)
+	w.env = append(w.env, "VPSORG_ENDPOINT="+again.url)
+	if code, out := w.terraform(t, "plan", "-detailed-exitcode", "-input=false", "-no-color"); code != 0 {
+		t.Errorf("plan after the restart: exit %d (0 is an empty plan)\n%s", code, out)
+	}
+}
+
+func TestBinaryTerraform_ApplyOverHTTPSTrustsOnlyTheGeneratedCA(t *testing.T) {
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	p := startBinary(t, "-listen", "127.0.0.1:0", "-quiet", "-tls", "-tls-ca-file", caFile,
+		"-provisioning-time", "0", "-transition-time", "0")
+	p.client = clientTrusting(t, caFile)
+
+	untrusting := newWorkspace(t, p.url)
+	code, out := untrusting.terraform(t, "apply", "-auto-approve", "-input=false", "-no-color")
+	if code == 0 || !strings.Contains(out, "certificate") {
+		t.Errorf("apply without the CA: exit %d, want a failure naming the certificate\n%s", code, out)
+	}
+	if n := len(servers(t, p)); n != 0 {
+		t.Errorf("%d servers made by an apply that did not trust the endpoint", n)
+	}
+
+	trusting := newWorkspace(t, p.url, "VPSORG_CA_FILE="+caFile)
+	if code, out := trusting.terraform(t, "apply", "-auto-approve", "-input=false", "-no-color"); code != 0 {
+		t.Fatalf("apply trusting the CA: %d\n%s", code, out)
+	}
+	if got := strings.Join(servers(t, p), ", "); got != "12345 web-1 active, 12346 batch-1 stopped" {
+		t.Errorf("servers after the apply: %s", got)
+	}
+}
