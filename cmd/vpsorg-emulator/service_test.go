@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -136,42 +135,72 @@ func restart(t *testing.T, p *process, args ...string) *process {
 	return again
 }
 
-// nonLoopbackAddress is an address of this machine that is not loopback,
-// or "" when it has none.
-func nonLoopbackAddress() string {
-	addrs, _ := net.InterfaceAddrs()
-	for _, a := range addrs {
-		if ipnet, ok := a.(*net.IPNet); ok && !ipnet.IP.IsLoopback() && ipnet.IP.To4() != nil && !ipnet.IP.IsLinkLocalUnicast() {
-			return ipnet.IP.String()
+// offLoopbackAddress is where the off-loopback test listens: a
+// documentation address (RFC 5737) put on the loopback interface of a
+// network namespace of the test's own, so that no request ever reaches a
+// real interface of this machine or a network.
+const offLoopbackAddress = "198.51.100.7"
+
+// inPrivateNetwork runs script with sh in a new network namespace whose
+// only interface is loopback, carrying offLoopbackAddress as well, and
+// returns what it printed. It skips when this machine cannot make one
+// (not root, no unshare or ip).
+func inPrivateNetwork(t *testing.T, script string) string {
+	t.Helper()
+	for _, tool := range []string{"unshare", "ip", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s to make a private network namespace; control.TestAuthorize_OffLoopbackTheAdminTokenIsNeeded covers the rule", tool)
 		}
 	}
-	return ""
+	setup := "set -e; ip link set lo up; ip addr add " + offLoopbackAddress + "/32 dev lo; "
+	out, err := exec.Command("unshare", "--net", "sh", "-c", setup+script).CombinedOutput()
+	if err != nil && strings.Contains(string(out), "Operation not permitted") {
+		t.Skipf("cannot make a network namespace here (%s); control.TestAuthorize_OffLoopbackTheAdminTokenIsNeeded covers the rule", strings.TrimSpace(string(out)))
+	}
+	if err != nil {
+		t.Fatalf("in a private network namespace: %v\n%s", err, out)
+	}
+	return string(out)
 }
 
+// Reached at an address that is not loopback, the client's address is that
+// address too: the control API wants its admin token, and refuses outright
+// when none is configured; health needs none. (Requests from loopback pass:
+// TestBinary_TheSeedIsLoadedAtStartAndAgainOnReset resets from there.)
 func TestBinary_TheControlAPIIsRefusedOffLoopbackWithoutItsToken(t *testing.T) {
-	ip := nonLoopbackAddress()
-	if ip == "" {
-		t.Skip("this machine has no non-loopback address; control.TestAuthorize_OffLoopbackTheAdminTokenIsNeeded covers the rule")
+	bin := emulatorBinary(t)
+	dir := t.TempDir()
+	// start EXTRA_ENV: the emulator on offLoopbackAddress, then its URL in $url.
+	script := `start() {
+  rm -f "$D/addr"; env "$@" "$BIN" -listen ` + offLoopbackAddress + `:0 -allow-remote -quiet -address-file "$D/addr" >"$D/log" 2>&1 &
+  pid=$!; for i in $(seq 100); do [ -s "$D/addr" ] && break; sleep 0.05; done
+  url=$(cat "$D/addr")
+}
+code() { curl -s -o "$D/body" -w '%{http_code}' -X "$1" ${3:+-H "Authorization: Bearer $3"} "${url%%/api/*}/_emulator/$2"; }
+start VPSORG_EMULATOR_ADMIN_TOKEN=
+echo "reset-without-admin-token $(code POST reset) $(tr -d '
+' <"$D/body")"
+echo "health $(code GET health)"
+kill $pid; wait $pid || true
+start VPSORG_EMULATOR_ADMIN_TOKEN=adm1n
+echo "servers-no-token $(code GET servers)"
+echo "servers-wrong-token $(code GET servers wrong)"
+echo "servers-admin-token $(code GET servers adm1n)"
+kill $pid; wait $pid || true
+`
+	cmd := "D=" + dir + "; BIN=" + bin + "; " + script
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(inPrivateNetwork(t, cmd)), "\n") {
+		if name, rest, ok := strings.Cut(line, " "); ok {
+			got[name] = rest
+		}
 	}
-	listen := net.JoinHostPort(ip, "0")
-	// Reached at the machine's own address, the client's address is that
-	// address, which is not loopback (requests from loopback pass:
-	// TestBinary_TheSeedIsLoadedAtStartAndAgainOnReset resets from there).
-	viaAddress := func(p *process) string { return p.root() + "_emulator/" }
-	open := startBinary(t, "-listen", listen, "-allow-remote", "-quiet")
-	if code, body := request(t, http.DefaultClient, "POST", viaAddress(open)+"reset", "", ""); code != 403 ||
-		!strings.Contains(body, "admin token") {
-		t.Errorf("no admin token configured: %d %s, want 403 naming the admin token", code, body)
+	if r := got["reset-without-admin-token"]; !strings.HasPrefix(r, "403 ") || !strings.Contains(r, "admin token") {
+		t.Errorf("no admin token configured: %q, want 403 naming the admin token", r)
 	}
-	if code, _ := request(t, http.DefaultClient, "GET", viaAddress(open)+"health", "", ""); code != 200 {
-		t.Errorf("health from the network: %d", code)
-	}
-	// The admin token comes from the environment, out of the process list.
-	t.Setenv(envAdminToken, "adm1n")
-	p := startBinary(t, "-listen", listen, "-allow-remote", "-quiet")
-	for token, want := range map[string]int{"": 401, "wrong": 401, "adm1n": 200} {
-		if code, _ := request(t, http.DefaultClient, "GET", viaAddress(p)+"servers", token, ""); code != want {
-			t.Errorf("from %s with token %q: %d, want %d", ip, token, code, want)
+	for name, want := range map[string]string{"health": "200", "servers-no-token": "401", "servers-wrong-token": "401", "servers-admin-token": "200"} {
+		if got[name] != want {
+			t.Errorf("%s from %s: %q, want %s (all: %v)", name, offLoopbackAddress, got[name], want, got)
 		}
 	}
 }
