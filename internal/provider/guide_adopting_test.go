@@ -45,7 +45,10 @@ func TestGuideSamples_adoptingAFleet(t *testing.T) {
 	printed := runGuideScript(t, env, guideBlock(t, guide, "script", "make-fleet"))
 	compareSample(t, guide, "stop", printed)
 
+	// Each command's provider checks the settings once: one list request.
+	env.emulator.ResetRequests()
 	p := env.serve(env.token)
+	expectRequests(t, env, "configuring the provider", "GET "+emulator.RouteServers)
 
 	// Step 2: terraform query lists the servers, without their resource
 	// objects, in one request to the API. Terraform lays the lines out;
@@ -88,11 +91,13 @@ func TestGuideSamples_adoptingAFleet(t *testing.T) {
 			generated.WriteString(p.generatedBlocks(fmt.Sprintf("fleet_%d", i), g.config, p.identityID(r.Identity)))
 		}
 	}
-	for _, req := range env.emulator.Requests() {
-		if req.Method != "GET" {
-			t.Errorf("importing and planning sent %s %s, want reads only", req.Method, req.Path)
-		}
+	// A GET per server: the import by identity reads nothing, the refresh
+	// reads the server, the plan sends nothing.
+	want = nil
+	for range results {
+		want = append(want, "GET "+emulator.RouteServer)
 	}
+	expectRequests(t, env, "importing and planning", want...)
 	compareSample(t, guide, "generated-config", terraformFmt(t, strings.TrimRight(generated.String(), "\n")+"\n"))
 }
 
