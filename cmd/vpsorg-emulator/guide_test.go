@@ -44,16 +44,21 @@ func commandFlags(t *testing.T) []string {
 	return names
 }
 
-// guideFlags are the flags in the first column of the guide's flag table.
+// guideFlags are the flags in the first column of the guide's flag tables
+// (the server's flags, and those of the emulator as a service further on).
 func guideFlags(t *testing.T, guide string) []string {
 	t.Helper()
-	table := regexp.MustCompile(`(?s)\| flag \| default \| meaning \|\n\|[-|]+\|\n((?:\|[^\n]*\n)+)`).FindStringSubmatch(guide)
-	if table == nil {
+	tables := regexp.MustCompile(`(?s)\| flag \| default \| meaning \|\n\|[-|]+\|\n((?:\|[^\n]*\n)+)`).FindAllStringSubmatch(guide, -1)
+	if tables == nil {
 		t.Fatalf("%s has no table headed | flag | default | meaning |", guidePath)
 	}
+	var rows []string
+	for _, table := range tables {
+		rows = append(rows, strings.Split(strings.TrimSpace(table[1]), "\n")...)
+	}
 	var names []string
-	for _, row := range strings.Split(strings.TrimSpace(table[1]), "\n") {
-		m := regexp.MustCompile("^\\| `-([a-z0-9-]+)` \\|").FindStringSubmatch(row)
+	for _, row := range rows {
+		m := regexp.MustCompile("^\\| `-([a-z0-9-]+)(?: [A-Z]+)?` \\|").FindStringSubmatch(row) // `-seed FILE`
 		if m == nil {
 			t.Errorf("a row of the flag table does not begin with a flag in backquotes: %q", row)
 			continue

@@ -16,18 +16,8 @@ func TestAccExamples_testingModuleGuide(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
 	env.requireEmulator("the example's servers are named web-1 and web-2, which the sweepers do not delete")
-	module := filepath.Join("..", "..", "examples", "testing")
 	copyModule := func(c *cli) {
-		for _, name := range []string{"main.tf", "tests/emulator.tftest.hcl", "tests/mock.tftest.hcl"} {
-			b, err := os.ReadFile(filepath.Join(module, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.MkdirAll(filepath.Join(c.dir, filepath.Dir(name)), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			c.write(name, string(b))
-		}
+		copyExample(t, c, "testing", "main.tf", "tests/emulator.tftest.hcl", "tests/mock.tftest.hcl")
 	}
 
 	// With no API: an endpoint where nothing listens.

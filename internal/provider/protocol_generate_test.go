@@ -62,19 +62,13 @@ func TestProtocolGenerateResourceConfig_onlyImports(t *testing.T) {
 			p := p.sub(t)
 			server := p.object(p.resourceType(), r.Resource)
 			id := p.identityID(r.Identity)
-			gen, err := p.server.GenerateResourceConfig(t.Context(), &tfprotov6.GenerateResourceConfigRequest{
-				TypeName: serverType, State: r.Resource,
-			})
-			requireNoRPCError(t, "GenerateResourceConfig", err)
-			requireNoErrors(t, "GenerateResourceConfig", gen.Diagnostics)
-
-			config := p.object(p.resourceType(), gen.Config)
+			g := p.generateAndPlan(r)
 			want := []string{"backups_enabled", "location", "name", "os_id", "plan_id", "shutdown_before_delete"}
 			if server["hostname"] != nil {
 				want = append(want, "hostname") // set by the user or the API, it is a setting
 			}
 			var set []string
-			for name, v := range config {
+			for name, v := range g.config {
 				if v != nil {
 					set = append(set, name)
 				}
@@ -82,40 +76,74 @@ func TestProtocolGenerateResourceConfig_onlyImports(t *testing.T) {
 			if slices.Sort(want); !slices.Equal(slices.Sorted(slices.Values(set)), want) {
 				t.Errorf("the generated configuration sets %q, want %q (no power_state, nothing computed)", slices.Sorted(slices.Values(set)), want)
 			}
-			for name, v := range config {
+			for name, v := range g.config {
 				if v != nil && !reflect.DeepEqual(v, server[name]) {
 					t.Errorf("the generated configuration has %s = %#v, the server %#v", name, v, server[name])
 				}
 			}
-
-			valid, err := p.server.ValidateResourceConfig(t.Context(), &tfprotov6.ValidateResourceConfigRequest{
-				TypeName: serverType, Config: gen.Config,
-			})
-			requireNoRPCError(t, "ValidateResourceConfig", err)
-			requireNoErrors(t, "validating the generated configuration", valid.Diagnostics)
-
-			prior, identity := p.importAndRead("", id)
-			plan, err := p.server.PlanResourceChange(t.Context(), &tfprotov6.PlanResourceChangeRequest{
-				TypeName:         serverType,
-				PriorState:       prior,
-				ProposedNewState: p.proposedNewState(prior, gen.Config),
-				Config:           gen.Config,
-				PriorIdentity:    identity,
-			})
-			requireNoRPCError(t, "PlanResourceChange", err)
-			requireNoErrors(t, "planning the generated configuration", plan.Diagnostics)
-			if len(plan.RequiresReplace) != 0 {
-				t.Errorf("the plan replaces the server, for %v", plan.RequiresReplace)
-			}
-			before, after := p.object(p.resourceType(), prior), p.object(p.resourceType(), plan.PlannedState)
-			for _, name := range slices.Sorted(maps.Keys(before)) {
-				if !reflect.DeepEqual(before[name], after[name]) {
-					t.Errorf("the plan changes %s from %#v to %#v", name, before[name], after[name])
-				}
-			}
-			if got := p.identityID(plan.PlannedIdentity); got != id {
+			g.expectOnlyImport()
+			if got := p.identityID(g.plan.PlannedIdentity); got != id {
 				t.Errorf("the planned identity has id %v, want %v", got, id)
 			}
 		})
+	}
+}
+
+// generatedPlan is a list result's generated configuration, planned as
+// `terraform plan` plans it with the import block Terraform wrote beside it.
+type generatedPlan struct {
+	p      *protoEnv
+	config map[string]any
+	prior  map[string]any // the imported server, read
+	plan   *tfprotov6.PlanResourceChangeResponse
+}
+
+// generateAndPlan asks GenerateResourceConfig for a list result's
+// configuration, checks that it is valid, imports the server by identity
+// and plans the configuration against it.
+func (p *protoEnv) generateAndPlan(r tfprotov6.ListResourceResult) generatedPlan {
+	p.t.Helper()
+	gen, err := p.server.GenerateResourceConfig(p.t.Context(), &tfprotov6.GenerateResourceConfigRequest{
+		TypeName: serverType, State: r.Resource,
+	})
+	requireNoRPCError(p.t, "GenerateResourceConfig", err)
+	requireNoErrors(p.t, "GenerateResourceConfig", gen.Diagnostics)
+
+	valid, err := p.server.ValidateResourceConfig(p.t.Context(), &tfprotov6.ValidateResourceConfigRequest{
+		TypeName: serverType, Config: gen.Config,
+	})
+	requireNoRPCError(p.t, "ValidateResourceConfig", err)
+	requireNoErrors(p.t, "validating the generated configuration", valid.Diagnostics)
+
+	prior, identity := p.importAndRead("", p.identityID(r.Identity))
+	plan, err := p.server.PlanResourceChange(p.t.Context(), &tfprotov6.PlanResourceChangeRequest{
+		TypeName:         serverType,
+		PriorState:       prior,
+		ProposedNewState: p.proposedNewState(prior, gen.Config),
+		Config:           gen.Config,
+		PriorIdentity:    identity,
+	})
+	requireNoRPCError(p.t, "PlanResourceChange", err)
+	requireNoErrors(p.t, "planning the generated configuration", plan.Diagnostics)
+	return generatedPlan{
+		p:      p,
+		config: p.object(p.resourceType(), gen.Config),
+		prior:  p.object(p.resourceType(), prior),
+		plan:   plan,
+	}
+}
+
+// expectOnlyImport checks that the plan replaces nothing and changes no
+// value of the imported server: applied, it only imports.
+func (g generatedPlan) expectOnlyImport() {
+	g.p.t.Helper()
+	if len(g.plan.RequiresReplace) != 0 {
+		g.p.t.Errorf("the plan replaces the server, for %v", g.plan.RequiresReplace)
+	}
+	after := g.p.object(g.p.resourceType(), g.plan.PlannedState)
+	for _, name := range slices.Sorted(maps.Keys(g.prior)) {
+		if !reflect.DeepEqual(g.prior[name], after[name]) {
+			g.p.t.Errorf("the plan changes %s from %#v to %#v", name, g.prior[name], after[name])
+		}
 	}
 }
