@@ -36,7 +36,8 @@ const (
 // protocolServer is what providerserver serves: every RPC, list resources
 // and actions included.
 type protocolServer interface {
-	tfprotov6.ProviderServerWithListResource
+	tfprotov6.ProviderServer
+	tfprotov6.ListResourceServer
 	tfprotov6.ActionServer
 }
 
@@ -50,9 +51,9 @@ type protoEnv struct {
 
 // newProtoEnv starts an emulator, unless the environment names an endpoint
 // (see newTestEnv), and a provider server configured for it.
-func newProtoEnv(t *testing.T, opts ...func(*emulator.Options)) *protoEnv {
+func newProtoEnv(t *testing.T) *protoEnv {
 	t.Helper()
-	env := newTestEnv(t, opts...)
+	env := newTestEnv(t)
 	return env.serve(env.token)
 }
 

@@ -31,7 +31,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // serve runs the API and the live view together, as the command does.
-func serve(t *testing.T) (*emulator.Emulator, *clock, string) {
+func serve(t *testing.T) (*clock, string) {
 	t.Helper()
 	c := &clock{now: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)}
 	emu := emulator.New(emulator.Options{Now: c.Now, ProvisioningTime: time.Minute})
@@ -40,7 +40,7 @@ func serve(t *testing.T) (*emulator.Emulator, *clock, string) {
 	mux.Handle(Path, New(emu))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return emu, c, srv.URL
+	return c, srv.URL
 }
 
 func createServer(t *testing.T, base string) {
@@ -56,7 +56,7 @@ func createServer(t *testing.T, base string) {
 }
 
 func TestFeed_ShowsEachAccountsServersAndTheRecentRequests(t *testing.T) {
-	_, _, base := serve(t)
+	_, base := serve(t)
 	createServer(t, base)
 	resp, err := http.Get(base + FeedPath)
 	if err != nil {
@@ -76,7 +76,7 @@ func TestFeed_ShowsEachAccountsServersAndTheRecentRequests(t *testing.T) {
 }
 
 func TestPage_IsServedWithItsAssetsAndNothingFromElsewhere(t *testing.T) {
-	_, _, base := serve(t)
+	_, base := serve(t)
 	for _, p := range []string{"", "app.js", "style.css"} {
 		resp, err := http.Get(base + Path + p)
 		if err != nil {
@@ -107,7 +107,7 @@ func chromium(t *testing.T) string {
 
 func TestPage_InAHeadlessBrowserShowsAServerAndItsStatusChangeWithoutAReload(t *testing.T) {
 	browser := chromium(t)
-	_, clk, base := serve(t)
+	clk, base := serve(t)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
