@@ -28,9 +28,11 @@ const (
 	defaultDeleteTimeout = 10 * time.Minute
 )
 
-// notFoundAfterCreate is how many 404s in a row the wait after a create
-// tolerates: a just-created server may not be readable at once.
-const notFoundAfterCreate = 5
+// notFoundAfterCreate is how long after a create the wait takes a 404 for
+// "not visible yet": an eventually consistent API may not show a new
+// server for seconds. Two minutes is far past any lag seen, and the create
+// timeout bounds it anyway, as it bounds the whole wait.
+const notFoundAfterCreate = 2 * time.Minute
 
 // NewServerResource is the vpsorg_server resource's constructor.
 func NewServerResource() resource.Resource {
@@ -85,9 +87,9 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 	tflog.Debug(ctx, "server created, waiting for provisioning", map[string]any{"id": server.ID})
 
 	server, err = r.client.WaitForStatus(ctx, server.ID, vpsorg.WaitSpec{
-		Target:            []string{vpsorg.StatusActive},
-		Pending:           []string{vpsorg.StatusProvisioning},
-		NotFoundTolerance: notFoundAfterCreate,
+		Target:      []string{vpsorg.StatusActive},
+		Pending:     []string{vpsorg.StatusProvisioning},
+		NotFoundFor: notFoundAfterCreate,
 	})
 	if err != nil {
 		addError(&resp.Diagnostics, fmt.Sprintf("Server %s was created but did not finish provisioning", plan.ID.ValueString()), err, nil)
