@@ -70,6 +70,11 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 	defer cancel()
 
 	server, err := createServer(ctx, r.client, plan.createRequest())
+	var unresolved *unresolvedError
+	if errors.As(err, &unresolved) {
+		saveUnresolved(ctx, plan, unresolved, resp)
+		return
+	}
 	if err != nil {
 		addError(&resp.Diagnostics, "Unable to create server", err, serverAttributePaths)
 		return
@@ -96,9 +101,19 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 	if wantPower.ValueString() == powerStopped {
-		if server, err = setPower(ctx, r.client, server, powerStopped); err != nil {
-			addError(&resp.Diagnostics, fmt.Sprintf("Server %s was created but could not be stopped", plan.ID.ValueString()), err, nil)
-			return
+		stopped, err := setPower(ctx, r.client, server, powerStopped)
+		if err != nil {
+			// The server is healthy; only the stop failed. Tainting it
+			// would replace it on the next apply. Saved running, the next
+			// plan shows the power change, and nothing else.
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Server %s was created but could not be stopped", plan.ID.ValueString()),
+				fmt.Sprintf("It is saved as it is (status %q); the next plan will show the power change again. Stopping it failed: %s",
+					server.Status, err.Error()))
+			if current, getErr := r.client.GetServer(ctx, server.ID); getErr == nil {
+				server = current
+			}
+		} else {
+			server = stopped
 		}
 	}
 	// A wait ends on a full GET of the server: that is the read-back.
@@ -112,6 +127,10 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if state.ID.IsNull() {
+		r.readPending(ctx, req, resp, &state)
+		return
+	}
 	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
 	if !ok {
 		return
@@ -122,6 +141,12 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
 	server, err := r.client.GetServer(ctx, id)
 	if errors.Is(err, vpsorg.ErrNotFound) {
+		// Only a 404 the API stands behind removes the server: a wrong
+		// base path or a proxy's page would otherwise empty the state.
+		if err := r.client.ConfirmGone(ctx, id, err); err != nil {
+			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
+			return
+		}
 		tflog.Warn(ctx, "server no longer exists, removing it from state", map[string]any{"id": id})
 		resp.State.RemoveResource(ctx)
 		return
@@ -217,6 +242,16 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	defer cancel()
+	if state.ID.IsNull() {
+		// An unresolved create's placeholder: deleting it would let the
+		// apply create a second server.
+		pending, diags := pendingCreate(ctx, req.Private)
+		resp.Diagnostics.Append(diags...)
+		if pending != nil {
+			resp.Diagnostics.AddError("A create that may have made a server is unresolved", pending.advice())
+		}
+		return
+	}
 	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString())
 	if !ok {
 		return
@@ -227,6 +262,10 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	}
 	err := r.client.DeleteServer(ctx, id)
 	if errors.Is(err, vpsorg.ErrNotFound) {
+		// Gone already, if the API stands behind its 404.
+		if err := r.client.ConfirmGone(ctx, id, err); err != nil {
+			addError(&resp.Diagnostics, fmt.Sprintf("Unable to delete server %d", id), err, nil)
+		}
 		return
 	}
 	if err != nil {
@@ -267,4 +306,28 @@ func withTimeout(ctx context.Context, timeout func(context.Context, time.Duratio
 // so that a partial one can never null a value in state.
 func isDetailView(s *vpsorg.Server, id int64) bool {
 	return s != nil && s.ID == id && s.BackupsEnabled != nil && s.ResourceUsage != nil && s.Plan.Bandwidth != nil
+}
+
+// readPending refreshes an unresolved create's placeholder: the server it
+// made is adopted if the API lists it now; otherwise the refresh fails with
+// what to check, so that no plan creates a second server.
+func (r *serverResource) readPending(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse, state *serverResourceModel) {
+	pending, diags := pendingCreate(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if pending == nil {
+		parseServerID(&resp.Diagnostics, path.Root("id"), "")
+		return
+	}
+	server, diags := resolvePending(ctx, r.client, pending)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.AddWarning(fmt.Sprintf("Found server %d, made by a create whose answer was lost", server.ID),
+		"It is now in state. The failed apply left the resource tainted: run `terraform untaint <address>` to keep this server, "+
+			"or the next apply replaces it.")
+	resp.Diagnostics.Append(state.fromAPI(server)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, unresolvedCreateKey, nil)...)
 }
