@@ -9,6 +9,12 @@
 // limited and eventually consistent:
 //
 //	vpsorg-emulator -consistency-lag 1s -rate-limit 10 -latency 50ms
+//
+// and show real clouds' manners: new servers late, a clock off, partial
+// objects, unknown statuses, redirects, hostile next links, huge or echoing
+// error bodies:
+//
+//	vpsorg-emulator -create-lag 3s -clock-offset -20s -partial-every 3
 package main
 
 import (
@@ -96,6 +102,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.burst, "burst", 0, "requests an account may send at once under -rate-limit (default the rate rounded up, at least 1)")
 	fs.DurationVar(&cfg.latency, "latency", 0, "delay added to every request")
 	fs.DurationVar(&cfg.options.ConsistencyLag, "consistency-lag", 0, "how long GET and the list keep showing a server as it was before an action or a delete")
+	// Manners: real clouds' habits, for pipeline tests (internal/emulator/manners.go).
+	m := &cfg.options.Manners
+	fs.DurationVar(&m.CreateLag, "create-lag", 0, "how long a new server stays invisible to GET (404) and the list after its create")
+	fs.DurationVar(&m.ClockOffset, "clock-offset", 0, "how far the API's clock (timestamps, Date header) is ahead of the real time; negative is behind")
+	fs.IntVar(&m.PartialEvery, "partial-every", 0, "strip plan, os and location from every Nth answer that shows servers; 0 is never")
+	fs.StringVar(&m.UnknownStatus, "unknown-status", "", `show this status instead of "active" in every answer`)
+	fs.StringVar(&m.RedirectTo, "redirect-to", "", "answer every request 307 with Location at this base URL")
+	fs.StringVar(&m.HostileNext, "hostile-next", "", `send this as the "next" link of every list page`)
+	fs.BoolVar(&m.HugeErrors, "huge-errors", false, "make every error body about 1 MiB, nested 200 levels deep")
+	fs.BoolVar(&m.EchoHeaders, "echo-headers", false, "echo the request's headers, Authorization included, in every error body")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

@@ -100,14 +100,18 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 		addError(&resp.Diagnostics, fmt.Sprintf("Server %s was created but did not finish provisioning", plan.ID.ValueString()), err, nil)
 		return
 	}
+	stopFailed := false
 	if wantPower.ValueString() == powerStopped {
 		stopped, err := setPower(ctx, r.client, server, powerStopped)
 		if err != nil {
 			// The server is healthy; only the stop failed. Tainting it
-			// would replace it on the next apply. Saved running, the next
-			// plan shows the power change, and nothing else.
+			// would replace it on the next apply. It is saved as it is
+			// (its status says running), with a warning; the next refresh
+			// derives power_state from that status, and the plan shows
+			// the stop again, nothing else.
+			stopFailed = true
 			resp.Diagnostics.AddWarning(fmt.Sprintf("Server %s was created but could not be stopped", plan.ID.ValueString()),
-				fmt.Sprintf("It is saved as it is (status %q); the next plan will show the power change again. Stopping it failed: %s",
+				fmt.Sprintf("It is saved as it is (status %q), not tainted; the next plan shows the stop again. Stopping it failed: %s",
 					server.Status, err.Error()))
 			if current, getErr := r.client.GetServer(ctx, server.ID); getErr == nil {
 				server = current
@@ -118,6 +122,11 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	// A wait ends on a full GET of the server: that is the read-back.
 	resp.Diagnostics.Append(plan.fromAPI(server)...)
+	if stopFailed {
+		// Terraform wants the planned power_state back from an apply;
+		// status tells the truth until the next refresh.
+		plan.PowerState = wantPower
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

@@ -1,0 +1,169 @@
+package provider
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
+)
+
+// Real clouds' manners (the emulator's Options.Manners), and what the
+// provider must do about each: nothing lost, nothing made twice, the token
+// kept. The README's reliability table lists them.
+
+// Every second answer that shows a server lacks plan, os and location: the
+// client retries it as it would a 502, so a refresh plans no replacement.
+func TestAccServerResource_partialAnswersOnRefreshPlanNoReplacement(t *testing.T) {
+	env := newTestEnv(t, func(o *emulator.Options) { o.Manners.PartialEvery = 2 })
+	env.requireEmulator("needs the emulator's PartialEvery manner: the API cannot be made to answer partial objects")
+	config := env.config(env.serverConfig("partial", 1, ""))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("plan_id"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("location"), knownvalue.StringExact("us-west")),
+				},
+			},
+			// Each plan refreshes through partial answers.
+			{Config: config, PlanOnly: true},
+			{Config: config, PlanOnly: true},
+		},
+	})
+}
+
+// Four creates, two of whose answers are lost, on an API that shows new
+// servers 3 s late and whose clock is 20 s behind ours: exactly four
+// servers, all in state, the first apply green and the plan after it empty.
+func TestAccServerResource_lostCreatesUnderCreateLagAndClockOffset(t *testing.T) {
+	env := newTestEnv(t, func(o *emulator.Options) {
+		o.Manners.CreateLag = 3 * time.Second
+		o.Manners.ClockOffset = -20 * time.Second
+	})
+	emu := env.requireEmulator("needs the emulator's InjectFault hook and CreateLag and ClockOffset manners")
+	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 2, Status: 500, AfterAction: true})
+	config := env.config(fmt.Sprintf(`
+resource "vpsorg_server" "web" {
+  count    = 4
+  name     = "%slate-${count.index}"
+  plan_id  = 1
+  os_id    = 5
+  location = "us-east"
+}
+`, env.prefix))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config, Check: resource.ComposeTestCheckFunc(expectServers(env, 4), expectCount(env, routeCreate, 4))},
+			{Config: config, PlanOnly: true},
+		},
+	})
+}
+
+// Every request is redirected to another port of the same host: the client
+// follows none, so the other port never sees the token, and the error names
+// the status and the Location.
+func TestAccServerResource_redirectToAnotherPortNeverSeesTheToken(t *testing.T) {
+	var reached, withToken atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			withToken.Add(1)
+		}
+		http.Error(w, `{"detail": "caught"}`, http.StatusTeapot)
+	}))
+	t.Cleanup(other.Close)
+	env := newTestEnv(t, func(o *emulator.Options) { o.Manners.RedirectTo = other.URL })
+	env.requireEmulator("needs the emulator's RedirectTo manner")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{{
+			Config:      env.config(env.serverConfig("redirected", 1, "")),
+			ExpectError: regexp.MustCompile(`(?s)HTTP 307.*redirect to\s+` + regexp.QuoteMeta(other.URL) + `/api/v1/servers/`),
+		}},
+	})
+	if n := withToken.Load(); n != 0 {
+		t.Errorf("the other port saw the token %d times", n)
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("the other port was reached %d times; no redirect should be followed", n)
+	}
+}
+
+// A refresh against a wrong base path (/api/v2/, where everything is 404)
+// fails naming the endpoint and keeps every server in state: back on the
+// right path, the plan is empty.
+func TestAccServerResource_refreshOnAWrongBasePathKeepsEveryServer(t *testing.T) {
+	env := newTestEnv(t)
+	env.requireEmulator("needs the emulator in process: its /api/v2/ path answers 404")
+	servers := fmt.Sprintf(`
+resource "vpsorg_server" "web" {
+  count    = 2
+  name     = "%spath-${count.index}"
+  plan_id  = 2
+  os_id    = 3
+  location = "us-west"
+}
+`, env.prefix)
+	right := env.config(servers)
+	wrong := strings.Replace(right, "/api/v1/", "/api/v2/", 1)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: right, Check: expectServers(env, 2)},
+			{Config: wrong, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)does not prove the server gone.*/api/v2/`)},
+			{Config: right, PlanOnly: true},
+		},
+	})
+}
+
+// The create succeeds, the stop that power_state = "stopped" asks for is
+// refused: the healthy server is saved as it is (status active) with a
+// warning, not tainted, so the next plan is an update (the stop), never a
+// replacement.
+func TestAccServerResource_failedStopAfterCreateDoesNotTaint(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator("needs the emulator's InjectFault hook: the API cannot be made to refuse a stop")
+	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Count: 1, Status: http.StatusForbidden})
+	config := env.config(env.serverConfig("unstoppable", 1, `  power_state = "stopped"`))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:             config,
+				ExpectNonEmptyPlan: true,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
+				},
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
+				},
+				Check: expectServers(env, 1),
+			},
+		},
+	})
+}
