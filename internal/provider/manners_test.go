@@ -167,3 +167,43 @@ func TestAccServerResource_failedStopAfterCreateDoesNotTaint(t *testing.T) {
 		},
 	})
 }
+
+// A create whose answer is lost, on an API that shows the new server only
+// after the search for it has given up: the apply fails saying what to
+// check and how to import, and keeps a placeholder; the next apply fails
+// the same way instead of creating a second server; once the API lists the
+// server, a refresh adopts it. One create is sent in all.
+func TestAccServerResource_aLostCreateThatCannotBeSettledIsNeverMadeTwice(t *testing.T) {
+	const lag = 15 * time.Second // past the search's 10 s minimum, with a 5 s create timeout
+	env := newTestEnv(t, func(o *emulator.Options) { o.Manners.CreateLag = lag })
+	emu := env.requireEmulator("needs the emulator's InjectFault hook and CreateLag manner")
+	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 500, AfterAction: true})
+	config := env.config(env.serverConfig("unsettled", 1, `  timeouts = { create = "5s" }`))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:      config,
+				ExpectError: regexp.MustCompile(`(?s)Unable to tell whether the create made a server.*terraform import <address> <id>`),
+			},
+			{
+				Config:      config,
+				ExpectError: regexp.MustCompile(`(?s)A create that may have made a server is unresolved.*terraform state rm`),
+			},
+			{
+				PreConfig: func() {
+					if servers := emu.Servers("acc"); len(servers) == 1 {
+						time.Sleep(time.Until(servers[0].CreatedAt.Add(lag + time.Second)))
+					}
+				},
+				RefreshState: true,
+				// The failed apply tainted the resource: the plan after the
+				// adoption replaces it, unless the user runs terraform
+				// untaint, as the refresh's warning says.
+				ExpectNonEmptyPlan: true,
+				Check:              resource.ComposeTestCheckFunc(expectServers(env, 1), expectCount(env, routeCreate, 1)),
+			},
+		},
+	})
+}
