@@ -166,6 +166,10 @@ func (c *config) checkFaults(burstSet bool) error {
 		return errors.New("-latency must not be negative")
 	case c.options.ConsistencyLag < 0:
 		return errors.New("-consistency-lag must not be negative")
+	case c.options.Manners.CreateLag < 0:
+		return errors.New("-create-lag must not be negative")
+	case c.options.Manners.PartialEvery < 0:
+		return errors.New("-partial-every must not be negative")
 	}
 	if !burstSet && c.rateLimit > 0 {
 		c.burst = max(1, int(math.Min(math.Ceil(c.rateLimit), math.MaxInt32)))

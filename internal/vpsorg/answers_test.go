@@ -236,3 +236,37 @@ func TestConfirmGone_BelievesA404OnlyWhenTheEndpointAnswersLikeTheAPI(t *testing
 		})
 	}
 }
+
+// A reboot on an API whose clock is two minutes behind ours: its new
+// updated_at, by the API's clock, is evidence once Since is moved onto that
+// clock. Compared with our own clock it looked two minutes old, and the
+// wait could only end on its grace period.
+func TestWaitForStatus_RebootEvidenceIsReadOnTheAPIsClock(t *testing.T) {
+	const skew = -2 * time.Minute
+	before := "2025-01-16T15:45:00Z"
+	var gets atomic.Int64
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		apiNow := time.Now().Add(skew).UTC()
+		w.Header().Set("Date", apiNow.Format(http.TimeFormat))
+		updated := before
+		if gets.Add(1) > 1 { // the reboot, done by the second look
+			updated = apiNow.Truncate(time.Second).Format(time.RFC3339)
+		}
+		fmt.Fprint(w, whole(fmt.Sprintf(`{"id": 12345, "status": "active", "updated_at": %q}`, updated)))
+	}))
+	if _, err := c.GetServer(context.Background(), 12345); err != nil { // the read before the action
+		t.Fatal(err)
+	}
+	var warned atomic.Int64
+	c.warnf = func(context.Context, string, map[string]any) { warned.Add(1) }
+	spec := WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusRebooting},
+		Since: time.Now(), UpdatedBefore: before, Grace: time.Hour}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.WaitForStatus(ctx, 12345, spec); err != nil {
+		t.Fatalf("the wait did not take the new updated_at for evidence: %v", err)
+	}
+	if n := warned.Load(); n != 0 {
+		t.Errorf("%d grace warnings; the evidence was there", n)
+	}
+}

@@ -12,26 +12,30 @@ import (
 // comparison across clocks then hides the server a lost create made, or
 // takes an old updated_at for a reboot's.
 //
-// Every answer carries a Date header, the API's clock when it answered, in
-// whole seconds. The client reads it off each answer and keeps the latest
-// estimate of the offset: the API's time at the middle of the exchange
-// (Date plus half a second, as Date is cut to the second) less ours. The
-// estimate is within half a second plus half the round trip of the truth,
-// which is why callers compare with a tolerance of a second or more.
+// Every answer carries a Date header, the API's clock at some moment
+// between our sending the request and our receiving the answer, cut to the
+// second. So each answer bounds the offset (API time less ours):
+//
+//	Date − received  ≤  offset  <  Date + 1s − sent
+//
+// The client keeps the intersection of these bounds over its answers,
+// which narrows towards the round trip as answers fall at different
+// fractions of a second. A comparison uses the high end: the latest the
+// API's clock can be. Moved that way, "since" can only come out later than
+// the truth, so a change can be missed (and waited for) but never invented.
+// When the bounds include zero the clocks agree as far as the answers can
+// tell, and the offset is zero.
 
-// clockTolerance is the slack a comparison across the clocks allows for
-// the estimate's error.
-const clockTolerance = 600 * time.Millisecond
-
-// apiClock is the learned offset between the API's clock and ours.
+// apiClock is what the answers have shown of the API's clock.
 type apiClock struct {
 	mu     sync.Mutex
-	offset time.Duration
+	lo, hi time.Duration // the offset's bounds
 	known  bool
 }
 
 // observe learns from one answer sent at sent and received at received.
-// An answer without a parseable Date teaches nothing.
+// An answer without a parseable Date teaches nothing. Bounds that no
+// longer meet (the API's clock was set) start again from this answer.
 func (k *apiClock) observe(sent, received time.Time, h http.Header) {
 	if h == nil {
 		return
@@ -40,30 +44,37 @@ func (k *apiClock) observe(sent, received time.Time, h http.Header) {
 	if err != nil {
 		return
 	}
-	mid := sent.Add(received.Sub(sent) / 2)
-	offset := date.Add(500 * time.Millisecond).Sub(mid)
-	k.mu.Lock()
-	k.offset, k.known = offset, true
-	k.mu.Unlock()
-}
-
-func (k *apiClock) get() (time.Duration, bool) {
+	lo, hi := date.Sub(received), date.Add(time.Second).Sub(sent)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.offset, k.known
+	if k.known && max(k.lo, lo) <= min(k.hi, hi) {
+		lo, hi = max(k.lo, lo), min(k.hi, hi)
+	}
+	k.lo, k.hi, k.known = lo, hi, true
+}
+
+// offset is the offset a comparison uses: zero when the bounds include it,
+// else their high end.
+func (k *apiClock) offset() (time.Duration, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.known || k.lo <= 0 && 0 <= k.hi {
+		return 0, k.known
+	}
+	return k.hi, true
 }
 
 // ClockOffset is how far the API's clock is ahead of ours (negative when it
-// is behind), as learned from the Date header of its latest answer. ok is
-// false until an answer with a Date has come.
+// is behind), as the Date headers of its answers show it: the latest the
+// API's clock can be, or zero when the answers cannot tell the clocks
+// apart. ok is false until an answer with a Date has come.
 func (c *Client) ClockOffset() (offset time.Duration, ok bool) {
-	return c.clock.get()
+	return c.clock.offset()
 }
 
-// APITime is our moment t on the API's clock: t plus ClockOffset, or t
-// itself while no offset is known. Compare it, not t, with created_at and
-// updated_at.
+// APITime is our moment t on the API's clock: t plus ClockOffset. Compare
+// it, not t, with created_at and updated_at.
 func (c *Client) APITime(t time.Time) time.Time {
-	offset, _ := c.clock.get()
+	offset, _ := c.clock.offset()
 	return t.Add(offset)
 }

@@ -59,12 +59,10 @@ type WaitSpec struct {
 // shows late (a PATCH the GET before the action did not yet reflect) from
 // passing for the action, unless it fell in Since's own second.
 //
-// since is Since on the API's clock (Client.APITime): the offset learned
-// from the answers' Date headers takes most of the skew out, so that a
-// server clock minutes behind ours still shows the action's updated_at as
-// "since". The estimate is good to about half a second; slack on
-// the early side (clockTolerance) keeps it from hiding a real change, and comparing with
-// UpdatedBefore keeps the slack from passing an old one.
+// since is Since on the API's clock (Client.APITime), so that a server
+// clock minutes behind ours still shows the action's updated_at as
+// "since". APITime errs late, never early: skew left over can delay the
+// end, never bring it forward.
 func (spec WaitSpec) tookEffect(s *Server, since time.Time) bool {
 	if !slices.Contains(spec.Target, s.Status) {
 		return true
@@ -73,7 +71,7 @@ func (spec WaitSpec) tookEffect(s *Server, since time.Time) bool {
 		return false
 	}
 	updated, err := time.Parse(time.RFC3339, s.UpdatedAt)
-	return err == nil && !updated.Before(since.Add(-clockTolerance).Truncate(time.Second))
+	return err == nil && !updated.Before(since.Truncate(time.Second))
 }
 
 // UnexpectedStatusError is a wait that met a status that is neither target
