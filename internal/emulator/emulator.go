@@ -160,7 +160,7 @@ func New(opts Options) *Emulator {
 	if e.now == nil {
 		e.now = time.Now
 	}
-	e.manners = &manners{Manners: opts.Manners}
+	e.manners = &manners{m: opts.Manners}
 	e.now = offsetClock(e.now, opts.Manners.ClockOffset)
 	e.provisioningTime = durationOption(opts.ProvisioningTime, DefaultProvisioningTime)
 	e.transitionTime = durationOption(opts.TransitionTime, DefaultTransitionTime)

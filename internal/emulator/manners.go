@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -46,15 +47,32 @@ type Manners struct {
 	EchoHeaders bool
 }
 
-// rewrites reports whether any manner rewrites answers.
-func (m Manners) rewrites() bool {
-	return m.PartialEvery > 0 || m.UnknownStatus != "" || m.HostileNext != "" || m.HugeErrors || m.EchoHeaders
-}
-
 // manners is the emulator's state for its Manners.
 type manners struct {
-	Manners
+	mu    sync.Mutex
+	m     Manners
 	shown atomic.Int64 // answers that showed servers, for PartialEvery
+}
+
+func (m *manners) current() Manners {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.m
+}
+
+// SetManners changes the manners from now on, all but ClockOffset, which
+// is fixed when the emulator is made (its clock must not jump).
+func (e *Emulator) SetManners(m Manners) {
+	e.manners.mu.Lock()
+	defer e.manners.mu.Unlock()
+	m.ClockOffset = e.manners.m.ClockOffset
+	e.manners.m = m
+}
+
+// rewrites reports whether any manner rewrites answers.
+func (m *manners) rewrites() bool {
+	c := m.current()
+	return c.PartialEvery > 0 || c.UnknownStatus != "" || c.HostileNext != "" || c.HugeErrors || c.EchoHeaders
 }
 
 // offsetClock moves now by the ClockOffset manner.
@@ -67,15 +85,17 @@ func offsetClock(now func() time.Time, offset time.Duration) func() time.Time {
 
 // creating reports whether s is still hidden by CreateLag at now.
 func (m *manners) creating(s *server, now time.Time) bool {
-	return m.CreateLag > 0 && now.Before(s.createdAt.Add(m.CreateLag))
+	lag := m.current().CreateLag
+	return lag > 0 && now.Before(s.createdAt.Add(lag))
 }
 
 // redirect answers r with a redirect when the manner says so.
 func (m *manners) redirect(w http.ResponseWriter, r *http.Request) bool {
-	if m.RedirectTo == "" {
+	to := m.current().RedirectTo
+	if to == "" {
 		return false
 	}
-	target := strings.TrimSuffix(m.RedirectTo, "/") + r.URL.RequestURI()
+	target := strings.TrimSuffix(to, "/") + r.URL.RequestURI()
 	w.Header().Set("Location", target)
 	w.WriteHeader(http.StatusTemporaryRedirect)
 	return true
@@ -125,6 +145,7 @@ func (m *manners) rewrite(w http.ResponseWriter, r *http.Request, route string, 
 // serversBody applies PartialEvery, UnknownStatus and HostileNext to a GET
 // or list answer.
 func (m *manners) serversBody(route string, body []byte) []byte {
+	c := m.current()
 	var doc map[string]any
 	if json.Unmarshal(body, &doc) != nil {
 		return body
@@ -138,19 +159,19 @@ func (m *manners) serversBody(route string, body []byte) []byte {
 				objects = append(objects, obj)
 			}
 		}
-		if m.HostileNext != "" {
-			doc["next"] = m.HostileNext
+		if c.HostileNext != "" {
+			doc["next"] = c.HostileNext
 		}
 	}
-	partial := m.PartialEvery > 0 && m.shown.Add(1)%int64(m.PartialEvery) == 0
+	partial := c.PartialEvery > 0 && m.shown.Add(1)%int64(c.PartialEvery) == 0
 	for _, obj := range objects {
 		if partial {
 			delete(obj, "plan")
 			delete(obj, "os")
 			delete(obj, "location")
 		}
-		if m.UnknownStatus != "" && obj["status"] == StatusActive {
-			obj["status"] = m.UnknownStatus
+		if c.UnknownStatus != "" && obj["status"] == StatusActive {
+			obj["status"] = c.UnknownStatus
 		}
 	}
 	out, err := json.Marshal(doc)
@@ -162,7 +183,8 @@ func (m *manners) serversBody(route string, body []byte) []byte {
 
 // errorBody applies EchoHeaders and HugeErrors to an error answer.
 func (m *manners) errorBody(r *http.Request, body []byte) []byte {
-	if m.EchoHeaders {
+	c := m.current()
+	if c.EchoHeaders {
 		names := make([]string, 0, len(r.Header))
 		for name := range r.Header {
 			names = append(names, name)
@@ -174,7 +196,7 @@ func (m *manners) errorBody(r *http.Request, body []byte) []byte {
 		}
 		body, _ = json.Marshal(errorBody{Detail: "Request was: " + echo.String()})
 	}
-	if m.HugeErrors {
+	if c.HugeErrors {
 		const depth = 200
 		filler := strings.Repeat("x", 1<<20/depth)
 		var b strings.Builder

@@ -207,3 +207,29 @@ func TestAccServerResource_aLostCreateThatCannotBeSettledIsNeverMadeTwice(t *tes
 		},
 	})
 }
+
+// The API starts reporting a status no document lists: a refresh keeps the
+// server, its power state and every setting, and plans nothing.
+func TestAccServerResource_anUnknownStatusOnRefreshPlansNothing(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator("needs the emulator's SetManners hook: the API cannot be made to report an unknown status")
+	config := env.config(env.serverConfig("odd-status", 1, ""))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig:    func() { emu.SetManners(emulator.Manners{UnknownStatus: "maintenance"}) },
+				RefreshState: true,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("vpsorg_server.web", "status", "maintenance"),
+					resource.TestCheckResourceAttr("vpsorg_server.web", "power_state", "running"),
+					resource.TestCheckResourceAttr("vpsorg_server.web", "plan_id", "1"),
+				),
+			},
+			{Config: config, PlanOnly: true},
+			{PreConfig: func() { emu.SetManners(emulator.Manners{}) }, Config: config, PlanOnly: true},
+		},
+	})
+}

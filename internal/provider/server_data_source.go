@@ -110,6 +110,11 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 
 	server, err := d.client.GetServer(ctx, id)
 	if errors.Is(err, vpsorg.ErrNotFound) {
+		// "No such server" only when the API stands behind its 404.
+		if err := d.client.ConfirmGone(ctx, id, err); err != nil {
+			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
+			return
+		}
 		resp.Diagnostics.AddAttributeError(lookedUpBy, "Server not found", fmt.Sprintf(notFound, id))
 		return
 	}
