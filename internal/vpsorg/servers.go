@@ -288,43 +288,6 @@ func decodeList(body []byte) (listPage, error) {
 	return out, checkItems(out.results)
 }
 
-// checkItems fails a page with an item that is not a whole server: an item
-// without id would otherwise become server 0, one without plan a server on
-// plan 0.
-func checkItems(servers []Server) error {
-	for i := range servers {
-		if missing := servers[i].missingFields(); len(missing) > 0 {
-			return fmt.Errorf("list item %d: %w", i, &IncompleteServerError{ID: servers[i].ID, Missing: missing})
-		}
-	}
-	return nil
-}
-
-// decodeServer reads one server object; an object lacking a field the
-// provider maps is not a server (*IncompleteServerError).
-func decodeServer(body []byte) (*Server, error) {
-	var s Server
-	if err := json.Unmarshal(body, &s); err != nil {
-		return nil, err
-	}
-	if missing := s.missingFields(); len(missing) > 0 {
-		return nil, &IncompleteServerError{ID: s.ID, Missing: missing}
-	}
-	return &s, nil
-}
-
-// checkServer is decodeServer as a check on an answer (doChecked).
-func checkServer(body []byte) error {
-	_, err := decodeServer(body)
-	return err
-}
-
-// checkList is decodeList as a check on an answer (doChecked).
-func checkList(body []byte) error {
-	_, err := decodeList(body)
-	return err
-}
-
 // undecodable is the error for a 2xx answer the client cannot use.
 func undecodable(op string, resp *response, err error) *APIError {
 	return &APIError{
