@@ -233,3 +233,30 @@ func TestAccServerResource_anUnknownStatusOnRefreshPlansNothing(t *testing.T) {
 		},
 	})
 }
+
+// A create whose answer is lost while the list fails too: the search
+// cannot decide, so the server is kept as a placeholder rather than
+// forgotten; once the list answers, a refresh adopts the one server made.
+func TestAccServerResource_aLostCreateWhoseSearchCannotListKeepsAPlaceholder(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator("needs the emulator's InjectFault hook: the API cannot be made to lose a create's answer and fail its list")
+	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 500, AfterAction: true})
+	emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServers, Count: 1000, Status: 500})
+	config := env.config(env.serverConfig("unlisted", 1, `  timeouts = { create = "5s" }`))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:      config,
+				ExpectError: regexp.MustCompile(`(?s)Unable to tell whether the create made a server.*listing servers failed too.*HTTP 500`),
+			},
+			{
+				PreConfig:          emu.ClearFaults,
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // tainted by the failed apply, as the refresh's warning says
+				Check:              resource.ComposeTestCheckFunc(expectServers(env, 1), expectCount(env, routeCreate, 1)),
+			},
+		},
+	})
+}

@@ -110,7 +110,7 @@ func createServer(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServer
 		tflog.Info(ctx, "adopted the server the lost create made", map[string]any{"id": made.ID})
 		return made, nil
 	case errors.Is(findErr, errNoneListed):
-		return nil, &unresolvedError{create: err, pending: unresolvedCreate{
+		return nil, &unresolvedError{create: fmt.Errorf("%w; %w", err, findErr), pending: unresolvedCreate{
 			Name: req.Name, PlanID: req.PlanID, OSID: req.OSID, Location: req.Location,
 			Began: c.APITime(began).UTC().Format(time.RFC3339),
 		}}
@@ -130,25 +130,30 @@ var errNoneListed = errors.New("no such server was listed")
 
 // findCreated lists servers until the one the create begun at began made
 // shows, with backoff, until ctx ends. Several candidates end the search
-// at once: waiting does not tell them apart.
+// at once: waiting does not tell them apart. A list that fails is tried
+// again like one that shows nothing: either way the question stays open,
+// and the error matches errNoneListed.
 func findCreated(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerRequest, began time.Time) (*vpsorg.Server, error) {
 	pause := adoptionPollMin
+	var listErr error
 	for {
 		servers, err := c.ListServers(ctx, vpsorg.ListServersOptions{Location: req.Location})
-		if err != nil && ctx.Err() == nil {
-			return nil, err
-		}
 		if err == nil {
 			// The list's answers have taught the client the API's clock.
 			made, pickErr := pickCreated(servers, req, c.APITime(began), c.RecentlyDeleted)
 			if !errors.Is(pickErr, errNoneListed) {
 				return made, pickErr
 			}
+		} else {
+			listErr = err
 		}
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			if listErr != nil {
+				return nil, fmt.Errorf("%w (listing servers failed too: %w)", errNoneListed, listErr)
+			}
 			return nil, errNoneListed
 		case <-t.C:
 		}
