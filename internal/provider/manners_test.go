@@ -260,3 +260,22 @@ func TestAccServerResource_aLostCreateWhoseSearchCannotListKeepsAPlaceholder(t *
 		},
 	})
 }
+
+// Pages are read under the data source's read timeout: an API that stalls
+// fails the read when it ends, not never.
+func TestAccServersDataSource_readTimeoutBoundsThePages(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator("needs the emulator's SetLatency hook: the API cannot be made to stall")
+	emu.SetLatency(time.Minute)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{{
+			Config: env.config(`
+data "vpsorg_servers" "all" {
+  timeouts = { read = "1s" }
+}
+`),
+			ExpectError: regexp.MustCompile(`(?s)Unable to list servers.*(deadline|timed out|context)`),
+		}},
+	})
+}
