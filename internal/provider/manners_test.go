@@ -128,8 +128,36 @@ resource "vpsorg_server" "web" {
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{Config: right, Check: expectServers(env, 2)},
-			{Config: wrong, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)does not prove the server gone.*/api/v2/`)},
+			// A provider that checks its endpoint when configured stops
+			// here too, before any refresh; either way nothing is dropped.
+			{Config: wrong, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)(does not prove the server gone|Wrong VPS.org API endpoint).*/api/v2/`)},
 			{Config: right, PlanOnly: true},
+		},
+	})
+}
+
+// A proxy in front of the API answers one server's GET with its own HTML
+// 404: the refresh fails naming the endpoint and keeps the server; once
+// the proxy behaves, the plan is empty.
+func TestAccServerResource_aProxysHTML404KeepsTheServer(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator("needs the emulator's InjectFault hook: the API cannot be made to answer a proxy's page")
+	config := env.config(env.serverConfig("proxied", 1, ""))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 1000, Status: 404,
+						Body: "<html><body><h1>404 Not Found</h1>nginx</body></html>"})
+				},
+				Config:      config,
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Unable to read server.*body is not the API's JSON.*endpoint`),
+			},
+			{PreConfig: emu.ClearFaults, Config: config, PlanOnly: true},
 		},
 	})
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -109,7 +108,7 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	}
 
 	server, err := d.client.GetServer(ctx, id)
-	if errors.Is(err, vpsorg.ErrNotFound) {
+	if vpsorg.Answered404(err) {
 		// "No such server" only when the API stands behind its 404.
 		if err := d.client.ConfirmGone(ctx, id, err); err != nil {
 			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)

@@ -149,7 +149,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	// written without identity).
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
 	server, err := r.client.GetServer(ctx, id)
-	if errors.Is(err, vpsorg.ErrNotFound) {
+	if vpsorg.Answered404(err) {
 		// Only a 404 the API stands behind removes the server: a wrong
 		// base path or a proxy's page would otherwise empty the state.
 		if err := r.client.ConfirmGone(ctx, id, err); err != nil {
@@ -270,7 +270,7 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		shutDownBeforeDelete(ctx, r.client, id, &resp.Diagnostics)
 	}
 	err := r.client.DeleteServer(ctx, id)
-	if errors.Is(err, vpsorg.ErrNotFound) {
+	if vpsorg.Answered404(err) {
 		// Gone already, if the API stands behind its 404.
 		if err := r.client.ConfirmGone(ctx, id, err); err != nil {
 			addError(&resp.Diagnostics, fmt.Sprintf("Unable to delete server %d", id), err, nil)

@@ -141,6 +141,15 @@ func (c *Client) ConfirmGone(ctx context.Context, id int64, notFound error) erro
 	return fmt.Errorf("server %d: the API answered 404; confirming it with the servers list failed: %w", id, err)
 }
 
+// Answered404 reports whether err is an answer 404, whatever its body: one
+// that may mean the server is gone, to be confirmed with ConfirmGone before
+// anything is dropped. errors.Is(err, ErrNotFound) is narrower: the body
+// was the API's JSON.
+func Answered404(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound
+}
+
 // apiShaped reports whether an error body is the API's: a JSON object.
 // Proxies and load balancers answer HTML or text.
 func apiShaped(body []byte) bool {
