@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -146,6 +147,11 @@ func findCreated(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerR
 			}
 		} else {
 			listErr = err
+			if lastingFailure(err) {
+				// Waiting will not make this list answer (a redirect, a
+				// refused token): the question stays open, now.
+				return nil, fmt.Errorf("%w (listing servers failed: %w)", errNoneListed, listErr)
+			}
 		}
 		t := time.NewTimer(pause)
 		select {
@@ -159,6 +165,17 @@ func findCreated(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerR
 		}
 		pause = min(pause*2, adoptionPollMax)
 	}
+}
+
+// lastingFailure reports whether a failed list is one that asking again
+// will not cure: an answer with a 3xx or 4xx status other than 408 and 429.
+func lastingFailure(err error) bool {
+	var apiErr *vpsorg.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	code := apiErr.StatusCode
+	return code >= 300 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
 }
 
 // pickCreated finds the one server a create made, among those listed after

@@ -102,8 +102,9 @@ func (e *APIError) Unwrap() error { return e.Err }
 // request provably did not act: it never reached the API (connection
 // refused, DNS failure, a TLS certificate the client does not trust), it
 // was never sent (the context had ended, or waiting out a rate limit would
-// have passed its deadline), or the API refused it with a 4xx other than
-// 408 (429 included). A request tried several times may have acted when any
+// have passed its deadline), the API refused it with a 4xx other than 408
+// (429 included), or answered it with a redirect (3xx), which the client
+// does not follow. A request tried several times may have acted when any
 // of its tries may have. A nil err is no failure: false.
 func MayHaveActed(err error) bool {
 	if err == nil {
@@ -126,8 +127,10 @@ func mayHaveActed(status int, err error) bool {
 		return true
 	case status >= 400:
 		return false
+	case status >= 300:
+		return false // a redirect: the API did not carry the request out here, and the client follows none
 	}
-	return true // a 2xx the client could not use, or an unexpected 1xx or 3xx
+	return true // a 2xx the client could not use, or an unexpected 1xx
 }
 
 // neverSent reports whether err says the request never reached the API.
