@@ -269,7 +269,13 @@ func TestAccServerResource_aLostCreateWhoseSearchCannotListKeepsAPlaceholder(t *
 	env := newTestEnv(t)
 	emu := env.requireEmulator("needs the emulator's InjectFault hook: the API cannot be made to lose a create's answer and fail its list")
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 500, AfterAction: true})
-	emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServers, Count: 1000, Status: 500})
+	// The list starts failing when the create arrives, not before: a
+	// provider that lists once when it is configured must get that far.
+	// FailProvisioning's matcher is the emulator's hook at that moment.
+	emu.FailProvisioning(func(string) bool {
+		emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServers, Count: 1000, Status: 500})
+		return false
+	})
 	config := env.config(env.serverConfig("unlisted", 1, `  timeouts = { create = "5s" }`))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
@@ -290,12 +296,16 @@ func TestAccServerResource_aLostCreateWhoseSearchCannotListKeepsAPlaceholder(t *
 }
 
 // Pages are read under the data source's read timeout: an API that stalls
-// fails the read when it ends, not never.
+// fails the read when it ends, not never. The stall would stall a provider
+// that checks its settings when configured too: that check is skipped
+// (VPSORG_SKIP_CREDENTIALS_VALIDATION, where the provider has it), which
+// makes the test sequential.
 func TestAccServersDataSource_readTimeoutBoundsThePages(t *testing.T) {
+	t.Setenv("VPSORG_SKIP_CREDENTIALS_VALIDATION", "true")
 	env := newTestEnv(t)
 	emu := env.requireEmulator("needs the emulator's SetLatency hook: the API cannot be made to stall")
 	emu.SetLatency(time.Minute)
-	resource.ParallelTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []resource.TestStep{{
 			Config: env.config(`
