@@ -13,6 +13,12 @@
 // As a service for pipelines (service.go): a control API and a live view
 // under /_emulator/, -seed and -state files, -tls, -address-file, -chaos;
 // and two subcommands, `run -- COMMAND` (run.go) and `health` (health.go).
+//
+// It shows real clouds' manners too: new servers late, a clock off, partial
+// objects, unknown statuses, redirects, hostile next links, huge or echoing
+// error bodies:
+//
+//	vpsorg-emulator -create-lag 3s -clock-offset -20s -partial-every 3
 package main
 
 import (
@@ -102,6 +108,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.latency, "latency", 0, "delay added to every request")
 	fs.DurationVar(&cfg.options.ConsistencyLag, "consistency-lag", 0, "how long GET and the list keep showing a server as it was before an action or a delete")
 	cfg.service.addFlags(fs)
+	// Manners: real clouds' habits, for pipeline tests (internal/emulator/manners.go).
+	m := &cfg.options.Manners
+	fs.DurationVar(&m.CreateLag, "create-lag", 0, "how long a new server stays invisible to GET (404) and the list after its create")
+	fs.DurationVar(&m.ClockOffset, "clock-offset", 0, "how far the API's clock (timestamps, Date header) is ahead of the real time; negative is behind")
+	fs.IntVar(&m.PartialEvery, "partial-every", 0, "strip plan, os and location from every Nth answer that shows servers; 0 is never")
+	fs.StringVar(&m.UnknownStatus, "unknown-status", "", `show this status instead of "active" in every answer`)
+	fs.StringVar(&m.RedirectTo, "redirect-to", "", "answer every request 307 with Location at this base URL")
+	fs.StringVar(&m.HostileNext, "hostile-next", "", `send this as the "next" link of every list page`)
+	fs.BoolVar(&m.HugeErrors, "huge-errors", false, "make every error body about 1 MiB, nested 200 levels deep")
+	fs.BoolVar(&m.EchoHeaders, "echo-headers", false, "echo the request's headers, Authorization included, in every error body")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -159,6 +175,10 @@ func (c *config) checkFaults(burstSet bool) error {
 		return errors.New("-latency must not be negative")
 	case c.options.ConsistencyLag < 0:
 		return errors.New("-consistency-lag must not be negative")
+	case c.options.Manners.CreateLag < 0:
+		return errors.New("-create-lag must not be negative")
+	case c.options.Manners.PartialEvery < 0:
+		return errors.New("-partial-every must not be negative")
 	}
 	if !burstSet && c.rateLimit > 0 {
 		c.burst = max(1, int(math.Min(math.Ceil(c.rateLimit), math.MaxInt32)))

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
 )
 
 func TestParseFlags_Defaults(t *testing.T) {
@@ -68,6 +70,26 @@ func TestParseFlags_EveryFlag(t *testing.T) {
 	want := "rate limit 2.5 requests/s per account (burst 7), latency 50ms, consistency lag 1s"
 	if got := cfg.faults(); got != want {
 		t.Errorf("faults() = %q, want %q", got, want)
+	}
+}
+
+func TestParseFlags_Manners(t *testing.T) {
+	cfg, err := parseFlags([]string{
+		"-create-lag", "3s", "-clock-offset", "-20s", "-partial-every", "3", "-unknown-status", "maintenance",
+		"-redirect-to", "http://127.0.0.1:9/", "-hostile-next", "?page=1#x", "-huge-errors", "-echo-headers",
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := emulator.Manners{CreateLag: 3 * time.Second, ClockOffset: -20 * time.Second, PartialEvery: 3, UnknownStatus: "maintenance",
+		RedirectTo: "http://127.0.0.1:9/", HostileNext: "?page=1#x", HugeErrors: true, EchoHeaders: true}
+	if cfg.options.Manners != want {
+		t.Errorf("manners = %+v, want %+v", cfg.options.Manners, want)
+	}
+	for _, args := range [][]string{{"-create-lag", "-1s"}, {"-partial-every", "-2"}} {
+		if _, err := parseFlags(args, io.Discard); err == nil || !strings.Contains(err.Error(), "must not be negative") {
+			t.Errorf("%v: error = %v, want a refusal", args, err)
+		}
 	}
 }
 

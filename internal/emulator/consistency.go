@@ -59,6 +59,9 @@ func (s *server) view(now time.Time) server {
 // now: a live one, or one deleted less than the lag ago. e.mu must be held.
 func (e *Emulator) visible(account string, id int64, now time.Time) (server, bool) {
 	if s, ok := e.lookup(account, id, now); ok {
+		if e.manners.creating(s, now) {
+			return server{}, false
+		}
 		return s.view(now), true
 	}
 	if s, ok := e.gone[id]; ok && s.account == account {
@@ -83,7 +86,7 @@ func (e *Emulator) ghostView(s *server, now time.Time) (server, bool) {
 func (e *Emulator) readable(account string, now time.Time) []server {
 	var out []server
 	for _, s := range e.servers {
-		if s.account == account {
+		if s.account == account && !e.manners.creating(s, now) {
 			s.settle(now)
 			out = append(out, s.view(now))
 		}

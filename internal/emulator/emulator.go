@@ -76,6 +76,10 @@ type Options struct {
 	// Default 0, consistent; a negative value means 0. See
 	// SetConsistencyLag.
 	ConsistencyLag time.Duration
+	// Manners are real clouds' habits (manners.go): create lag, a clock
+	// offset, partial objects, unknown statuses, redirects, hostile next
+	// links, huge error bodies, echoed headers. All off by default.
+	Manners Manners
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Log, if non-nil, gets one line per request: method, path, status,
@@ -89,6 +93,7 @@ type Emulator struct {
 	tokens     map[string]string
 	now        func() time.Time
 	honourIdem bool
+	manners    *manners
 
 	logMu sync.Mutex
 	log   io.Writer
@@ -156,6 +161,8 @@ func New(opts Options) *Emulator {
 	if e.now == nil {
 		e.now = time.Now
 	}
+	e.manners = &manners{m: opts.Manners}
+	e.now = offsetClock(e.now, opts.Manners.ClockOffset)
 	e.provisioningTime = durationOption(opts.ProvisioningTime, DefaultProvisioningTime)
 	e.transitionTime = durationOption(opts.TransitionTime, DefaultTransitionTime)
 	if e.pageSize <= 0 {

@@ -100,6 +100,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dropped = true
 		return
 	}
+	// The API's clock, not the host's: a ClockOffset shows here too.
+	w.Header().Set("Date", e.now().UTC().Format(http.TimeFormat))
+	if e.manners.redirect(sw, r) {
+		return
+	}
 	if f, ok := e.takeFault(r.Method, route); ok {
 		e.markFault(entry)
 		if f.AfterAction {
@@ -111,6 +116,12 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeFault(sw, f)
+		return
+	}
+	if e.manners.rewrites() {
+		buf := &answerBuffer{header: http.Header{}}
+		e.handle(buf, r, route, id, account, authenticated)
+		e.manners.rewrite(sw, r, route, buf)
 		return
 	}
 	e.handle(sw, r, route, id, account, authenticated)

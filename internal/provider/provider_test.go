@@ -346,9 +346,9 @@ func (e *testEnv) seedServers(specs ...serverSpec) []vpsorg.Server {
 
 func (e *testEnv) waitActive(ctx context.Context, id int64) (*vpsorg.Server, error) {
 	return e.client.WaitForStatus(ctx, id, vpsorg.WaitSpec{
-		Target:            []string{vpsorg.StatusActive},
-		Pending:           []string{vpsorg.StatusProvisioning},
-		NotFoundTolerance: 5,
+		Target:      []string{vpsorg.StatusActive},
+		Pending:     []string{vpsorg.StatusProvisioning},
+		NotFoundFor: time.Minute,
 	})
 }
 

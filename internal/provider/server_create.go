@@ -2,7 +2,10 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -12,13 +15,80 @@ import (
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
 
-// clockSkew is how much earlier than our own clock a server's created_at may
-// be and still count as made by our request, when a create's answer is lost.
+// clockSkew is how much earlier than the request, on the API's clock, a
+// server's created_at may be and still count as made by our request when a
+// create's answer is lost: created_at has whole seconds, and the learned
+// clock offset is an estimate.
 const clockSkew = 5 * time.Second
 
+// The search for the server a lost create made. An eventually consistent
+// API may list a new server only seconds after its create, so one look
+// proves nothing: the search looks again with backoff until the create's
+// deadline, at most adoptionSearchMax after the create began and at least
+// adoptionSearchMin (a create whose POST used up the deadline, or that was
+// interrupted, still looks).
+const (
+	adoptionSearchMin = 10 * time.Second
+	adoptionSearchMax = 2 * time.Minute
+	adoptionPollMin   = 500 * time.Millisecond
+	adoptionPollMax   = 10 * time.Second
+)
+
+// unresolvedCreate is a create whose answer was lost and whose server the
+// search could not find in its time: whether it made one cannot be told.
+// It is kept in the resource's private state, with a placeholder state, so
+// that the next refresh looks again and never lets a plan create a second
+// server behind the user's back (DESIGN.md, "A create that cannot be
+// settled").
+type unresolvedCreate struct {
+	Name     string `json:"name"`
+	PlanID   int64  `json:"plan_id"`
+	OSID     int64  `json:"os_id"`
+	Location string `json:"location"`
+	// Began is when the create was sent, on the API's clock (RFC 3339).
+	Began string `json:"began"`
+}
+
+const unresolvedCreateKey = "unresolved_create"
+
+func (u unresolvedCreate) request() vpsorg.CreateServerRequest {
+	return vpsorg.CreateServerRequest{Name: u.Name, PlanID: u.PlanID, OSID: u.OSID, Location: u.Location}
+}
+
+func (u unresolvedCreate) marshal() []byte {
+	b, _ := json.Marshal(u)
+	return b
+}
+
+// advice is the detail of an unresolvedCreate error: what to check,
+// and how to import.
+func (u unresolvedCreate) advice() string {
+	return fmt.Sprintf("Whether the create of %q (plan %d, OS %d, %s, sent at %s by the API's clock) made a server cannot be told: "+
+		"its answer was lost and the API did not list such a server in time. The resource is kept in state as a placeholder, "+
+		"so that no apply creates a second server. Check the servers named %q in %s (the VPS.org console, or "+
+		"GET /servers/?location=%s), then either\n"+
+		"  - one was made: terraform state rm <address> && terraform import <address> <id>\n"+
+		"  - none was made: terraform state rm <address>, then apply again.\n"+
+		"The next refresh looks for it again and adopts it if the API lists it by then.",
+		u.Name, u.PlanID, u.OSID, u.Location, u.Began, u.Name, u.Location, u.Location)
+}
+
+// unresolvedError is createServer's error for an unresolved create.
+type unresolvedError struct {
+	create  error
+	pending unresolvedCreate
+}
+
+func (e *unresolvedError) Error() string {
+	return fmt.Sprintf("%v\n\n%s", e.create, e.pending.advice())
+}
+
+func (e *unresolvedError) Unwrap() error { return e.create }
+
 // createServer sends the POST. When its answer is lost after the API may
-// have acted (a 5xx, a dropped connection, an interrupt), it never sends the
-// POST again: it looks for the server the request made and adopts it.
+// have acted (a 5xx, a dropped connection, a partial answer, an interrupt),
+// it never sends the POST again: it looks for the server the request made
+// and adopts it. When none shows in time it returns *unresolvedError.
 func createServer(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerRequest) (*vpsorg.Server, error) {
 	began := time.Now()
 	server, err := c.CreateServer(ctx, req)
@@ -28,27 +98,93 @@ func createServer(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServer
 	tflog.Warn(ctx, "the answer to a create was lost; looking for the server it may have made", map[string]any{"name": req.Name, "error": err.Error()})
 
 	// An interrupt must not stop us from finding a server that may exist.
-	lookup, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	until := began.Add(adoptionSearchMax)
+	if deadline, ok := ctx.Deadline(); ok && deadline.Before(until) {
+		until = deadline
+	}
+	until = maxTime(until, time.Now().Add(adoptionSearchMin))
+	lookup, cancel := context.WithDeadline(context.WithoutCancel(ctx), until)
 	defer cancel()
-	servers, listErr := c.ListServers(lookup, vpsorg.ListServersOptions{Location: req.Location})
-	if listErr != nil {
-		return nil, fmt.Errorf("%w; looking for the server it may have created also failed: %w", err, listErr)
+	made, findErr := findCreated(lookup, c, req, began)
+	switch {
+	case findErr == nil:
+		tflog.Info(ctx, "adopted the server the lost create made", map[string]any{"id": made.ID})
+		return made, nil
+	case errors.Is(findErr, errNoneListed):
+		return nil, &unresolvedError{create: fmt.Errorf("%w; %w", err, findErr), pending: unresolvedCreate{
+			Name: req.Name, PlanID: req.PlanID, OSID: req.OSID, Location: req.Location,
+			Began: c.APITime(began).UTC().Format(time.RFC3339),
+		}}
 	}
-	made, pickErr := pickCreated(servers, req, began, c.RecentlyDeleted)
-	if pickErr != nil {
-		return nil, fmt.Errorf("%w; %w", err, pickErr)
+	return nil, fmt.Errorf("%w; looking for the server it may have created: %w", err, findErr)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
-	tflog.Info(ctx, "adopted the server the lost create made", map[string]any{"id": made.ID})
-	return made, nil
+	return b
+}
+
+// errNoneListed is a search that ended without seeing the server.
+var errNoneListed = errors.New("no such server was listed")
+
+// findCreated lists servers until the one the create begun at began made
+// shows, with backoff, until ctx ends. Several candidates end the search
+// at once: waiting does not tell them apart. A list that fails is tried
+// again like one that shows nothing: either way the question stays open,
+// and the error matches errNoneListed.
+func findCreated(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerRequest, began time.Time) (*vpsorg.Server, error) {
+	pause := adoptionPollMin
+	var listErr error
+	for {
+		servers, err := c.ListServers(ctx, vpsorg.ListServersOptions{Location: req.Location})
+		if err == nil {
+			// The list's answers have taught the client the API's clock.
+			made, pickErr := pickCreated(servers, req, c.APITime(began), c.RecentlyDeleted)
+			if !errors.Is(pickErr, errNoneListed) {
+				return made, pickErr
+			}
+		} else {
+			listErr = err
+			if lastingFailure(err) {
+				// Waiting will not make this list answer (a redirect, a
+				// refused token): the question stays open, now.
+				return nil, fmt.Errorf("%w (listing servers failed: %w)", errNoneListed, listErr)
+			}
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if listErr != nil {
+				return nil, fmt.Errorf("%w (listing servers failed too: %w)", errNoneListed, listErr)
+			}
+			return nil, errNoneListed
+		case <-t.C:
+		}
+		pause = min(pause*2, adoptionPollMax)
+	}
+}
+
+// lastingFailure reports whether a failed list is one that asking again
+// will not cure: an answer with a 3xx or 4xx status other than 408 and 429.
+func lastingFailure(err error) bool {
+	var apiErr *vpsorg.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	code := apiErr.StatusCode
+	return code >= 300 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
 }
 
 // pickCreated finds the one server a create made, among those listed after
 // its answer was lost: same name, plan, OS and location, created after the
-// request began (less clockSkew, as created_at has whole seconds and clocks
-// differ). Older servers of the same name are someone else's, and a server
-// this process deleted may still be listed for a while (the API is
-// eventually consistent) but is never the one a create made: a replace
-// deletes the old server, then creates one of the same name.
+// request began (began is on the API's clock; less clockSkew, as created_at
+// has whole seconds). Older servers of the same name are someone else's,
+// and a server this process deleted may still be listed for a while (the
+// API is eventually consistent) but is never the one a create made: a
+// replace deletes the old server, then creates one of the same name.
 func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began time.Time, deleted func(id int64) bool) (*vpsorg.Server, error) {
 	var made []vpsorg.Server
 	for _, s := range servers {
@@ -76,7 +212,7 @@ func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began 
 	case 1:
 		return &made[0], nil
 	case 0:
-		return nil, fmt.Errorf("no server named %q was created since the request began, so none was made", req.Name)
+		return nil, fmt.Errorf("%w: no server named %q was created since the request began", errNoneListed, req.Name)
 	}
 	return nil, fmt.Errorf("%d servers named %q were created since the request began, and which one this "+
 		"request made cannot be told. Import the right one and delete the others:\n%s", len(made), req.Name, importCommands(made))

@@ -2,12 +2,13 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -36,8 +37,9 @@ func (d *serverDataSource) Metadata(_ context.Context, req datasource.MetadataRe
 	resp.TypeName = req.ProviderTypeName + "_server"
 }
 
-func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *serverDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := dataSourceComputed(serverDetailViewFields)
+	attrs["timeouts"] = dataSourceTimeouts(ctx)
 	attrs["id"] = schema.StringAttribute{
 		MarkdownDescription: "The id of the server to look up. Exactly one of `id` and `name` must be set.",
 		Optional:            true,
@@ -74,6 +76,11 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel, ok := withTimeout(ctx, data.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	defer cancel()
 
 	var id int64
 	// lookedUpBy is the argument the user gave: a server that is not found
@@ -115,7 +122,12 @@ func (d *serverDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	}
 
 	server, err := d.client.GetServer(ctx, id)
-	if errors.Is(err, vpsorg.ErrNotFound) {
+	if vpsorg.Answered404(err) {
+		// "No such server" only when the API stands behind its 404.
+		if err := d.client.ConfirmGone(ctx, id, err); err != nil {
+			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
+			return
+		}
 		addServerNotFoundError(&resp.Diagnostics, lookedUpBy, id, notFound)
 		return
 	}
@@ -137,4 +149,16 @@ func idsByName(servers []vpsorg.Server, name string) []int64 {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids
+}
+
+// defaultReadTimeout bounds a data source's read, every page of a list
+// included, unless its timeouts say otherwise.
+const defaultReadTimeout = 5 * time.Minute
+
+// dataSourceTimeouts is the timeouts attribute of both data sources.
+func dataSourceTimeouts(ctx context.Context) schema.Attribute {
+	return dstimeouts.AttributesWithOpts(ctx, dstimeouts.Opts{
+		ReadDescription: "How long the read may take, every page of the list included, " +
+			`as a Go duration such as "30s" or "2m". Default 5m.`,
+	})
 }

@@ -81,6 +81,10 @@ func (l *serverListResource) List(ctx context.Context, req list.ListRequest, str
 		return
 	}
 	stream.Results = func(push func(list.ListResult) bool) {
+		// The query has no timeouts of its own: the list's pages are read
+		// under the data sources' default.
+		ctx, cancel := context.WithTimeout(ctx, defaultReadTimeout)
+		defer cancel()
 		servers, err := l.client.ListServers(ctx, listOptions(config.Status, config.Location))
 		if err != nil {
 			var diags diag.Diagnostics

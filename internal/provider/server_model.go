@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -88,7 +89,8 @@ type serverResourceModel struct {
 // serverDataSourceModel is the vpsorg_server data source's state.
 type serverDataSourceModel struct {
 	serverDetailFields
-	ResourceUsage types.Object `tfsdk:"resource_usage"`
+	ResourceUsage types.Object     `tfsdk:"resource_usage"`
+	Timeouts      dstimeouts.Value `tfsdk:"timeouts"`
 }
 
 func (m *serverListFields) fromAPI(s *vpsorg.Server) diag.Diagnostics {

@@ -28,9 +28,11 @@ const (
 	defaultDeleteTimeout = 10 * time.Minute
 )
 
-// notFoundAfterCreate is how many 404s in a row the wait after a create
-// tolerates: a just-created server may not be readable at once.
-const notFoundAfterCreate = 5
+// notFoundAfterCreate is how long after a create the wait takes a 404 for
+// "not visible yet": an eventually consistent API may not show a new
+// server for seconds. Two minutes is far past any lag seen, and the create
+// timeout bounds it anyway, as it bounds the whole wait.
+const notFoundAfterCreate = 2 * time.Minute
 
 // NewServerResource is the vpsorg_server resource's constructor.
 func NewServerResource() resource.Resource {
@@ -68,6 +70,11 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 	defer cancel()
 
 	server, err := createServer(ctx, r.client, plan.createRequest())
+	var unresolved *unresolvedError
+	if errors.As(err, &unresolved) {
+		saveUnresolved(ctx, plan, unresolved, resp)
+		return
+	}
 	if err != nil {
 		addError(&resp.Diagnostics, "Unable to create server", err, serverAttributePaths)
 		return
@@ -85,22 +92,41 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 	tflog.Debug(ctx, "server created, waiting for provisioning", map[string]any{"id": server.ID})
 
 	server, err = r.client.WaitForStatus(ctx, server.ID, vpsorg.WaitSpec{
-		Target:            []string{vpsorg.StatusActive},
-		Pending:           []string{vpsorg.StatusProvisioning},
-		NotFoundTolerance: notFoundAfterCreate,
+		Target:      []string{vpsorg.StatusActive},
+		Pending:     []string{vpsorg.StatusProvisioning},
+		NotFoundFor: notFoundAfterCreate,
 	})
 	if err != nil {
 		addError(&resp.Diagnostics, fmt.Sprintf("Server %s was created but did not finish provisioning", plan.ID.ValueString()), err, nil)
 		return
 	}
+	stopFailed := false
 	if wantPower.ValueString() == powerStopped {
-		if server, err = setPower(ctx, r.client, server, powerStopped); err != nil {
-			addError(&resp.Diagnostics, fmt.Sprintf("Server %s was created but could not be stopped", plan.ID.ValueString()), err, nil)
-			return
+		stopped, err := setPower(ctx, r.client, server, powerStopped)
+		if err != nil {
+			// The server is healthy; only the stop failed. Tainting it
+			// would replace it on the next apply. It is saved as it is
+			// (its status says running), with a warning; the next refresh
+			// derives power_state from that status, and the plan shows
+			// the stop again, nothing else.
+			stopFailed = true
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Server %s was created but could not be stopped", plan.ID.ValueString()),
+				fmt.Sprintf("It is saved as it is (status %q), not tainted; the next plan shows the stop again. Stopping it failed: %s",
+					server.Status, err.Error()))
+			if current, getErr := r.client.GetServer(ctx, server.ID); getErr == nil {
+				server = current
+			}
+		} else {
+			server = stopped
 		}
 	}
 	// A wait ends on a full GET of the server: that is the read-back.
 	resp.Diagnostics.Append(plan.fromAPI(server)...)
+	if stopFailed {
+		// Terraform wants the planned power_state back from an apply;
+		// status tells the truth until the next refresh.
+		plan.PowerState = wantPower
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -108,6 +134,10 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	var state serverResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if state.ID.IsNull() {
+		r.readPending(ctx, req, resp, &state)
 		return
 	}
 	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString(), idFromState)
@@ -124,7 +154,13 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 		addServerNotFoundError(&resp.Diagnostics, path.Empty(), id, "Only an existing server can be imported. "+findServers)
 		return
 	}
-	if errors.Is(err, vpsorg.ErrNotFound) {
+	if vpsorg.Answered404(err) {
+		// Only a 404 the API stands behind removes the server: a wrong
+		// base path or a proxy's page would otherwise empty the state.
+		if err := r.client.ConfirmGone(ctx, id, err); err != nil {
+			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
+			return
+		}
 		tflog.Warn(ctx, "server no longer exists, removing it from state", map[string]any{"id": id})
 		resp.State.RemoveResource(ctx)
 		return
@@ -223,6 +259,16 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	defer cancel()
+	if state.ID.IsNull() {
+		// An unresolved create's placeholder: deleting it would let the
+		// apply create a second server.
+		pending, diags := pendingCreate(ctx, req.Private)
+		resp.Diagnostics.Append(diags...)
+		if pending != nil {
+			resp.Diagnostics.AddError("A create that may have made a server is unresolved", pending.advice())
+		}
+		return
+	}
 	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString(), idFromState)
 	if !ok {
 		return
@@ -232,7 +278,11 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		shutDownBeforeDelete(ctx, r.client, id, &resp.Diagnostics)
 	}
 	err := r.client.DeleteServer(ctx, id)
-	if errors.Is(err, vpsorg.ErrNotFound) {
+	if vpsorg.Answered404(err) {
+		// Gone already, if the API stands behind its 404.
+		if err := r.client.ConfirmGone(ctx, id, err); err != nil {
+			addError(&resp.Diagnostics, fmt.Sprintf("Unable to delete server %d", id), err, nil)
+		}
 		return
 	}
 	if err != nil {
@@ -274,4 +324,28 @@ func withTimeout(ctx context.Context, timeout func(context.Context, time.Duratio
 // so that a partial one can never null a value in state.
 func isDetailView(s *vpsorg.Server, id int64) bool {
 	return s != nil && s.ID == id && s.BackupsEnabled != nil && s.ResourceUsage != nil && s.Plan.Bandwidth != nil
+}
+
+// readPending refreshes an unresolved create's placeholder: the server it
+// made is adopted if the API lists it now; otherwise the refresh fails with
+// what to check, so that no plan creates a second server.
+func (r *serverResource) readPending(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse, state *serverResourceModel) {
+	pending, diags := pendingCreate(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if pending == nil {
+		parseServerID(&resp.Diagnostics, path.Root("id"), "", idFromState)
+		return
+	}
+	server, diags := resolvePending(ctx, r.client, pending)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.AddWarning(fmt.Sprintf("Found server %d, made by a create whose answer was lost", server.ID),
+		"It is now in state. The failed apply left the resource tainted: run `terraform untaint <address>` to keep this server, "+
+			"or the next apply replaces it.")
+	resp.Diagnostics.Append(state.fromAPI(server)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, unresolvedCreateKey, nil)...)
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sort"
 
+	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -38,13 +39,14 @@ type serversDataSourceModel struct {
 	Status   types.String       `tfsdk:"status"`
 	Location types.String       `tfsdk:"location"`
 	Servers  []serverListFields `tfsdk:"servers"`
+	Timeouts dstimeouts.Value   `tfsdk:"timeouts"`
 }
 
 func (d *serversDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_servers"
 }
 
-func (d *serversDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *serversDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the account's servers, optionally filtered by status and location. " +
 			"The filters are applied by the API; every page of the answer is read. " +
@@ -69,6 +71,7 @@ func (d *serversDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				Computed:            true,
 				NestedObject:        schema.NestedAttributeObject{Attributes: dataSourceComputed(serverListViewFields)},
 			},
+			"timeouts": dataSourceTimeouts(ctx),
 		},
 	}
 }
@@ -85,6 +88,11 @@ func (d *serversDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel, ok := withTimeout(ctx, data.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	defer cancel()
 	opts := listOptions(data.Status, data.Location)
 	servers, err := d.client.ListServers(ctx, opts)
 	if err != nil {

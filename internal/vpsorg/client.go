@@ -121,6 +121,10 @@ type Client struct {
 	// deleted holds the ids of the servers this client deleted (int64 →
 	// struct{}).
 	deleted sync.Map
+	// clock is the API's clock as its answers show it (clock.go).
+	clock apiClock
+	// maxListPages bounds a list read (answers.go).
+	maxListPages int
 }
 
 // New returns a Client for cfg. It fails when the endpoint is not an absolute
@@ -143,6 +147,7 @@ func New(cfg Config) (*Client, error) {
 		maxRetryAfter:    cfg.MaxRetryAfter,
 		maxRateLimitWait: cfg.MaxRateLimitWait,
 		poll:             cfg.Poll.normalized(),
+		maxListPages:     defaultMaxListPages,
 		logf:             cfg.Log,
 		warnf:            cfg.Warn,
 	}
@@ -184,6 +189,12 @@ func New(cfg Config) (*Client, error) {
 		base2 = http.DefaultTransport
 	}
 	hc.Transport = &noReplayTransport{base: base2}
+	// No redirect is followed, whatever the method or the target: the API
+	// documents none, and net/http would send the token along to another
+	// port or from https down to http (it drops the header only across
+	// domains), and would turn a PATCH or DELETE into a GET. The 3xx comes
+	// back as an answer, and becomes an error naming its Location.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.httpClient = &hc
 
 	return c, nil

@@ -1140,9 +1140,9 @@ func TestClient_WaitForStatusSeesProvisioningBecomeActive(t *testing.T) {
 	emu.ResetRequests()
 
 	got, err := c.WaitForStatus(ctx, created.ID, vpsorg.WaitSpec{
-		Target:            []string{vpsorg.StatusActive},
-		Pending:           []string{vpsorg.StatusProvisioning},
-		NotFoundTolerance: 2,
+		Target:      []string{vpsorg.StatusActive},
+		Pending:     []string{vpsorg.StatusProvisioning},
+		NotFoundFor: time.Minute,
 	})
 	elapsed := time.Since(start)
 	if err != nil {

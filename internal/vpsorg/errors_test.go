@@ -169,6 +169,8 @@ func TestMayHaveActed_TellsAFailureThatMayHaveActedFromOneThatDidNot(t *testing.
 		{"504", replying(reply{status: 504}), nil, create, true},
 		{"408", replying(reply{status: 408}), nil, create, true},
 		{"a 2xx whose body is not a server", replying(reply{status: 201, body: `{"oops": true}`}), nil, create, true},
+		{"a 2xx whose server lacks plan, os and location", replying(reply{status: 201, body: `{"id": 12347, "name": "a", "status": "provisioning"}`}), nil, create, true},
+		{"a redirect, not followed", replying(reply{status: 307, header: map[string]string{"Location": "http://127.0.0.1:9/api/v1/servers/"}}), nil, create, false},
 		{"a 2xx whose body could not be read", func(t *testing.T) string {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Length", "1000")

@@ -52,6 +52,36 @@ const (
 	rebootJSON = `{"status": "success", "message": "Server is rebooting", "server": {"id": 12345, "name": "web-server-01", "status": "rebooting"}}`
 )
 
+// serverJSON is a whole server object (every field the provider maps) in
+// the given status, as a GET answers.
+func serverJSON(id int64, status string) string {
+	return fmt.Sprintf(`{"id": %d, "name": "web-server-01", "status": %q, "location": "us-west",
+  "plan": {"id": 1, "name": "Standard VPS"}, "os": {"id": 5, "name": "Ubuntu 22.04 LTS"},
+  "created_at": "2025-01-10T14:30:00Z", "updated_at": "2025-01-16T15:45:00Z"}`, id, status)
+}
+
+// whole fills in the fields a server object must have to be believed
+// (missingFields) where obj lacks them, so that a fake answers with whole
+// servers; obj's own fields win.
+func whole(obj string) string {
+	m := map[string]any{}
+	if err := json.Unmarshal([]byte(obj), &m); err != nil {
+		panic(fmt.Sprintf("whole(%s): %v", obj, err))
+	}
+	defaults := map[string]any{
+		"name": "web-server-01", "status": "active", "location": "us-west",
+		"plan": map[string]any{"id": 1}, "os": map[string]any{"id": 5},
+		"created_at": "2025-01-10T14:30:00Z",
+	}
+	for k, v := range defaults {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
 // fastConfig returns a Config for srv with retries and polls in
 // milliseconds, so that tests stay quick.
 func fastConfig(srv *httptest.Server) Config {

@@ -31,7 +31,7 @@ func pollTestClient(t *testing.T, provisioning time.Duration) (*Client, *emulato
 	return c, emu
 }
 
-var provisioned = WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusProvisioning}, NotFoundTolerance: 3}
+var provisioned = WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusProvisioning}, NotFoundFor: time.Minute}
 
 // createAndWait creates n servers at once and waits for each, concurrently,
 // as Terraform's parallel creates do, and checks each ends active.
@@ -132,7 +132,7 @@ func TestPoller_aListThatIgnoresTheFilterIsNotTrusted(t *testing.T) {
 			t.Fatal(err)
 		}
 		ids = append(ids, s.ID)
-		results = append(results, fmt.Sprintf(`{"id":%d,"name":"liar","status":"active","location":"us-west","plan":{"id":1},"os":{"id":5}}`, s.ID))
+		results = append(results, fmt.Sprintf(`{"id":%d,"name":"liar","status":"active","location":"us-west","plan":{"id":1},"os":{"id":5},"created_at":"2025-01-10T14:30:00Z"}`, s.ID))
 	}
 	emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServers, Count: 1000, Status: 200,
 		Body: `{"count":3,"next":null,"previous":null,"results":[` + strings.Join(results, ",") + `]}`})
@@ -251,7 +251,7 @@ func TestPoller_aStatusThatEndsTheWaitIsNeverTakenFromAList(t *testing.T) {
 			var items []string
 			if status := r.URL.Query().Get("status"); status == "" || status == StatusActive {
 				for _, id := range ids {
-					items = append(items, fmt.Sprintf(`{"id": %d, "status": "active", "updated_at": %q}`, id, after))
+					items = append(items, whole(fmt.Sprintf(`{"id": %d, "status": "active", "updated_at": %q}`, id, after)))
 				}
 			}
 			fmt.Fprintf(w, `{"count": %d, "next": null, "results": [%s]}`, len(items), strings.Join(items, ","))
@@ -265,7 +265,7 @@ func TestPoller_aStatusThatEndsTheWaitIsNeverTakenFromAList(t *testing.T) {
 		case n > 4:
 			updated = after
 		}
-		fmt.Fprintf(w, `{"id": %s, "status": %q, "updated_at": %q, "resource_usage": {"cpu_percent": 1}}`, id, status, updated)
+		fmt.Fprint(w, whole(fmt.Sprintf(`{"id": %s, "status": %q, "updated_at": %q, "resource_usage": {"cpu_percent": 1}}`, id, status, updated)))
 	}))
 	since := time.Now()
 	var wg sync.WaitGroup

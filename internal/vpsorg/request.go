@@ -33,6 +33,15 @@ type response struct {
 // returns the final answer when it is 2xx. Anything else comes back as an
 // *APIError naming op. in, when not nil, is sent as a JSON body.
 func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any, header http.Header) (*response, error) {
+	return c.doChecked(ctx, op, method, u, in, header, nil)
+}
+
+// doChecked is do for an answer whose 2xx body must pass check to be
+// believed. A 2xx that fails it (a server object lacking a field the
+// provider maps, as APIs send during maintenance or from a degraded cache)
+// is a failed try: retried like a 5xx where the method allows (GET, PUT,
+// PATCH, DELETE), and, for a POST, a request that may have acted.
+func (c *Client) doChecked(ctx context.Context, op, method string, u *url.URL, in any, header http.Header, check func([]byte) error) (*response, error) {
 	red := redactor(c.token)
 
 	var body []byte
@@ -59,7 +68,7 @@ func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any, 
 		req.Header.Set("Content-Type", "application/json")
 	}
 
-	x := &exchange{c: c, req: req, body: body}
+	x := &exchange{c: c, req: req, body: body, check: check}
 	if deadline, ok := ctx.Deadline(); ok {
 		x.waitUntil, x.waitLimit = deadline, "the context deadline"
 	} else {
@@ -67,7 +76,7 @@ func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any, 
 	}
 	stop := x.run(ctx)
 
-	if stop == nil && x.last != nil && x.last.status >= 200 && x.last.status <= 299 {
+	if stop == nil && x.lastErr == nil && x.last != nil && x.last.status >= 200 && x.last.status <= 299 {
 		return x.last, nil
 	}
 	// The last try's own failure, and what stopped the tries after it (a
@@ -82,6 +91,10 @@ func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any, 
 	if x.last == nil {
 		return nil, &APIError{Operation: op, Method: method, Path: u.EscapedPath(), Err: red.err(err), acted: x.acted}
 	}
+	if x.last.status >= 200 && x.last.status <= 299 {
+		// A 2xx that failed its check: its body is no error message.
+		return nil, &APIError{Operation: op, StatusCode: x.last.status, Message: "unexpected response body", Err: red.err(err), acted: x.acted}
+	}
 	apiErr := newAPIError(op, x.last, red.err(err), red)
 	apiErr.Method, apiErr.Path = method, u.EscapedPath()
 	apiErr.acted = x.acted
@@ -93,6 +106,8 @@ type exchange struct {
 	c    *Client
 	req  *http.Request // the request without its body, cloned for each try
 	body []byte
+	// check, when set, must accept a 2xx body for the answer to count.
+	check func([]byte) error
 
 	// waitUntil bounds the waiting for rate limits: the context's
 	// deadline, else MaxRateLimitWait from the start. waitLimit names it.
@@ -167,17 +182,24 @@ func (x *exchange) send(ctx context.Context) {
 		req.ContentLength = int64(len(x.body))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(x.body)), nil }
 	}
+	sent := time.Now()
 	resp, err := x.c.httpClient.Do(req)
 	if err != nil {
 		x.lastErr = err
 		return
 	}
+	x.c.clock.observe(sent, time.Now(), resp.Header)
 	body, err := readBody(resp)
 	if err != nil {
 		x.lastErr = fmt.Errorf("reading response body: %w", err)
 		return
 	}
 	x.last = &response{status: resp.StatusCode, header: resp.Header, body: body}
+	if x.check != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		if err := x.check(body); err != nil {
+			x.lastErr = err
+		}
+	}
 }
 
 // status is the last try's HTTP status; 0 when no answer came.
@@ -197,7 +219,7 @@ func (x *exchange) next(ctx context.Context) (wait time.Duration, retry bool, st
 	if ctx.Err() != nil {
 		return 0, false, nil //nolint:nilerr // no retry; the caller reports the context's end with the last try
 	}
-	if status >= 200 && status <= 299 {
+	if status >= 200 && status <= 299 && x.lastErr == nil {
 		return 0, false, nil
 	}
 	if status == http.StatusTooManyRequests {

@@ -176,13 +176,19 @@ func (c *Client) listOnce(ctx context.Context, opts ListServersOptions) (servers
 	ids := map[int64]bool{}
 	count := -1
 	for {
+		// The fragment is never sent: two links that differ only there
+		// are the same request.
+		u.Fragment, u.RawFragment = "", ""
 		key := u.String()
 		if seen[key] {
 			return nil, 0, false, &APIError{Operation: op, Err: fmt.Errorf("pagination loop: next page %s was already fetched", redactor(c.token).text(key))}
 		}
+		if len(seen) >= c.maxListPages {
+			return nil, 0, false, &APIError{Operation: op, Err: fmt.Errorf("the list has more than %d pages; a list that long is taken for a broken next link, not read further", c.maxListPages)}
+		}
 		seen[key] = true
 
-		resp, err := c.do(ctx, op, http.MethodGet, u, nil, nil)
+		resp, err := c.doChecked(ctx, op, http.MethodGet, u, nil, nil, checkList)
 		if err != nil {
 			return nil, 0, errors.Is(err, ErrNotFound) && len(seen) > 1, err
 		}
@@ -258,7 +264,7 @@ func decodeList(body []byte) (listPage, error) {
 		if err := json.Unmarshal(body, &servers); err != nil {
 			return listPage{}, err
 		}
-		return listPage{results: servers}, nil
+		return listPage{results: servers}, checkItems(servers)
 	}
 	var page struct {
 		Count   *int            `json:"count"`
@@ -279,20 +285,7 @@ func decodeList(body []byte) (listPage, error) {
 		out.next = strings.TrimSpace(*page.Next)
 	}
 	out.count = page.Count
-	return out, nil
-}
-
-// decodeServer reads one server object; an object without an id is not a
-// server.
-func decodeServer(body []byte) (*Server, error) {
-	var s Server
-	if err := json.Unmarshal(body, &s); err != nil {
-		return nil, err
-	}
-	if s.ID == 0 {
-		return nil, errors.New("the response is not a server (no id)")
-	}
-	return &s, nil
+	return out, checkItems(out.results)
 }
 
 // undecodable is the error for a 2xx answer the client cannot use.
@@ -319,7 +312,10 @@ func (c *Client) CreateServer(ctx context.Context, req CreateServerRequest) (*Se
 	}
 	h := http.Header{}
 	h.Set("Idempotency-Key", key)
-	resp, err := c.do(ctx, op, http.MethodPost, c.resolve("servers/"), req, h)
+	// A partial answer fails the check: the create may have acted
+	// (MayHaveActed), and the caller looks for the server rather than
+	// saving a partial one.
+	resp, err := c.doChecked(ctx, op, http.MethodPost, c.resolve("servers/"), req, h, checkServer)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +338,7 @@ func idempotencyKey() (string, error) {
 // an error matching ErrNotFound.
 func (c *Client) GetServer(ctx context.Context, id int64) (*Server, error) {
 	op := fmt.Sprintf("get server %d", id)
-	resp, err := c.do(ctx, op, http.MethodGet, c.resolve(serverPath(id, "")), nil, nil)
+	resp, err := c.doChecked(ctx, op, http.MethodGet, c.resolve(serverPath(id, "")), nil, nil, checkServer)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +368,7 @@ func (c *Client) writeServer(ctx context.Context, op, method string, id int64, r
 	if err != nil {
 		return nil, err
 	}
-	// The answer's body is undocumented: one that is not a server is
+	// The answer's body is undocumented: one that is not a whole server is
 	// tolerated, and the caller reads the server back.
 	if s, err := decodeServer(resp.body); err == nil {
 		return s, nil

@@ -245,7 +245,7 @@ func TestClient_UndecodableSuccessBodyIsAnAPIErrorNamingTheOperation(t *testing.
 }
 
 func TestReplaceAndUpdateServer_TolerateAnAnswerThatIsNotAServer(t *testing.T) {
-	for _, body := range []string{"", "   ", `{}`, `{"status": "ok"}`, `"done"`, `not json`, `{"server": {"id": 1}}`} {
+	for _, body := range []string{"", "   ", `{}`, `{"status": "ok"}`, `"done"`, `not json`, `{"server": {"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}}`} {
 		for _, method := range []string{"PUT", "PATCH"} {
 			t.Run(method+" "+body, func(t *testing.T) {
 				c, _ := newTestClient(t, &recorder{replies: []reply{{status: 200, body: body}}})
@@ -417,12 +417,12 @@ func TestListServers_FollowsNextThroughEveryPage(t *testing.T) {
 	var srvURL string
 	pages := map[string]string{
 		// absolute next
-		"": `{"count": 99, "next": "%s/api/v1/servers/?page=2&status=active", "previous": null, "results": [{"id": 1, "status": "active"}, {"id": 2, "status": "active"}]}`,
+		"": `{"count": 99, "next": "%s/api/v1/servers/?page=2&status=active", "previous": null, "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, "os": {"id": 5, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, "os": {"id": 5, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, "created_at": "2025-01-10T14:30:00Z"}]}`,
 		// relative next (path-absolute)
-		"2": `{"count": 99, "next": "/api/v1/servers/?page=3&status=active", "results": [{"id": 3, "status": "active"}]}`,
+		"2": `{"count": 99, "next": "/api/v1/servers/?page=3&status=active", "results": [{"id": 3, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, "os": {"id": 5, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, "created_at": "2025-01-10T14:30:00Z"}]}`,
 		// relative next (query only)
 		"3": `{"count": 99, "next": "?page=4&status=active", "results": []}`,
-		"4": `{"count": 99, "next": null, "results": [{"id": 4, "status": "active"}]}`,
+		"4": `{"count": 99, "next": null, "results": [{"id": 4, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, "os": {"id": 5, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, "created_at": "2025-01-10T14:30:00Z"}]}`,
 	}
 	var mu sync.Mutex
 	var seen []string
@@ -480,40 +480,40 @@ func TestListServers_ReadsAgainWhenTheListChangesUnderTheRead(t *testing.T) {
 		{
 			name: "a server deleted between pages: count moves, read again",
 			reads: [][]page{
-				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1}, {"id": 2}]}`}, {200, `{"count": 2, "next": null, "results": []}`}},
-				{{200, `{"count": 2, "next": "?page=2", "results": [{"id": 1}, {"id": 3}]}`}, {200, `{"count": 2, "next": null, "results": []}`}},
+				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 2, "next": null, "results": []}`}},
+				{{200, `{"count": 2, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 3, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 2, "next": null, "results": []}`}},
 			},
 			want: []int64{1, 3}, fetches: 4,
 		},
 		{
 			name: "a later page gone: read again",
 			reads: [][]page{
-				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1}, {"id": 2}]}`}, {404, `{"detail": "Invalid page."}`}},
-				{{200, `{"count": 2, "next": null, "results": [{"id": 1}, {"id": 2}]}`}},
+				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {404, `{"detail": "Invalid page."}`}},
+				{{200, `{"count": 2, "next": null, "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
 			},
 			want: []int64{1, 2}, fetches: 3,
 		},
 		{
 			name: "a server shifted onto the next page shows once",
 			reads: [][]page{
-				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1}, {"id": 2}]}`}, {200, `{"count": 3, "next": null, "results": [{"id": 2}, {"id": 3}]}`}},
+				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 3, "next": null, "results": [{"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 3, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
 			},
 			want: []int64{1, 2, 3}, fetches: 2,
 		},
 		{
 			name: "a list that never holds still: the last read stands",
 			reads: [][]page{
-				{{200, `{"count": 1, "next": "?page=2", "results": [{"id": 1}]}`}, {200, `{"count": 2, "next": null, "results": [{"id": 2}]}`}},
-				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1}]}`}, {200, `{"count": 4, "next": null, "results": [{"id": 2}]}`}},
-				{{200, `{"count": 5, "next": "?page=2", "results": [{"id": 1}]}`}, {200, `{"count": 6, "next": null, "results": [{"id": 2}]}`}},
-				{{200, `{"count": 7, "next": "?page=2", "results": [{"id": 1}]}`}, {200, `{"count": 8, "next": null, "results": [{"id": 2}, {"id": 9}]}`}},
+				{{200, `{"count": 1, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 2, "next": null, "results": [{"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
+				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 4, "next": null, "results": [{"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
+				{{200, `{"count": 5, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 6, "next": null, "results": [{"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
+				{{200, `{"count": 7, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 8, "next": null, "results": [{"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 9, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
 			},
 			want: []int64{1, 2, 9}, fetches: 8,
 		},
 		{
 			name: "a later page gone on every read: the 404 stands",
 			reads: [][]page{
-				{{200, `{"count": 2, "next": "?page=2", "results": [{"id": 1}]}`}, {404, `{"detail": "Invalid page."}`}},
+				{{200, `{"count": 2, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {404, `{"detail": "Invalid page."}`}},
 			},
 			wantErr: "Invalid page", fetches: 8,
 		},
@@ -596,7 +596,7 @@ func TestListServers_RefusesANextLinkLoop(t *testing.T) {
 		if r.URL.Query().Get("page") == "3" {
 			next = "?page=2" // back to page 2
 		}
-		fmt.Fprintf(w, `{"count": 1, "next": %q, "results": [{"id": 1}]}`, next)
+		fmt.Fprintf(w, `{"count": 1, "next": %q, "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`, next)
 	}))
 	_, err := c.ListServers(context.Background(), ListServersOptions{})
 	if err == nil || !strings.Contains(err.Error(), "pagination loop") {
@@ -613,7 +613,7 @@ func TestListServers_RefusesANextLinkToAnotherOrigin(t *testing.T) {
 			var calls atomic.Int32
 			c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				calls.Add(1)
-				fmt.Fprintf(w, `{"count": 1, "next": %q, "results": [{"id": 1}]}`, next)
+				fmt.Fprintf(w, `{"count": 1, "next": %q, "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`, next)
 			}))
 			_, err := c.ListServers(context.Background(), ListServersOptions{})
 			if err == nil || !strings.Contains(err.Error(), "leaves the endpoint") {

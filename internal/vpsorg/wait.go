@@ -21,10 +21,13 @@ type WaitSpec struct {
 	// Pending lists the statuses that mean "keep waiting". Any status in
 	// neither list fails the wait at once with *UnexpectedStatusError.
 	Pending []string
-	// NotFoundTolerance is how many 404s in a row count as pending (the API
-	// may not show a server right after create). One more fails the wait
-	// with an error matching ErrNotFound.
-	NotFoundTolerance int
+	// NotFoundFor is how long from the wait's start a 404 counts as
+	// pending: an eventually consistent API may not show a server for
+	// seconds after its create (EC2's InvalidInstanceID.NotFound). A 404
+	// after that fails the wait with an error matching ErrNotFound. It is
+	// a time, not a count of 404s, so that fast polling cannot use it up;
+	// the context's deadline bounds it as it bounds the whole wait.
+	NotFoundFor time.Duration
 
 	// Since, when set, is when the action this wait follows was sent. It
 	// is for a Target that includes the status the server was in before
@@ -55,7 +58,12 @@ type WaitSpec struct {
 // with UpdatedBefore as well keeps a change from before the action that
 // shows late (a PATCH the GET before the action did not yet reflect) from
 // passing for the action, unless it fell in Since's own second.
-func (spec WaitSpec) tookEffect(s *Server) bool {
+//
+// since is Since on the API's clock (Client.APITime), so that a server
+// clock minutes behind ours still shows the action's updated_at as
+// "since". APITime errs late, never early: skew left over can delay the
+// end, never bring it forward.
+func (spec WaitSpec) tookEffect(s *Server, since time.Time) bool {
 	if !slices.Contains(spec.Target, s.Status) {
 		return true
 	}
@@ -63,7 +71,7 @@ func (spec WaitSpec) tookEffect(s *Server) bool {
 		return false
 	}
 	updated, err := time.Parse(time.RFC3339, s.UpdatedAt)
-	return err == nil && !updated.Before(spec.Since.Truncate(time.Second))
+	return err == nil && !updated.Before(since.Truncate(time.Second))
 }
 
 // UnexpectedStatusError is a wait that met a status that is neither target
@@ -120,7 +128,7 @@ func targetText(target []string) string {
 // (with spec.Since, also shown to be the action's result) and returns the
 // server as a GET last saw it (the full detail view). It is
 // bounded only by ctx: it fails at once on a status outside Target and
-// Pending, on more than NotFoundTolerance 404s in a row, or on an API error
+// Pending, on a 404 once NotFoundFor has passed, or on an API error
 // that polling again cannot cure (401, 500, ...); it polls on through
 // transient failures (429, 502–504, no answer). When ctx ends it returns
 // *WaitTimeoutError naming the last status seen. Concurrent waits of one
@@ -134,18 +142,19 @@ func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*S
 		grace = DefaultChangeGrace
 	}
 	var found *Server
-	notFound := 0
+	began := time.Now()
+	// Since as the API's clock had it, for comparing with updated_at.
+	apiSince := c.APITime(spec.Since)
 	changed := spec.Since.IsZero() // without Since, no evidence is needed
 	err := c.pollServer(ctx, id, spec.Target, spec.Pending, func(o observation) (bool, error) {
 		if o.server == nil {
-			notFound++
-			if notFound > spec.NotFoundTolerance {
-				return false, fmt.Errorf("server %d not found while waiting for %s: %w", id, targetText(spec.Target), o.notFound)
+			if waited := time.Since(began); waited >= spec.NotFoundFor {
+				return false, fmt.Errorf("server %d not found while waiting for %s (404s tolerated for %v, waited %v): %w",
+					id, targetText(spec.Target), spec.NotFoundFor, waited.Round(time.Millisecond), o.notFound)
 			}
 			return false, nil
 		}
-		notFound = 0
-		changed = changed || spec.tookEffect(o.server)
+		changed = changed || spec.tookEffect(o.server, apiSince)
 		switch status := o.server.Status; {
 		case slices.Contains(spec.Target, status) && changed:
 			found = o.server
@@ -310,6 +319,9 @@ func transient(err error) bool {
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) {
 		return false
+	}
+	if isIncomplete(err) {
+		return true // a partial server object, as in maintenance: look again
 	}
 	if apiErr.StatusCode == 0 {
 		return apiErr.Err != nil && transientFailure(0, apiErr.Err)

@@ -24,7 +24,7 @@ func statusReply(status string) reply {
 	case "401":
 		return reply{status: 401, body: `{"detail": "Invalid token."}`}
 	}
-	return reply{status: 200, body: fmt.Sprintf(`{"id": 12345, "name": "web-server-01", "status": %q}`, status)}
+	return reply{status: 200, body: serverJSON(12345, status)}
 }
 
 func sequence(statuses ...string) *recorder {
@@ -61,11 +61,13 @@ func TestWaitForStatus(t *testing.T) {
 		{name: "an unknown status fails at once", statuses: []string{"migrating"}, spec: toActive, wantGETs: 1, wantErr: `entered status "migrating"`},
 		{name: "a documented status that is not pending fails", statuses: []string{"suspended"}, spec: toActive, wantGETs: 1, wantErr: `entered status "suspended"`},
 		{name: "tolerates 404s right after create", statuses: []string{"404", "404", "provisioning", "active"},
-			spec: WaitSpec{Target: toActive.Target, Pending: toActive.Pending, NotFoundTolerance: 2}, wantGETs: 4, wantFinal: "active"},
-		{name: "the 404 count restarts after a status", statuses: []string{"404", "404", "provisioning", "404", "404", "active"},
-			spec: WaitSpec{Target: toActive.Target, Pending: toActive.Pending, NotFoundTolerance: 2}, wantGETs: 6, wantFinal: "active"},
-		{name: "one 404 more than tolerated fails with ErrNotFound", statuses: []string{"404"},
-			spec: WaitSpec{Target: toActive.Target, Pending: toActive.Pending, NotFoundTolerance: 2}, wantGETs: 3, wantErr: "server 12345 not found",
+			spec: WaitSpec{Target: toActive.Target, Pending: toActive.Pending, NotFoundFor: time.Minute}, wantGETs: 4, wantFinal: "active"},
+		{name: "tolerates 404s for a time, not a count: eight in a row", statuses: []string{"404", "404", "404", "404", "404", "404", "404", "404", "active"},
+			spec: WaitSpec{Target: toActive.Target, Pending: toActive.Pending, NotFoundFor: time.Minute}, wantGETs: 9, wantFinal: "active"},
+		{name: "a 404 after a status is tolerated within the time too", statuses: []string{"404", "404", "provisioning", "404", "404", "active"},
+			spec: WaitSpec{Target: toActive.Target, Pending: toActive.Pending, NotFoundFor: time.Minute}, wantGETs: 6, wantFinal: "active"},
+		{name: "a 404 once the time has passed fails with ErrNotFound", statuses: []string{"404"},
+			spec: WaitSpec{Target: toActive.Target, Pending: toActive.Pending, NotFoundFor: time.Nanosecond}, wantGETs: 1, wantErr: "server 12345 not found",
 			check: func(t *testing.T, err error) {
 				if !errors.Is(err, ErrNotFound) {
 					t.Errorf("errors.Is(%v, ErrNotFound) = false", err)
@@ -173,7 +175,7 @@ func TestWaitForStatus_AfterAnActionEndsOnlyOnEvidenceThatItTookEffect(t *testin
 			for _, a := range tt.answers {
 				status, at, _ := strings.Cut(a, "@")
 				rec.replies = append(rec.replies, reply{status: 200,
-					body: fmt.Sprintf(`{"id": 12345, "name": "web-server-01", "status": %q, "updated_at": %q}`, status, updated[at])})
+					body: whole(fmt.Sprintf(`{"id": 12345, "name": "web-server-01", "status": %q, "updated_at": %q}`, status, updated[at]))})
 			}
 			spec := WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusActive, StatusRebooting},
 				Since: since, UpdatedBefore: updated["before"], Grace: grace}

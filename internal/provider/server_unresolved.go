@@ -1,0 +1,95 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
+)
+
+// A create that cannot be settled (DESIGN.md): its answer was lost, and
+// the server it may have made did not show in time. Its resource is saved
+// as a placeholder (no id; the create's request in private state), tainted
+// by the failed create. Every later refresh looks for the server again:
+// found, it is adopted into state; not found, the refresh fails with what
+// to check and how to import. So no plan ever creates a second server
+// without the user having looked.
+
+// privateState is what Create, Read and Delete need of their private state.
+type privateState interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+// pendingCreate reads the unresolved create recorded in private state, if
+// any.
+func pendingCreate(ctx context.Context, private privateState) (*unresolvedCreate, diag.Diagnostics) {
+	if private == nil {
+		return nil, nil
+	}
+	raw, diags := private.GetKey(ctx, unresolvedCreateKey)
+	if diags.HasError() || len(raw) == 0 {
+		return nil, diags
+	}
+	var u unresolvedCreate
+	if err := json.Unmarshal(raw, &u); err != nil || u.Name == "" {
+		return nil, diags
+	}
+	return &u, diags
+}
+
+// saveUnresolved saves the placeholder for an unresolved create: the
+// planned settings, every computed value null, no id.
+func saveUnresolved(ctx context.Context, plan serverResourceModel, e *unresolvedError, resp *resource.CreateResponse) {
+	plan.ID = types.StringNull()
+	plan.Status = types.StringNull()
+	plan.IPAddress = types.StringNull()
+	plan.IPv6Address = types.StringNull()
+	plan.Plan = types.ObjectNull(detailPlanAttrTypes)
+	plan.OS = types.ObjectNull(osAttrTypes)
+	plan.CreatedAt = types.StringNull()
+	plan.UpdatedAt = types.StringNull()
+	if plan.Hostname.IsUnknown() {
+		plan.Hostname = types.StringNull()
+	}
+	if plan.BackupsEnabled.IsUnknown() {
+		plan.BackupsEnabled = types.BoolNull()
+	}
+	if plan.PowerState.IsUnknown() {
+		plan.PowerState = types.StringNull()
+	}
+	resp.Diagnostics.AddError("Unable to tell whether the create made a server", e.Error())
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, unresolvedCreateKey, e.pending.marshal())...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// resolvePending looks once more for the server of an unresolved create.
+// It returns the server when exactly one is listed; otherwise an error
+// diagnostic with the advice.
+func resolvePending(ctx context.Context, c *vpsorg.Client, u *unresolvedCreate) (*vpsorg.Server, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	began, err := time.Parse(time.RFC3339, u.Began)
+	if err != nil {
+		began = time.Time{}
+	}
+	servers, err := c.ListServers(ctx, vpsorg.ListServersOptions{Location: u.Location})
+	if err == nil {
+		var made *vpsorg.Server
+		// began is already on the API's clock.
+		if made, err = pickCreated(servers, u.request(), began, c.RecentlyDeleted); err == nil {
+			return made, nil
+		}
+	}
+	detail := u.advice()
+	if !errors.Is(err, errNoneListed) {
+		detail = fmt.Sprintf("%s\n\nLooking again failed: %v", detail, err)
+	}
+	diags.AddError("A create that may have made a server is unresolved", detail)
+	return nil, diags
+}
