@@ -140,8 +140,8 @@ func TestProtocolAction_invokeRefusesBadConfigWithoutARequest(t *testing.T) {
 	p := newProtoEnv(t)
 	for _, a := range powerActions {
 		for _, tc := range []actionConfigCase{
-			{name: "zero", config: map[string]any{"server_id": "0"}, at: attrPath("server_id"), want: `^Invalid server id: "0" is not a server id`},
-			{name: "name", config: map[string]any{"server_id": "web"}, at: attrPath("server_id"), want: `^Invalid server id: "web" is not a server id`},
+			{name: "zero", config: map[string]any{"server_id": "0"}, at: attrPath("server_id"), want: `^Invalid server id: server_id = "0" is not a server id`},
+			{name: "name", config: map[string]any{"server_id": "web"}, at: attrPath("server_id"), want: `^Invalid server id: server_id = "web" is not a server id`},
 			{name: "timeout not a duration", config: map[string]any{"server_id": "12345", "timeouts": map[string]any{"invoke": "soon"}},
 				want: `^Timeout Cannot Be Parsed: timeout for "invoke" cannot be parsed`},
 		} {
@@ -178,22 +178,24 @@ func TestProtocolAction_invokeRefusedByTheAPI(t *testing.T) {
 		name    string
 		action  string
 		id      int64
-		want    string // the error; "" for success
-		message string // the API's own message, checked in process
-		status  string // the server's status afterwards; "" for none
+		want    string                 // the error; "" for success
+		message string                 // the API's own message, checked in process
+		status  string                 // the server's status afterwards; "" for none
+		at      *tftypes.AttributePath // of the error; nil for an error on none
 	}
 	cases := []refusal{
-		{"reboot of a stopped server", rebootActionType, off, `^Unable to reboot server %d: .*HTTP 400`, "Server is not running.", "stopped"},
-		{"start of a running server", startActionType, on, "", "", "active"},
-		{"stop of a stopped server", stopActionType, off, "", "", "stopped"},
-		{"start of a server that does not exist", startActionType, 987654321, `^Unable to start server %d: .*HTTP 404`, "", ""},
+		{"reboot of a stopped server", rebootActionType, off, `^Unable to reboot server %d: .*HTTP 400`, "Server is not running.", "stopped", nil},
+		{"start of a running server", startActionType, on, "", "", "active", nil},
+		{"stop of a stopped server", stopActionType, off, "", "", "stopped", nil},
+		{"start of a server that does not exist", startActionType, 987654321,
+			`^Server not found: No server with id %d exists for this API token. The start was not sent.`, "", "", attrPath("server_id")},
 	}
 	if p.emulator != nil {
 		held := fleet[2].ID
 		p.emulator.SetStatus(held, emulator.StatusSuspended)
 		for _, a := range powerActions {
 			cases = append(cases, refusal{a.verb + " of a suspended server", a.action, held,
-				fmt.Sprintf(`^Unable to %s server %%d: .*HTTP 400`, a.verb), "Server is suspended.", "suspended"})
+				fmt.Sprintf(`^Unable to %s server %%d: .*HTTP 400`, a.verb), "Server is suspended.", "suspended", nil})
 		}
 	}
 	routes := map[string]string{}
@@ -206,7 +208,7 @@ func TestProtocolAction_invokeRefusedByTheAPI(t *testing.T) {
 		if tc.want == "" {
 			requireNoErrors(t, tc.name, inv.completed)
 		} else {
-			text := expectError(t, tc.name, inv.completed, nil, fmt.Sprintf(tc.want, tc.id))
+			text := expectError(t, tc.name, inv.completed, tc.at, fmt.Sprintf(tc.want, tc.id))
 			if p.emulator != nil && !strings.Contains(text, tc.message) {
 				t.Errorf("%s: the error %q lacks the API's message %q", tc.name, text, tc.message)
 			}

@@ -83,7 +83,8 @@ func TestProtocolImport_badIDsFailWithoutARequest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := p.sub(t)
 			resp := p.importState(tc.id, tc.identity)
-			expectError(t, "the import", resp.Diagnostics, attrPath("id"), `^Invalid server id: ".*" is not a server id`)
+			// An import has no attribute to point at: the message names the id.
+			expectError(t, "the import", resp.Diagnostics, nil, `^Invalid server id to import: The id to import, ".*", is not a server id`)
 		})
 	}
 	p.expectNoRequests("imports of bad ids")

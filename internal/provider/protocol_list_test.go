@@ -324,7 +324,7 @@ func TestProtocolListResource_refusedListIsADiagnostic(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
 	const token = "not-a-token-of-this-api"
-	p := env.serve(token)
+	p := env.serveUnchecked(token)
 	results := p.list(listRequest{})
 	if len(results) != 1 {
 		t.Fatalf("%d results, want 1 carrying the error", len(results))

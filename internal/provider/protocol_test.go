@@ -64,21 +64,34 @@ func (e *testEnv) serve(token string) *protoEnv {
 	return e.serveProvider(&vpsorgProvider{version: "test", tune: fastPolling}, token)
 }
 
+// serveUnchecked is serve with skip_credentials_validation = true: the
+// provider does not check the token when configured, so an RPC after it
+// meets what the API says of the token.
+func (e *testEnv) serveUnchecked(token string) *protoEnv {
+	e.t.Helper()
+	return e.serveProvider(&vpsorgProvider{version: "test", tune: fastPolling}, token, "skip_credentials_validation")
+}
+
 // serveProvider is serve for a provider of the test's choosing, such as a
-// release without identity (withoutIdentity).
-func (e *testEnv) serveProvider(prov provider.Provider, token string) *protoEnv {
+// release without identity (withoutIdentity); flags are provider arguments
+// set to true.
+func (e *testEnv) serveProvider(prov provider.Provider, token string, flags ...string) *protoEnv {
 	e.t.Helper()
 	p := startServing(e.t, prov)
 	p.testEnv = e
+	config := map[string]any{"endpoint": e.endpoint, "api_token": token}
+	for _, flag := range flags {
+		config[flag] = true
+	}
 	resp, err := p.server.ConfigureProvider(e.t.Context(), &tfprotov6.ConfigureProviderRequest{
 		TerraformVersion: "1.14.0",
-		Config: p.dynamic(p.schemas.Provider.ValueType(), map[string]any{
-			"endpoint":  e.endpoint,
-			"api_token": token,
-		}),
+		Config:           p.dynamic(p.schemas.Provider.ValueType(), config),
 	})
 	requireNoRPCError(e.t, "ConfigureProvider", err)
 	requireNoErrors(e.t, "ConfigureProvider", resp.Diagnostics)
+	// Configure checks the settings with one list request; the tests count
+	// what the RPCs after it send.
+	p.resetRequests()
 	return p
 }
 
