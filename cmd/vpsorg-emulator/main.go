@@ -96,6 +96,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.burst, "burst", 0, "requests an account may send at once under -rate-limit (default the rate rounded up, at least 1)")
 	fs.DurationVar(&cfg.latency, "latency", 0, "delay added to every request")
 	fs.DurationVar(&cfg.options.ConsistencyLag, "consistency-lag", 0, "how long GET and the list keep showing a server as it was before an action or a delete")
+	// Answers the API documentation leaves open, each way (see the emulator's README).
+	fs.BoolVar(&cfg.options.ExtendedCatalog, "extended-catalog", false, "accept plans 3-4, OS 1, 6, 7 and eu-central, ap-south besides the documented catalog (the emulator's own invention)")
+	fs.BoolVar(&cfg.options.EmptyUpdateAnswer, "empty-update-answer", false, "answer PUT and PATCH with {} instead of the server (the body is undocumented)")
+	fs.BoolVar(&cfg.options.RebootKeepsUpdatedAt, "reboot-keeps-updated-at", false, "leave updated_at alone on a reboot (the API does not promise that it moves)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

@@ -102,9 +102,9 @@ func TestAccServerResource_rebootUnderLagReturnsOnlyOnceTheRebootFinished(t *tes
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: env.config(env.serverConfig("lag-reboot", 1, `  reboot_trigger = "v1"`))},
+			{Config: env.config(env.serverConfig("lag-reboot", catalog.plans[0], `  reboot_trigger = "v1"`))},
 			{
-				Config: env.config(env.serverConfig("lag-reboot", 1, `  reboot_trigger = "v2"`)),
+				Config: env.config(env.serverConfig("lag-reboot", catalog.plans[0], `  reboot_trigger = "v2"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
 				},
@@ -132,7 +132,7 @@ func TestAccServerResource_stopStartStopUnderLag(t *testing.T) {
 	step := func(power string, stops, starts int) resource.TestStep {
 		status := map[string]string{"running": "active", "stopped": "stopped"}[power]
 		return resource.TestStep{
-			Config: env.config(env.serverConfig("lag-power", 1, fmt.Sprintf("  power_state = %q", power))),
+			Config: env.config(env.serverConfig("lag-power", catalog.plans[0], fmt.Sprintf("  power_state = %q", power))),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact(status)),
 				statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("power_state"), knownvalue.StringExact(power)),
@@ -163,14 +163,14 @@ func TestAccServerResource_replaceAndDestroyWhileTheOldServerIsStillVisible(t *t
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(env.serverConfig("lag-replace", 1, "")),
+				Config: env.config(env.serverConfig("lag-replace", catalog.plans[0], "")),
 				Check: func(s *terraform.State) (err error) {
 					first, err = serverID(s)
 					return err
 				},
 			},
 			{
-				Config: env.config(env.serverConfig("lag-replace", 2, "")),
+				Config: env.config(env.serverConfig("lag-replace", catalog.plans[1], "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionDestroyBeforeCreate),
 				}},
@@ -220,7 +220,7 @@ func TestAccServerResource_lostCreateAnswerUnderLagAdoptsTheNewServer(t *testing
 	config := func(key int) string {
 		// ssh_key_id replaces the server without changing what adoption
 		// matches on (name, plan, OS, location).
-		return env.config(env.serverConfig("lag-adopt", 1, fmt.Sprintf("  ssh_key_id = %d\n  lifecycle {\n    create_before_destroy = true\n  }", key)))
+		return env.config(env.serverConfig("lag-adopt", catalog.plans[0], fmt.Sprintf("  ssh_key_id = %d\n  lifecycle {\n    create_before_destroy = true\n  }", key)))
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
@@ -268,7 +268,7 @@ func TestAccServerResource_actionRefusedWhileAnotherIsUnderWayIsSentOnceItEnds(t
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(env.serverConfig("lag-refused", 1, `  power_state = "running"`)),
+				Config: env.config(env.serverConfig("lag-refused", catalog.plans[0], `  power_state = "running"`)),
 				Check: func(s *terraform.State) (err error) {
 					id, err = serverID(s)
 					return err
@@ -281,7 +281,7 @@ func TestAccServerResource_actionRefusedWhileAnotherIsUnderWayIsSentOnceItEnds(t
 						t.Fatal(err)
 					}
 				},
-				Config: env.config(env.serverConfig("lag-refused", 1, `  power_state = "stopped"`)),
+				Config: env.config(env.serverConfig("lag-refused", catalog.plans[0], `  power_state = "stopped"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 				},

@@ -67,7 +67,7 @@ func TestAccServerResource_lostCreateAnswerAdoptsTheServer(t *testing.T) {
 					ProtoV6ProviderFactories: env.factories(),
 					CheckDestroy:             env.checkDestroyed,
 					Steps: []resource.TestStep{{
-						Config: env.config(env.serverConfig("lost-answer", 1, "")),
+						Config: env.config(env.serverConfig("lost-answer", catalog.plans[0], "")),
 						ConfigStateChecks: []statecheck.StateCheck{
 							statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
 						},
@@ -132,7 +132,7 @@ func TestAccServerResource_rateLimitedCreateWaitsRetryAfter(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: env.config(env.serverConfig("patient", 1, "")),
+			Config: env.config(env.serverConfig("patient", catalog.plans[0], "")),
 			Check: resource.ComposeTestCheckFunc(expectServers(env, 1), func(*terraform.State) error {
 				var posts []time.Time
 				for _, r := range emu.Requests() {
@@ -162,7 +162,7 @@ func TestAccServerResource_hourLongRetryAfterFailsCleanly(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config:      env.config(env.serverConfig("impatient", 1, `  timeouts = { create = "30s" }`)),
+			Config:      env.config(env.serverConfig("impatient", catalog.plans[0], `  timeouts = { create = "30s" }`)),
 			ExpectError: regexp.MustCompile(`(?s)Unable to create server.*HTTP 429 Too Many Requests.*rate-limiting`),
 		}},
 	})
@@ -185,7 +185,7 @@ func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(env.serverConfig("eventual", 1, "")),
+				Config: env.config(env.serverConfig("eventual", catalog.plans[0], "")),
 				Check:  expectServers(env, 1),
 			},
 			{
@@ -193,7 +193,7 @@ func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
 					emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 2, Status: 502})
 					emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 2, Status: 503, RetryAfter: "1"})
 				},
-				Config: env.config(env.serverConfig("eventual", 1, `  power_state = "stopped"`)),
+				Config: env.config(env.serverConfig("eventual", catalog.plans[0], `  power_state = "stopped"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 				},
@@ -219,13 +219,13 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "a"`))},
+			{Config: env.config(env.serverConfig("liar", catalog.plans[0], `  reboot_trigger = "a"`))},
 			{
 				// The stop happens, but the API answers 400 as if it were already stopped.
 				PreConfig: func() {
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Count: 1, Status: 400, AfterAction: true})
 				},
-				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "a"
+				Config: env.config(env.serverConfig("liar", catalog.plans[0], `  reboot_trigger = "a"
   power_state    = "stopped"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
@@ -235,7 +235,7 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 				PreConfig: func() {
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStart, Count: 1, Status: 400, AfterAction: true})
 				},
-				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "a"
+				Config: env.config(env.serverConfig("liar", catalog.plans[0], `  reboot_trigger = "a"
   power_state    = "running"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
@@ -247,7 +247,7 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 				PreConfig: func() {
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 502, AfterAction: true})
 				},
-				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "b"
+				Config: env.config(env.serverConfig("liar", catalog.plans[0], `  reboot_trigger = "b"
   power_state    = "running"`)),
 				Check: func(*terraform.State) error {
 					if n := env.count(routeReboot); n != 1 {
@@ -263,7 +263,7 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 					emu.SetTransitionTime(-1)
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500, AfterAction: true})
 				},
-				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "c"
+				Config: env.config(env.serverConfig("liar", catalog.plans[0], `  reboot_trigger = "c"
   power_state    = "running"`)),
 				Check: expectCount(env, routeReboot, 2),
 			},
@@ -273,7 +273,7 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 				PreConfig: func() {
 					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500})
 				},
-				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "d"
+				Config: env.config(env.serverConfig("liar", catalog.plans[0], `  reboot_trigger = "d"
   power_state    = "running"`)),
 				ExpectError: regexp.MustCompile(`(?s)Unable to reboot server.*HTTP 500.*the request is not\s+repeated`),
 			},
@@ -282,7 +282,7 @@ func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
 					emu.SetTransitionTime(testTransitionTime)
 					emu.InjectFault(emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Count: 1, Status: 404, AfterAction: true})
 				},
-				Config:  env.config(env.serverConfig("liar", 1, `  reboot_trigger = "d"`)),
+				Config:  env.config(env.serverConfig("liar", catalog.plans[0], `  reboot_trigger = "d"`)),
 				Destroy: true,
 				Check: func(*terraform.State) error {
 					if n := env.count(routeReboot); n != 3 {
@@ -307,7 +307,7 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
   endpoint  = %q
   api_token = "not-the-token"
 }
-%s`, env.endpoint, env.serverConfig("refused", 1, "")),
+%s`, env.endpoint, env.serverConfig("refused", catalog.plans[0], "")),
 			ExpectError: regexp.MustCompile(`(?s)the API token was refused.*HTTP 401.*VPSORG_API_TOKEN`),
 		}},
 	})
@@ -326,7 +326,7 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
 	if emu := env.emulator; emu != nil {
 		emu.SetCredits("acc", 0)
 		steps = append(steps, resource.TestStep{
-			Config:      env.config(env.serverConfig("broke", 1, "")),
+			Config:      env.config(env.serverConfig("broke", catalog.plans[0], "")),
 			ExpectError: regexp.MustCompile(`HTTP 402`),
 		})
 	} else {
@@ -338,7 +338,7 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
 				emu.SetCredits("acc", 10)
 			}
 		},
-		Config:      env.config(env.serverConfig("broke", 42, "")),
+		Config:      env.config(env.serverConfig("broke", unknownPlanID, "")),
 		ExpectError: regexp.MustCompile(`HTTP 400`),
 	})
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: env.factories(), Steps: steps})
@@ -367,11 +367,11 @@ func TestAccServerResource_fleetUnderRateLimit(t *testing.T) {
 resource "vpsorg_server" "fleet" {
   count    = 30
   name     = "%sfleet-${count.index}"
-  plan_id  = 1
-  os_id    = 5
-  location = "us-east"
+  plan_id  = %d
+  os_id    = %d
+  location = %q
 }
-`, env.prefix)),
+`, env.prefix, catalog.plans[0], catalog.systems[0], catalog.locations[1])),
 			Check: expectServers(env, 30),
 		}},
 	})
@@ -402,11 +402,11 @@ func TestAccServerResource_fleetUnderTwoRequestsPerSecond(t *testing.T) {
 resource "vpsorg_server" "fleet" {
   count    = 20
   name     = "%sslow-${count.index}"
-  plan_id  = 1
-  os_id    = 5
-  location = "us-west"
+  plan_id  = %d
+  os_id    = %d
+  location = %q
 }
-`, env.prefix))
+`, env.prefix, catalog.plans[0], catalog.systems[0], catalog.locations[0]))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,

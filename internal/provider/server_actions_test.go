@@ -171,7 +171,7 @@ func TestAccServerActions_refusedWithTheAPIMessage(t *testing.T) {
 func TestAccServerActions_lifecycleOfTheServerAndManagedPower(t *testing.T) {
 	env := newTestEnv(t)
 	server := func(name string) string {
-		return env.serverConfig(name, 1, `  power_state = "running"
+		return env.serverConfig(name, catalog.plans[0], `  power_state = "running"
   lifecycle {
     action_trigger {
       events  = [after_update]

@@ -16,7 +16,7 @@ import (
 
 // shutdownConfig is a server with shutdown_before_delete and extra lines.
 func shutdownConfig(env *testEnv, name, extra string) string {
-	return env.config(env.serverConfig(name, 1, "  shutdown_before_delete = true\n"+extra))
+	return env.config(env.serverConfig(name, catalog.plans[0], "  shutdown_before_delete = true\n"+extra))
 }
 
 // destroyedAfter runs checkDestroyed; in process it then checks the stop

@@ -1,0 +1,108 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+)
+
+// The catalog values acceptance tests make servers with. The API has no
+// endpoint that lists plans, systems or locations, so the tests assume only
+// those its documentation shows (plans 1 and 2, OS 5 and 3, us-west and
+// us-east), which the emulator's default catalog holds too. An account that
+// lacks them names two of its own in each variable, comma-separated: the
+// first is what a test uses by default, the second where it needs another.
+const (
+	envAccPlanIDs   = "VPSORG_ACC_PLAN_IDS"
+	envAccOSIDs     = "VPSORG_ACC_OS_IDS"
+	envAccLocations = "VPSORG_ACC_LOCATIONS"
+)
+
+// accCatalog is the catalog of this run; see catalog.
+type accCatalog struct {
+	plans     [2]int64
+	systems   [2]int64
+	locations [2]string
+	// documented is set when every value is the documented one, so that
+	// tests may check the names and sizes the documentation gives them.
+	documented bool
+}
+
+// catalog is read once, in TestMain (loadCatalog), and only read after.
+var catalog = documentedCatalog
+
+var documentedCatalog = accCatalog{
+	plans:      [2]int64{1, 2},
+	systems:    [2]int64{5, 3},
+	locations:  [2]string{"us-west", "us-east"},
+	documented: true,
+}
+
+// loadCatalog reads the catalog variables; a variable not set keeps the
+// documented values.
+func loadCatalog() error {
+	c := documentedCatalog
+	for _, v := range []struct {
+		name string
+		set  func([2]string) error
+	}{
+		{envAccPlanIDs, func(s [2]string) (err error) { c.plans, err = twoIDs(s); return err }},
+		{envAccOSIDs, func(s [2]string) (err error) { c.systems, err = twoIDs(s); return err }},
+		{envAccLocations, func(s [2]string) error { c.locations = s; return nil }},
+	} {
+		raw := os.Getenv(v.name)
+		if raw == "" {
+			continue
+		}
+		parts := strings.Split(raw, ",")
+		if len(parts) != 2 || strings.TrimSpace(parts[0]) == "" || strings.TrimSpace(parts[1]) == "" {
+			return fmt.Errorf("%s=%q: want two values separated by a comma, the default first", v.name, raw)
+		}
+		if err := v.set([2]string{strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])}); err != nil {
+			return fmt.Errorf("%s=%q: %w", v.name, raw, err)
+		}
+	}
+	c.documented = c.plans == documentedCatalog.plans && c.systems == documentedCatalog.systems && c.locations == documentedCatalog.locations
+	catalog = c
+	return nil
+}
+
+func twoIDs(s [2]string) ([2]int64, error) {
+	var ids [2]int64
+	for i, v := range s {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 1 {
+			return ids, fmt.Errorf("%q is not a positive integer id", v)
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+// documentedOr checks the value the documentation gives when the catalog
+// is the documented one; with an account's own catalog, only that the API
+// set something.
+func (c accCatalog) documentedOr(check knownvalue.Check) knownvalue.Check {
+	if c.documented {
+		return check
+	}
+	return knownvalue.NotNull()
+}
+
+// setByAPI accepts any value the API may fill in when the configuration
+// sets none (a hostname not sent, say): the documentation leaves it open,
+// so null and any string are both right. What it asserts is that the
+// attribute is present in the object, with no guess at its value.
+func setByAPI() knownvalue.Check { return anyValue{} }
+
+type anyValue struct{}
+
+func (anyValue) CheckValue(any) error { return nil }
+func (anyValue) String() string       { return "any value the API chose" }
+
+// unknownPlanID is a plan id no account is expected to have, for creates the
+// API must refuse with 400.
+const unknownPlanID = 987654
