@@ -62,6 +62,12 @@ func testLiar(t *testing.T, env *testEnv, steps ...resource.TestStep) {
 	})
 }
 
+// lie makes the step's apply meet fault.
+func lie(emu *emulator.Emulator, fault emulator.Fault, step resource.TestStep) resource.TestStep {
+	step.PreConfig = func() { emu.InjectFault(fault) }
+	return step
+}
+
 const needsFaultAndClock = "needs the emulator's InjectFault hook and a clock it can drive (Options.Now): the API cannot be made to answer an action or a delete wrongly"
 
 func expectStatusInState(status string) []statecheck.StateCheck {
@@ -75,14 +81,11 @@ func expectStatusInState(status string) []statecheck.StateCheck {
 func TestAccServerResource_stopAnsweredAlreadyStoppedAfterStopping(t *testing.T) {
 	env := newTestEnv(t, withStepClock)
 	emu := env.requireEmulator(needsFaultAndClock)
-	testLiar(t, env, resource.TestStep{
-		PreConfig: func() {
-			emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Count: 1, Status: 400, AfterAction: true})
-		},
+	testLiar(t, env, lie(emu, emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Count: 1, Status: 400, AfterAction: true}, resource.TestStep{
 		Config:            liarConfig(env, "a", "stopped"),
 		ConfigStateChecks: expectStatusInState("stopped"),
 		Check:             env.expectSent(map[string]int{routeStop: 1}),
-	})
+	}))
 }
 
 // Likewise for a start answered 400 "already running" after starting.
@@ -91,14 +94,11 @@ func TestAccServerResource_startAnsweredAlreadyRunningAfterStarting(t *testing.T
 	emu := env.requireEmulator(needsFaultAndClock)
 	testLiar(t, env,
 		resource.TestStep{Config: liarConfig(env, "a", "stopped")},
-		resource.TestStep{
-			PreConfig: func() {
-				emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStart, Count: 1, Status: 400, AfterAction: true})
-			},
+		lie(emu, emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStart, Count: 1, Status: 400, AfterAction: true}, resource.TestStep{
 			Config:            liarConfig(env, "a", "running"),
 			ConfigStateChecks: expectStatusInState("active"),
 			Check:             env.expectSent(map[string]int{routeStart: 1, routeStop: 1}),
-		})
+		}))
 }
 
 // The reboot's answer is lost while the server reboots: a poll sees it
@@ -113,14 +113,11 @@ func TestAccServerResource_lostRebootAnswerSeenRebootingIsNotRepeated(t *testing
 		t.Run(name, func(t *testing.T) {
 			env := newTestEnv(t, opts...)
 			emu := env.requireEmulator(needsFaultAndClock)
-			testLiar(t, env, resource.TestStep{
-				PreConfig: func() {
-					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 502, AfterAction: true})
-				},
+			testLiar(t, env, lie(emu, emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 502, AfterAction: true}, resource.TestStep{
 				Config:            liarConfig(env, "b", "running"),
 				ConfigStateChecks: expectStatusInState("active"),
 				Check:             env.expectSent(map[string]int{routeReboot: 1}),
-			})
+			}))
 		})
 	}
 }
@@ -135,25 +132,19 @@ func TestAccServerResource_lostAnswerOfAnUnseenReboot(t *testing.T) {
 	t.Run("updated_at moves: success", func(t *testing.T) {
 		env := newTestEnv(t, withStepClock, instant)
 		emu := env.requireEmulator(needsFaultAndClock)
-		testLiar(t, env, resource.TestStep{
-			PreConfig: func() {
-				emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500, AfterAction: true})
-			},
+		testLiar(t, env, lie(emu, emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500, AfterAction: true}, resource.TestStep{
 			Config: liarConfig(env, "b", "running"),
 			Check:  env.expectSent(map[string]int{routeReboot: 1}),
-		})
+		}))
 	})
 	t.Run("updated_at stays as was: fails, not repeated", func(t *testing.T) {
 		env := newTestEnv(t, withStepClock, instant, withQuietReboots)
 		emu := env.requireEmulator(needsFaultAndClock)
 		testLiar(t, env,
-			resource.TestStep{
-				PreConfig: func() {
-					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500, AfterAction: true})
-				},
+			lie(emu, emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500, AfterAction: true}, resource.TestStep{
 				Config:      liarConfig(env, "b", "running"),
 				ExpectError: regexp.MustCompile(`(?s)Unable to reboot server.*HTTP 500.*the request is not\s+repeated`),
-			},
+			}),
 			resource.TestStep{Config: liarConfig(env, "a", "running"), Check: env.expectSent(map[string]int{routeReboot: 1})},
 		)
 	})
@@ -165,13 +156,10 @@ func TestAccServerResource_rebootThatNeverHappenedFailsWithoutRepeating(t *testi
 	env := newTestEnv(t, withStepClock)
 	emu := env.requireEmulator(needsFaultAndClock)
 	testLiar(t, env,
-		resource.TestStep{
-			PreConfig: func() {
-				emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500})
-			},
+		lie(emu, emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500}, resource.TestStep{
 			Config:      liarConfig(env, "b", "running"),
 			ExpectError: regexp.MustCompile(`(?s)Unable to reboot server.*HTTP 500.*the request is not\s+repeated`),
-		},
+		}),
 		resource.TestStep{Config: liarConfig(env, "a", "running"), Check: env.expectSent(map[string]int{routeReboot: 1})},
 	)
 }
@@ -180,12 +168,9 @@ func TestAccServerResource_rebootThatNeverHappenedFailsWithoutRepeating(t *testi
 func TestAccServerResource_deleteAnswered404AfterDeletingIsSuccess(t *testing.T) {
 	env := newTestEnv(t, withStepClock)
 	emu := env.requireEmulator(needsFaultAndClock)
-	testLiar(t, env, resource.TestStep{
-		PreConfig: func() {
-			emu.InjectFault(emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Count: 1, Status: 404, AfterAction: true})
-		},
+	testLiar(t, env, lie(emu, emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Count: 1, Status: 404, AfterAction: true}, resource.TestStep{
 		Config:  liarConfig(env, "a", "running"),
 		Destroy: true,
 		Check:   env.expectSent(map[string]int{"DELETE " + emulator.RouteServer: 1}),
-	})
+	}))
 }
