@@ -288,3 +288,38 @@ func TestPacer_NeverPacesBelowOneRequestPerShortestBackoff(t *testing.T) {
 		t.Errorf("pace = %v after a storm of 429s, want the floor of 2/s", got)
 	}
 }
+
+// At the first 429 the pace becomes the count of answers accepted over the
+// last second. Answers to requests sent before that cut, still on their way
+// then, were accepted at that rate too: each joins the count, one a second
+// more. After a later cut (by a quarter) an answer to a request sent before
+// it raises nothing: it was sent at the pace just found too fast.
+func TestPacer_AnswersOnTheirWayAtTheFirstCutJoinTheCount(t *testing.T) {
+	c := &Client{retryWaitMin: time.Second, maxRetryAfter: time.Minute, logf: func(context.Context, string, map[string]any) {}}
+	p := newPacer(c, 0)
+	ctx := t.Context()
+	t0 := time.Date(2025, 1, 16, 15, 30, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	pace := func() float64 { return float64(p.adaptive.Limit()) }
+
+	for i := range 4 {
+		p.observe(ctx, at(10*i), at(10*i+1), 200, nil)
+	}
+	p.observe(ctx, at(50), at(51), 429, nil)
+	if pace() != 4 {
+		t.Fatalf("pace after the first 429 = %v, want the 4/s accepted", pace())
+	}
+	p.observe(ctx, at(45), at(60), 200, nil)
+	p.observe(ctx, at(48), at(70), 200, nil)
+	if pace() != 6 {
+		t.Fatalf("pace = %v after two answers sent before the cut, want 6/s: each joins the count", pace())
+	}
+	p.observe(ctx, at(100), at(101), 429, nil)
+	if pace() != 4.5 {
+		t.Fatalf("pace after a further 429 = %v, want 6/s cut by a quarter, 4.5/s", pace())
+	}
+	p.observe(ctx, at(90), at(110), 200, nil)
+	if pace() != 4.5 {
+		t.Errorf("pace = %v after an answer sent before the second cut, want it unchanged at 4.5/s", pace())
+	}
+}
