@@ -130,9 +130,12 @@ func (a powerAction) runFrom(ctx context.Context, c *vpsorg.Client, server *vpso
 		if !isRefusal(err) || refusals >= maxRefusals {
 			return nil, err
 		}
+		// The refusal is what the user sees if this ends in failure: the
+		// waits below must not overwrite it.
+		refusal := err
 		now, getErr := c.GetServer(ctx, server.ID)
 		if getErr != nil {
-			return nil, err
+			return nil, refusal
 		}
 		switch {
 		case now.Status == a.to && a.to != a.from:
@@ -159,13 +162,13 @@ func (a powerAction) runFrom(ctx context.Context, c *vpsorg.Client, server *vpso
 				return nil, err
 			}
 		default:
-			return nil, err // suspended, stopped for a reboot, ...: the API's reason stands
+			return nil, refusal // suspended, stopped for a reboot, ...: the API's reason stands
 		}
 		switch {
 		case now.Status == a.to && a.to != a.from:
 			return now, nil
 		case now.Status != a.from:
-			return nil, fmt.Errorf("%w; the server is now %q, from which it cannot be sent to %s", err, now.Status, a.to)
+			return nil, fmt.Errorf("%w; the server is now %q, from which it cannot be sent to %s", refusal, now.Status, a.to)
 		}
 		server = now
 	}
