@@ -58,7 +58,9 @@ func TestPowerAction_refusals(t *testing.T) {
 		},
 		{
 			name: "refused for a suspended server: the API's reason stands", action: stopAction, seen: vpsorg.StatusActive,
-			before: func(_ *testing.T, _ *testEnv, emu *emulator.Emulator, id int64) { emu.SetStatus(id, emulator.StatusSuspended) },
+			before: func(_ *testing.T, _ *testEnv, emu *emulator.Emulator, id int64) {
+				emu.SetStatus(id, emulator.StatusSuspended)
+			},
 			wantErr: `HTTP 400 Bad Request: Server is suspended\.$`, wantSent: 1,
 		},
 		{
@@ -153,7 +155,9 @@ func TestAccServerResource_failedStopAfterCreateKeepsTheServer(t *testing.T) {
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				PreConfig:   func() { emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Status: 401}) },
+				PreConfig: func() {
+					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Status: 401})
+				},
 				Config:      config,
 				ExpectError: regexpMust(`(?s)Server \d+ was created but could not be stopped.*HTTP 401`),
 			},
