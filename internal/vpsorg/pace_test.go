@@ -168,22 +168,32 @@ func TestRateLimit_MaxRequestsPerSecondPacesEveryRequest(t *testing.T) {
 	}
 	wg.Wait()
 
-	arrivals := tl.times()
-	if len(arrivals) != n {
-		t.Fatalf("%d requests arrived, want %d", len(arrivals), n)
+	if got := len(tl.times()); got != n {
+		t.Fatalf("%d requests arrived, want %d", got, n)
 	}
-	// One at a time, 1/perSecond apart: never more than perSecond/2+1
-	// in any half second.
-	for i, from := range arrivals {
-		in := 0
-		for _, at := range arrivals[i:] {
-			if at.Sub(from) < 500*time.Millisecond {
-				in++
-			}
-		}
-		if in > perSecond/2+1 {
-			t.Fatalf("%d requests arrived within 500ms of request %d; want at most %d at %d/s", in, i, perSecond/2+1, perSecond)
-		}
+	// That each waited its turn at the fixed pace, the pacer's own test
+	// shows (TestPacer_AFixedPaceMakesEveryRequestWaitItsTurn), without
+	// timing the arrivals.
+	if l := c.pace.fixed; l == nil || l.Limit() != perSecond || l.Burst() != 1 {
+		t.Errorf("fixed pace %v, want %d/s one at a time", l, perSecond)
+	}
+}
+
+// With MaxRequestsPerSecond the requests go one at a time: after one, the
+// next waits its turn, and a request whose turn comes after its limit is
+// refused unsent at once. At one request per 1000s the next turn is far
+// past the minute allowed, so nothing here depends on the machine's speed.
+func TestPacer_AFixedPaceMakesEveryRequestWaitItsTurn(t *testing.T) {
+	c := &Client{retryWaitMin: time.Second, maxRetryAfter: time.Minute, logf: func(context.Context, string, map[string]any) {}}
+	p := newPacer(c, 0.001)
+	ctx := t.Context()
+	if err := p.wait(ctx, time.Now().Add(time.Hour), "the deadline"); err != nil {
+		t.Fatalf("the first request waited: %v", err)
+	}
+	err := p.wait(ctx, time.Now().Add(time.Minute), "the deadline")
+	var notSent *notSentError
+	if !errors.As(err, &notSent) || !strings.Contains(err.Error(), "its turn at 0.001 requests/s comes after the deadline") {
+		t.Errorf("the second request: %v, want it refused: its turn comes after the deadline", err)
 	}
 }
 
