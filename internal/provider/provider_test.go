@@ -505,12 +505,6 @@ func (e *testEnv) checkDestroyed(s *terraform.State) error {
 	return nil
 }
 
-// count returns how many requests the emulator in process has seen on
-// "METHOD ROUTE".
-func (e *testEnv) count(key string) int {
-	return e.emulator.RequestCounts()[key]
-}
-
 // provisioning is how long the endpoint from the environment takes to
 // provision a server, measured once a run.
 var provisioning struct {

@@ -72,7 +72,7 @@ func TestAccServerResource_lostCreateAnswerAdoptsTheServer(t *testing.T) {
 							statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
 						},
 						Check: resource.ComposeTestCheckFunc(expectServers(env, 1), func(*terraform.State) error {
-							if n := env.count(routeCreate); n != 1 {
+							if n := env.sent(requests{route: routeCreate}); n != 1 {
 								return fmt.Errorf("the create was sent %d times, want once", n)
 							}
 							return nil
@@ -166,7 +166,7 @@ func TestAccServerResource_hourLongRetryAfterFailsCleanly(t *testing.T) {
 			ExpectError: regexp.MustCompile(`(?s)Unable to create server.*HTTP 429 Too Many Requests.*rate-limiting`),
 		}},
 	})
-	if n := emu.RequestCounts()[routeCreate]; n != 1 {
+	if n := env.sent(requests{route: routeCreate}); n != 1 {
 		t.Errorf("saw %d creates; the first 429 should have ended it", n)
 	}
 	if n := len(emu.Servers("acc")); n != 0 {
@@ -200,12 +200,9 @@ func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
 			},
 		},
 	})
-	statuses := map[int]int{}
-	for _, r := range emu.Requests() {
-		statuses[r.Status]++
-	}
-	if statuses[404] < 3 || statuses[502] != 2 || statuses[503] != 2 {
-		t.Errorf("the faults were not all met (statuses seen %v); the test proved nothing", statuses)
+	met := [3]int{env.sent(requests{status: 404}), env.sent(requests{status: 502}), env.sent(requests{status: 503})}
+	if met[0] < 3 || met[1] != 2 || met[2] != 2 {
+		t.Errorf("the faults were not all met (404, 502, 503 answered %v times); the test proved nothing", met)
 	}
 }
 
@@ -257,7 +254,7 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
 	})
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: env.factories(), Steps: steps})
 	err = env.onEmulator("that the refused creates were not retried (the emulator's request log)", func(emu *emulator.Emulator) error {
-		if n := emu.RequestCounts()[routeCreate]; n != 2 {
+		if n := env.sent(requests{route: routeCreate}); n != 2 {
 			return fmt.Errorf("two refused creates (402, 400) led to %d requests, want 2", n)
 		}
 		return nil
@@ -289,17 +286,12 @@ resource "vpsorg_server" "fleet" {
 			Check: expectServers(env, 30),
 		}},
 	})
-	limited := 0
-	for _, r := range emu.Requests() {
-		if r.Status == http.StatusTooManyRequests {
-			limited++
-		}
-	}
-	t.Logf("%d of %d requests were answered 429", limited, len(emu.Requests()))
+	limited := env.sent(requests{status: http.StatusTooManyRequests})
+	t.Logf("%d of %d requests were answered 429", limited, env.sent(requests{}))
 	if limited == 0 {
 		t.Error("the rate limit never refused a request; the test proved nothing")
 	}
-	if n := emu.RequestCounts()[routeCreate]; n < 30 {
+	if n := env.sent(requests{route: routeCreate}); n < 30 {
 		t.Errorf("saw %d creates, want at least 30", n)
 	}
 }
@@ -329,16 +321,8 @@ resource "vpsorg_server" "fleet" {
 			{Config: config, PlanOnly: true}, // a refresh of twenty, under the limit
 		},
 	})
-	limited, created := 0, 0
-	for _, r := range emu.Requests() {
-		switch {
-		case r.Status == http.StatusTooManyRequests:
-			limited++
-		case r.Method == http.MethodPost && r.Route == emulator.RouteServers && r.Status == http.StatusCreated:
-			created++
-		}
-	}
-	t.Logf("%d of %d requests were answered 429", limited, len(emu.Requests()))
+	limited, created := env.sent(requests{status: http.StatusTooManyRequests}), env.sent(requests{route: routeCreate, status: http.StatusCreated})
+	t.Logf("%d of %d requests were answered 429", limited, env.sent(requests{}))
 	if created != 20 {
 		t.Errorf("%d creates were carried out for 20 servers", created)
 	}

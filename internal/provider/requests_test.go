@@ -20,11 +20,12 @@ import (
 // matches anything.
 type requests struct {
 	route  string // "METHOD ROUTE", as the route* constants
+	path   string // the path itself, to tell servers apart
 	status int    // the status the client got
 }
 
 func (q requests) matches(r emulator.Request) bool {
-	if q.route != "" && r.Method+" "+r.Route != q.route {
+	if q.route != "" && r.Method+" "+r.Route != q.route || q.path != "" && r.Path != q.path {
 		return false
 	}
 	return q.status == 0 || r.Status == q.status

@@ -56,12 +56,7 @@ func expectServer(env *testEnv, id int64, status string, posts map[string]int) r
 		}
 		return env.onEmulator("how many start, stop and reboot requests each server got (the emulator's request log)", func(emu *emulator.Emulator) error {
 			for _, route := range []string{emulator.RouteStart, emulator.RouteStop, emulator.RouteReboot} {
-				got := 0
-				for _, r := range emu.Requests() {
-					if r.Method == "POST" && r.Route == route && r.Path == strings.Replace(route, "{id}", fmt.Sprint(id), 1) {
-						got++
-					}
-				}
+				got := env.sent(requests{route: "POST " + route, path: strings.Replace(route, "{id}", fmt.Sprint(id), 1)})
 				if got != posts[route] {
 					return fmt.Errorf("server %d got %d POST %s, want %d", id, got, route, posts[route])
 				}

@@ -122,7 +122,7 @@ func TestServerResource_readKeepsTheServerUnlessTheAPISaysItIsGone(t *testing.T)
 // A PATCH the API refuses ends the update: the error lands on the field
 // the API named, and no power action follows it.
 func TestServerResource_refusedPatchEndsTheUpdate(t *testing.T) {
-	_, emu, r, id := faultEnv(t)
+	env, emu, r, id := faultEnv(t)
 	emu.InjectFault(emulator.Fault{Method: http.MethodPatch, Route: emulator.RouteServer, Status: 400,
 		Body: `{"name": ["Ensure this field has no more than 64 characters."]}`})
 	state := serverState(t, r, map[string]any{"id": fmt.Sprint(id), "name": "web", "power_state": powerRunning})
@@ -135,7 +135,7 @@ func TestServerResource_refusedPatchEndsTheUpdate(t *testing.T) {
 	if wp, ok := d.(diag.DiagnosticWithPath); !ok || !wp.Path().Equal(path.Root("name")) {
 		t.Errorf("the error is not on name: %v", d)
 	}
-	if n := emu.RequestCounts()[routeStop]; n != 0 {
+	if n := env.sent(requests{route: routeStop}); n != 0 {
 		t.Errorf("a stop was sent %d times after the refused PATCH", n)
 	}
 	if srv, _ := emu.Server(id); srv.Status != emulator.StatusActive || srv.Name != "web" {
@@ -165,7 +165,7 @@ func TestServerResource_updateReadsBackWhatTheAnswerDoesNotShow(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, emu, r, id := faultEnv(t, func(o *emulator.Options) { o.EmptyUpdateAnswer = tc.empty })
+			env, emu, r, id := faultEnv(t, func(o *emulator.Options) { o.EmptyUpdateAnswer = tc.empty })
 			if tc.partial {
 				emu.InjectFault(emulator.Fault{Method: http.MethodPatch, Route: emulator.RouteServer, Status: 200, AfterAction: true,
 					Body: fmt.Sprintf(`{"id": %d, "name": "web-renamed"}`, id)})
@@ -179,7 +179,7 @@ func TestServerResource_updateReadsBackWhatTheAnswerDoesNotShow(t *testing.T) {
 			resp := resource.UpdateResponse{State: state}
 			r.Update(context.Background(), resource.UpdateRequest{State: state, Plan: tfsdk.Plan(plan)}, &resp)
 
-			if n := emu.RequestCounts()["GET "+emulator.RouteServer]; n != tc.wantGETs {
+			if n := env.sent(requests{route: "GET " + emulator.RouteServer}); n != tc.wantGETs {
 				t.Errorf("%d GETs after the PATCH, want %d", n, tc.wantGETs)
 			}
 			if tc.wantError != "" {
@@ -218,7 +218,7 @@ func TestServerResource_deleteErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, emu, r, id := faultEnv(t)
+			env, emu, r, id := faultEnv(t)
 			emu.InjectFault(tc.fault)
 			state := serverState(t, r, map[string]any{"id": fmt.Sprint(id), "name": "web"})
 
@@ -233,7 +233,7 @@ func TestServerResource_deleteErrors(t *testing.T) {
 			if _, exists := emu.Server(id); exists != tc.exists {
 				t.Errorf("server exists = %v after the delete, want %v", exists, tc.exists)
 			}
-			if n := emu.RequestCounts()["DELETE "+emulator.RouteServer]; n != 1 {
+			if n := env.sent(requests{route: "DELETE " + emulator.RouteServer}); n != 1 {
 				t.Errorf("DELETE sent %d times, want once", n)
 			}
 		})
@@ -254,10 +254,10 @@ func TestCreateServer_failedSearchAfterALostAnswer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTTP 500") || !strings.Contains(err.Error(), "looking for the server it may have created also failed") {
 		t.Fatalf("error = %v, want the lost create and the failed search", err)
 	}
-	if n := emu.RequestCounts()[routeCreate]; n != 1 {
+	if n := env.sent(requests{route: routeCreate}); n != 1 {
 		t.Errorf("the create was sent %d times, want once", n)
 	}
-	if n := emu.RequestCounts()["GET "+emulator.RouteServers]; n < 1 {
+	if n := env.sent(requests{route: "GET " + emulator.RouteServers}); n < 1 {
 		t.Errorf("no search was made")
 	}
 }

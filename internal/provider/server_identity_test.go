@@ -97,7 +97,7 @@ func TestAccServerResource_identity(t *testing.T) {
 				Check: tfresource.ComposeTestCheckFunc(
 					env.expectStatus("ident-renamed", "active"),
 					env.emulatorCheck("that the reboot was sent once (the emulator's request log)", func(*emulator.Emulator) error {
-						if n := env.count(routeReboot); n != 1 {
+						if n := env.sent(requests{route: routeReboot}); n != 1 {
 							return fmt.Errorf("reboot calls = %d, want 1", n)
 						}
 						return nil

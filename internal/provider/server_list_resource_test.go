@@ -240,7 +240,7 @@ list "vpsorg_server" "bad" {
 			}
 		}
 		// The resource object costs one GET per result, and only when asked for.
-		if n := env.count("GET " + emulator.RouteServer); n != 1 {
+		if n := env.sent(requests{route: "GET " + emulator.RouteServer}); n != 1 {
 			errs = append(errs, fmt.Errorf("GETs of single servers = %d, want 1 (the one result with include_resource)", n))
 		}
 		return errors.Join(errs...)

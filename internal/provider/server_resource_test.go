@@ -150,7 +150,7 @@ resource "vpsorg_server" "web" {
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("reboot_trigger"), knownvalue.StringExact("v1")),
 				},
 				Check: env.emulatorCheck("that adopting sent no power or settings request (the emulator's request log)", func(*emulator.Emulator) error {
-					if n := env.count(routeReboot) + env.count(routeStart) + env.count(routeStop) + env.count(routePatch); n != 0 {
+					if n := env.sent(requests{route: routeReboot}) + env.sent(requests{route: routeStart}) + env.sent(requests{route: routeStop}) + env.sent(requests{route: routePatch}); n != 0 {
 						return fmt.Errorf("adopting a server sent %d power or settings requests, want none", n)
 					}
 					return nil
@@ -163,13 +163,7 @@ resource "vpsorg_server" "web" {
 func TestAccServerResource_powerAndReboot(t *testing.T) {
 	env := newTestEnv(t)
 	expectCalls := func(start, stop, reboot int) resource.TestCheckFunc {
-		return env.emulatorCheck("how many start, stop and reboot requests each apply sent (the emulator's request log)", func(*emulator.Emulator) error {
-			got := [3]int{env.count(routeStart), env.count(routeStop), env.count(routeReboot)}
-			if want := [3]int{start, stop, reboot}; got != want {
-				return fmt.Errorf("start/stop/reboot calls = %v, want %v", got, want)
-			}
-			return nil
-		})
+		return env.expectSent(map[string]int{routeStart: start, routeStop: stop, routeReboot: reboot})
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
@@ -239,7 +233,7 @@ func TestAccServerResource_unmanagedPowerIsLeftAlone(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					env.expectStatus("unmanaged", "stopped"),
 					env.emulatorCheck("that no start request was sent at all (the emulator's request log)", func(*emulator.Emulator) error {
-						if n := env.count(routeStart); n != 0 {
+						if n := env.sent(requests{route: routeStart}); n != 0 {
 							return fmt.Errorf("the provider started an unmanaged server (%d start calls)", n)
 						}
 						return nil
@@ -469,7 +463,7 @@ func TestAccServerResource_suspendedServerRefusesPowerChanges(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if n := env.count(routeStart) + env.count(routeStop); n != 0 {
+					if n := env.sent(requests{route: routeStart}) + env.sent(requests{route: routeStop}); n != 0 {
 						t.Errorf("a suspended server was sent %d power actions", n)
 					}
 					emu.SetStatus(env.serverNamed("held").ID, "active")
