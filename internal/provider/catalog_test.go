@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 )
@@ -31,7 +32,7 @@ type accCatalog struct {
 	documented bool
 }
 
-// catalog is read once, in TestMain (loadCatalog), and only read after.
+// catalog is set once, in TestMain (loadCatalog), and only read after.
 var catalog = documentedCatalog
 
 var documentedCatalog = accCatalog{
@@ -41,9 +42,19 @@ var documentedCatalog = accCatalog{
 	documented: true,
 }
 
-// loadCatalog reads the catalog variables; a variable not set keeps the
-// documented values.
+// loadCatalog sets catalog from the environment.
 func loadCatalog() error {
+	c, err := catalogFrom(os.Getenv)
+	if err != nil {
+		return err
+	}
+	catalog = c
+	return nil
+}
+
+// catalogFrom reads the catalog variables through getenv; a variable not
+// set keeps the documented values.
+func catalogFrom(getenv func(string) string) (accCatalog, error) {
 	c := documentedCatalog
 	for _, v := range []struct {
 		name string
@@ -53,21 +64,20 @@ func loadCatalog() error {
 		{envAccOSIDs, func(s [2]string) (err error) { c.systems, err = twoIDs(s); return err }},
 		{envAccLocations, func(s [2]string) error { c.locations = s; return nil }},
 	} {
-		raw := os.Getenv(v.name)
+		raw := getenv(v.name)
 		if raw == "" {
 			continue
 		}
 		parts := strings.Split(raw, ",")
 		if len(parts) != 2 || strings.TrimSpace(parts[0]) == "" || strings.TrimSpace(parts[1]) == "" {
-			return fmt.Errorf("%s=%q: want two values separated by a comma, the default first", v.name, raw)
+			return c, fmt.Errorf("%s=%q: want two values separated by a comma, the default first", v.name, raw)
 		}
 		if err := v.set([2]string{strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])}); err != nil {
-			return fmt.Errorf("%s=%q: %w", v.name, raw, err)
+			return c, fmt.Errorf("%s=%q: %w", v.name, raw, err)
 		}
 	}
 	c.documented = c.plans == documentedCatalog.plans && c.systems == documentedCatalog.systems && c.locations == documentedCatalog.locations
-	catalog = c
-	return nil
+	return c, nil
 }
 
 func twoIDs(s [2]string) ([2]int64, error) {
@@ -106,3 +116,38 @@ func (anyValue) String() string       { return "any value the API chose" }
 // unknownPlanID is a plan id no account is expected to have, for creates the
 // API must refuse with 400.
 const unknownPlanID = 987654
+
+// The catalog variables: unset, the documented values; set, the account's
+// own, in order, and names are then no longer checked; malformed, an error
+// naming the variable.
+func TestCatalogFrom(t *testing.T) {
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+
+	c, err := catalogFrom(env(nil))
+	if err != nil || c != documentedCatalog {
+		t.Errorf("unset: %+v, %v; want the documented catalog", c, err)
+	}
+
+	c, err = catalogFrom(env(map[string]string{envAccPlanIDs: "11, 12", envAccOSIDs: "7,8", envAccLocations: "fra1,ams1"}))
+	want := accCatalog{plans: [2]int64{11, 12}, systems: [2]int64{7, 8}, locations: [2]string{"fra1", "ams1"}}
+	if err != nil || c != want {
+		t.Errorf("set: %+v, %v; want %+v", c, err, want)
+	}
+	if c.documentedOr(knownvalue.StringExact("Standard VPS")).String() == knownvalue.StringExact("Standard VPS").String() {
+		t.Errorf("an account's own catalog still checks the documented names")
+	}
+
+	for _, bad := range []map[string]string{
+		{envAccPlanIDs: "1"}, {envAccPlanIDs: "1,2,3"}, {envAccPlanIDs: "1,x"}, {envAccOSIDs: "0,5"}, {envAccLocations: "us-west,"},
+	} {
+		if _, err := catalogFrom(env(bad)); err == nil {
+			t.Errorf("%v: no error", bad)
+		} else {
+			for name := range bad {
+				if !strings.Contains(err.Error(), name) {
+					t.Errorf("%v: error %q does not name %s", bad, err, name)
+				}
+			}
+		}
+	}
+}
