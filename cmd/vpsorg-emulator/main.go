@@ -118,6 +118,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&m.HostileNext, "hostile-next", "", `send this as the "next" link of every list page`)
 	fs.BoolVar(&m.HugeErrors, "huge-errors", false, "make every error body about 1 MiB, nested 200 levels deep")
 	fs.BoolVar(&m.EchoHeaders, "echo-headers", false, "echo the request's headers, Authorization included, in every error body")
+	// Answers the API documentation leaves open, each way (see the emulator's README).
+	fs.BoolVar(&cfg.options.ExtendedCatalog, "extended-catalog", false, "accept plans 3-4, OS 1, 6, 7 and eu-central, ap-south besides the documented catalog (the emulator's own invention)")
+	fs.BoolVar(&cfg.options.EmptyUpdateAnswer, "empty-update-answer", false, "answer PUT and PATCH with {} instead of the server (the body is undocumented)")
+	fs.BoolVar(&cfg.options.RebootKeepsUpdatedAt, "reboot-keeps-updated-at", false, "leave updated_at alone on a reboot (the API does not promise that it moves)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

@@ -293,3 +293,22 @@ func TestRun_LatencyAndConsistencyLagTakeEffect(t *testing.T) {
 		t.Errorf("GET after the stop: %d %s; want active during the lag", a.status, a.body)
 	}
 }
+
+// The answers the API documentation leaves open can be chosen either way;
+// the documented catalog and a server-shaped update answer are the default.
+func TestParseFlags_UndocumentedAnswers(t *testing.T) {
+	cfg, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := cfg.options; o.ExtendedCatalog || o.EmptyUpdateAnswer || o.RebootKeepsUpdatedAt {
+		t.Errorf("defaults: %+v", o)
+	}
+	cfg, err = parseFlags([]string{"-extended-catalog", "-empty-update-answer", "-reboot-keeps-updated-at"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := cfg.options; !o.ExtendedCatalog || !o.EmptyUpdateAnswer || !o.RebootKeepsUpdatedAt {
+		t.Errorf("set: %+v", o)
+	}
+}

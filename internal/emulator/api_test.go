@@ -414,7 +414,7 @@ func TestCreate_AcceptsEdgeValues(t *testing.T) {
 		{"hostname with 63-char label", func(b map[string]any) { b["hostname"] = strings.Repeat("x", 63) + ".example.com" }},
 		{"hostname null", func(b map[string]any) { b["hostname"] = nil }},
 		{"ssh key null", func(b map[string]any) { b["ssh_key_id"] = nil }},
-		{"every plan, os and location", func(b map[string]any) { b["plan_id"], b["os_id"], b["location"] = 4, 7, "ap-south" }},
+		{"the other documented plan, os and location", func(b map[string]any) { b["plan_id"], b["os_id"], b["location"] = 2, 3, "us-east" }},
 	}
 	h := newHarness(t, Options{})
 	for _, c := range cases {
@@ -502,7 +502,7 @@ func TestPatch_ChangesOnlyTheFieldsSent(t *testing.T) {
 	h := newHarness(t, Options{})
 	id := h.create("web") // provisioning: PUT and PATCH work in every status
 	h.clock.Advance(2 * time.Second)
-	r := h.do("PATCH", serverPath(id, ""), map[string]any{"name": "new-server-name", "plan_id": 2, "location": "eu-central"})
+	r := h.do("PATCH", serverPath(id, ""), map[string]any{"name": "new-server-name", "plan_id": 2, "location": "us-east"})
 	if r.status != http.StatusOK {
 		t.Fatalf("want 200, got %s", r)
 	}
@@ -584,5 +584,52 @@ func TestStart_ListensOnLoopbackAndServesTheAPI(t *testing.T) {
 	}
 	if New(Options{}).URL() != "" {
 		t.Error("URL of an emulator that is not listening should be empty")
+	}
+}
+
+// The default catalog is the documented one, so that a configuration that
+// works against the emulator assumes no more of a real account; the
+// extended catalog is there only when asked for.
+func TestCreate_CatalogIsTheDocumentedOneUnlessExtended(t *testing.T) {
+	undocumented := map[string]func(map[string]any){
+		"plan 3":              func(b map[string]any) { b["plan_id"] = 3 },
+		"plan 4":              func(b map[string]any) { b["plan_id"] = 4 },
+		"os 1":                func(b map[string]any) { b["os_id"] = 1 },
+		"os 7":                func(b map[string]any) { b["os_id"] = 7 },
+		"location eu-central": func(b map[string]any) { b["location"] = "eu-central" },
+		"location ap-south":   func(b map[string]any) { b["location"] = "ap-south" },
+	}
+	documentedOnly := newHarness(t, Options{})
+	withExtras := newHarness(t, Options{ExtendedCatalog: true})
+	for name, change := range undocumented {
+		t.Run(name, func(t *testing.T) {
+			body := validCreate("web")
+			change(body)
+			if r := documentedOnly.do("POST", "/api/v1/servers/", body); r.status != http.StatusBadRequest {
+				t.Errorf("default catalog: want 400 for an undocumented value, got %s", r)
+			}
+			if r := withExtras.do("POST", "/api/v1/servers/", body); r.status != http.StatusCreated {
+				t.Errorf("extended catalog: want 201, got %s", r)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name string
+		got  int
+		want int
+	}{
+		{"documented plans", len(documentedOnly.emu.Plans()), 2},
+		{"documented systems", len(documentedOnly.emu.OperatingSystems()), 2},
+		{"documented locations", len(documentedOnly.emu.Locations()), 2},
+		{"extended plans", len(withExtras.emu.Plans()), 4},
+		{"extended locations", len(withExtras.emu.Locations()), 4},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if r := documentedOnly.do("POST", "/api/v1/servers/", map[string]any{"name": "x", "plan_id": 2, "os_id": 3, "location": "mars"}); r.status != 400 ||
+		!strings.Contains(string(r.raw), "us-west, us-east") || strings.Contains(string(r.raw), "eu-central") {
+		t.Errorf("the refusal names only the documented locations: %s", r)
 	}
 }

@@ -80,6 +80,22 @@ type Options struct {
 	// offset, partial objects, unknown statuses, redirects, hostile next
 	// links, huge error bodies, echoed headers. All off by default.
 	Manners Manners
+	// ExtendedCatalog adds plans 3 and 4, OS 1, 6 and 7 and the locations
+	// eu-central and ap-south to the documented catalog (plans 1 and 2,
+	// OS 3 and 5, us-west and us-east). They are the emulator's own
+	// invention, for demos that want more choice: no real account is
+	// promised to have them, so tests of what the API documents leave
+	// this off (the default).
+	ExtendedCatalog bool
+	// EmptyUpdateAnswer makes PUT and PATCH answer 200 with {} instead of
+	// the server. The documentation leaves the body open; a server object
+	// (the default) is the natural reading, and a client must cope with both.
+	EmptyUpdateAnswer bool
+	// RebootKeepsUpdatedAt makes a reboot leave updated_at as it was. The
+	// documentation does not promise that a reboot moves it (the default
+	// moves it when the reboot begins and ends), so a client must not
+	// depend on it.
+	RebootKeepsUpdatedAt bool
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Log, if non-nil, gets one line per request: method, path, status,
@@ -94,6 +110,9 @@ type Emulator struct {
 	now        func() time.Time
 	honourIdem bool
 	manners    *manners
+	catalog    catalog
+	emptyPatch bool // Options.EmptyUpdateAnswer
+	quietBoot  bool // Options.RebootKeepsUpdatedAt
 
 	logMu sync.Mutex
 	log   io.Writer
@@ -139,6 +158,9 @@ func New(opts Options) *Emulator {
 		tokens:         map[string]string{},
 		now:            opts.Now,
 		honourIdem:     opts.HonourIdempotencyKey,
+		catalog:        catalogFor(opts.ExtendedCatalog),
+		emptyPatch:     opts.EmptyUpdateAnswer,
+		quietBoot:      opts.RebootKeepsUpdatedAt,
 		log:            opts.Log,
 		servers:        map[int64]*server{},
 		gone:           map[int64]*server{},

@@ -115,7 +115,7 @@ func (e *Emulator) create(w http.ResponseWriter, r *http.Request, account string
 		writeError(w, apiErr)
 		return
 	}
-	req, fe := parseCreate(obj)
+	req, fe := parseCreate(obj, e.catalog)
 	if len(fe) > 0 {
 		writeError(w, invalid(fe))
 		return
@@ -263,6 +263,10 @@ func (e *Emulator) update(w http.ResponseWriter, r *http.Request, account string
 	}
 	view := s.detailView(now)
 	e.mu.Unlock()
+	if e.emptyPatch {
+		writeJSON(w, http.StatusOK, struct{}{})
+		return
+	}
 	writeJSON(w, http.StatusOK, view)
 }
 
@@ -355,7 +359,11 @@ func (e *Emulator) action(w http.ResponseWriter, account string, id int64, a ser
 		return
 	}
 	e.hide(s, now)
+	updatedBefore := s.updatedAt
 	s.begin(a.transition, now, e.transitionTime, "POST "+a.verb)
+	if a.verb == rebootAction.verb && e.quietBoot {
+		s.updatedAt, s.keepUpdatedAt = updatedBefore, true
+	}
 	answer := actionView{
 		Status:  "success",
 		Message: "Server is " + a.transient,

@@ -153,13 +153,13 @@ func (e *Emulator) AddServer(account string, spec ServerSpec) (Server, error) {
 		req.hostname = cloneString(spec.Hostname)
 	}
 	var ok bool
-	if req.plan, ok = findPlan(spec.PlanID); !ok {
+	if req.plan, ok = e.catalog.plan(spec.PlanID); !ok {
 		fe.add("plan_id", fmt.Sprintf("Unknown plan %d.", spec.PlanID))
 	}
-	if req.os, ok = findOS(spec.OSID); !ok {
+	if req.os, ok = e.catalog.os(spec.OSID); !ok {
 		fe.add("os_id", fmt.Sprintf("Unknown operating system %d.", spec.OSID))
 	}
-	if msg := checkLocation(spec.Location); msg != "" {
+	if msg := checkLocation(spec.Location, e.catalog); msg != "" {
 		fe.add("location", msg)
 	}
 	if len(fe) > 0 {

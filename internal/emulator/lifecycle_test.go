@@ -152,7 +152,7 @@ func TestList_PaginatesKeepingFilters(t *testing.T) {
 	for i := range 11 {
 		body := validCreate(fmt.Sprintf("web-%d", i))
 		if i%4 == 3 {
-			body["location"] = "eu-central" // 3 of 11 elsewhere
+			body["location"] = "us-east" // 3 of 11 elsewhere
 		} else {
 			want = append(want, float64(12345+i))
 		}
@@ -235,7 +235,7 @@ func TestList_FiltersByStatusAndLocation(t *testing.T) {
 	add("c", "us-west", "stopped")
 	add("d", "us-east", "suspended")
 	add("e", "us-west", "error")
-	add("f", "ap-south", "")
+	add("f", "us-east", "")
 	cases := []struct {
 		query string
 		names string

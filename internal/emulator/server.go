@@ -80,6 +80,9 @@ type phase struct {
 	provisioned bool
 
 	updatedAt time.Time
+	// keepUpdatedAt leaves updatedAt alone when the transition ends
+	// (Options.RebootKeepsUpdatedAt).
+	keepUpdatedAt bool
 }
 
 // transition is a passage through a transient status to a target status;
@@ -105,16 +108,17 @@ func (s *server) settle(now time.Time) {
 		s.provisioned = true
 	}
 	s.status, s.target = s.target, ""
-	if done.After(s.updatedAt) {
+	if done.After(s.updatedAt) && !s.keepUpdatedAt {
 		s.updatedAt = done
 	}
+	s.keepUpdatedAt = false
 	s.record(done, s.status, s.done)
 }
 
 // begin starts transition t; cause names what started it.
 func (s *server) begin(t transition, now time.Time, d time.Duration, cause string) {
 	s.status, s.target, s.done, s.since, s.dur = t.transient, t.target, t.done, now, d
-	s.updatedAt = now
+	s.updatedAt, s.keepUpdatedAt = now, false
 	s.record(now, s.status, cause)
 }
 

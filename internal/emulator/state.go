@@ -75,8 +75,8 @@ func (e *Emulator) Restore(st State) error {
 	servers := map[int64]*server{}
 	next := max(st.NextID, firstID)
 	for _, ss := range st.Servers {
-		plan, okPlan := findPlan(ss.PlanID)
-		os, okOS := findOS(ss.OSID)
+		plan, okPlan := e.catalog.plan(ss.PlanID)
+		os, okOS := e.catalog.os(ss.OSID)
 		switch {
 		case ss.ID <= 0 || servers[ss.ID] != nil:
 			return fmt.Errorf("emulator: restore: server id %d is not positive or given twice", ss.ID)

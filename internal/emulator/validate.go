@@ -217,7 +217,7 @@ type createRequest struct {
 	backups  bool
 }
 
-func parseCreate(obj jsonObject) (createRequest, fieldErrors) {
+func parseCreate(obj jsonObject, cat catalog) (createRequest, fieldErrors) {
 	var req createRequest
 	fe := fieldErrors{}
 
@@ -228,21 +228,21 @@ func parseCreate(obj jsonObject) (createRequest, fieldErrors) {
 		req.name = name
 	}
 	if id, ok := requiredInt(obj, fe, "plan_id"); ok {
-		if p, found := findPlan(id); found {
+		if p, found := cat.plan(id); found {
 			req.plan = p
 		} else {
-			fe.add("plan_id", fmt.Sprintf("Unknown plan %d; valid plans are %s.", id, planIDs()))
+			fe.add("plan_id", fmt.Sprintf("Unknown plan %d; valid plans are %s.", id, cat.planIDs()))
 		}
 	}
 	if id, ok := requiredInt(obj, fe, "os_id"); ok {
-		if o, found := findOS(id); found {
+		if o, found := cat.os(id); found {
 			req.os = o
 		} else {
-			fe.add("os_id", fmt.Sprintf("Unknown operating system %d; valid ones are %s.", id, osIDs()))
+			fe.add("os_id", fmt.Sprintf("Unknown operating system %d; valid ones are %s.", id, cat.osIDs()))
 		}
 	}
 	if loc, ok := requiredString(obj, fe, "location"); ok {
-		if msg := checkLocation(loc); msg != "" {
+		if msg := checkLocation(loc, cat); msg != "" {
 			fe.add("location", msg)
 		}
 		req.location = loc
@@ -276,12 +276,12 @@ func parseCreate(obj jsonObject) (createRequest, fieldErrors) {
 	return req, fe
 }
 
-func checkLocation(loc string) string {
+func checkLocation(loc string, cat catalog) string {
 	if loc == "" {
 		return msgBlank
 	}
-	if !knownLocation(loc) {
-		return fmt.Sprintf("Unknown location %q; valid locations are %s.", loc, strings.Join(catalogLocations, ", "))
+	if !cat.knownLocation(loc) {
+		return fmt.Sprintf("Unknown location %q; valid locations are %s.", loc, strings.Join(cat.locations, ", "))
 	}
 	return ""
 }
@@ -316,22 +316,6 @@ func requiredInt(obj jsonObject, fe fieldErrors, key string) (int64, bool) {
 		fe.add(key, msgInteger)
 	}
 	return 0, false
-}
-
-func planIDs() string {
-	ids := make([]string, len(catalogPlans))
-	for i, p := range catalogPlans {
-		ids[i] = strconv.FormatInt(p.ID, 10)
-	}
-	return strings.Join(ids, ", ")
-}
-
-func osIDs() string {
-	ids := make([]string, len(catalogOS))
-	for i, o := range catalogOS {
-		ids[i] = strconv.FormatInt(o.ID, 10)
-	}
-	return strings.Join(ids, ", ")
 }
 
 // updateRequest is a validated PUT or PATCH body: nil or false means "leave

@@ -34,10 +34,10 @@ func TestAccServersDataSource_forEachOverServers(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
 	c := newCLI(t, env.endpoint, env.token)
-	env.seedServers(serverSpec{name: "alpha"}, serverSpec{name: "beta", stopped: true}, serverSpec{name: "gamma", location: "us-east"})
+	env.seedServers(serverSpec{name: "alpha"}, serverSpec{name: "beta", stopped: true}, serverSpec{name: "gamma", location: catalog.locations[1]})
 	c.write("main.tf", cliRequiredProviders+fmt.Sprintf(`
 data "vpsorg_servers" "west" {
-  location = "us-west"
+  location = %[2]q
 }
 
 locals {
@@ -49,7 +49,7 @@ resource "terraform_data" "per_server" {
   for_each = local.own
   input    = "${each.key} is ${each.value.status}"
 }
-`, env.prefix))
+`, env.prefix, catalog.locations[0]))
 	c.must("apply", "-auto-approve", "-input=false")
 	got := map[string]string{}
 	for _, r := range c.state() {
@@ -84,7 +84,7 @@ func TestAccServerResource_interruptedApplyKeepsTheServer(t *testing.T) {
 	} else if took := env.provisioningTime(); took < time.Second {
 		t.Skipf("%s: this endpoint provisions in %v, too fast to interrupt an apply that waits for it", needs, took)
 	}
-	c.write("main.tf", cliRequiredProviders+env.serverConfig("interrupted", 1, ""))
+	c.write("main.tf", cliRequiredProviders+env.serverConfig("interrupted", catalog.plans[0], ""))
 
 	var out bytes.Buffer
 	cmd := c.command(t.Context(), nil, "apply", "-auto-approve", "-input=false")
@@ -182,7 +182,7 @@ provider "vpsorg" {
   endpoint  = %q
   api_token = %q
 }
-`, env.endpoint, secret)+env.serverConfig("secretive", 1, `  power_state = "stopped"`)+`
+`, env.endpoint, secret)+env.serverConfig("secretive", catalog.plans[0], `  power_state = "stopped"`)+`
 data "vpsorg_servers" "all" {
   depends_on = [vpsorg_server.web]
 }

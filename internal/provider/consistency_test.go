@@ -88,12 +88,7 @@ func expectFinished(env *testEnv, status string) resource.TestCheckFunc {
 // expectCount checks the emulator saw route exactly n times so far; only
 // in process (see testEnv.onEmulator).
 func expectCount(env *testEnv, route string, n int) resource.TestCheckFunc {
-	return env.emulatorCheck("how many start, stop and reboot requests each apply sent (the emulator's request log)", func(*emulator.Emulator) error {
-		if got := env.count(route); got != n {
-			return fmt.Errorf("%s was sent %d times, want %d", route, got, n)
-		}
-		return nil
-	})
+	return env.expectSent(map[string]int{route: n})
 }
 
 func TestAccServerResource_rebootUnderLagReturnsOnlyOnceTheRebootFinished(t *testing.T) {
@@ -102,9 +97,9 @@ func TestAccServerResource_rebootUnderLagReturnsOnlyOnceTheRebootFinished(t *tes
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: env.config(env.serverConfig("lag-reboot", 1, `  reboot_trigger = "v1"`))},
+			{Config: env.config(env.serverConfig("lag-reboot", catalog.plans[0], `  reboot_trigger = "v1"`))},
 			{
-				Config: env.config(env.serverConfig("lag-reboot", 1, `  reboot_trigger = "v2"`)),
+				Config: env.config(env.serverConfig("lag-reboot", catalog.plans[0], `  reboot_trigger = "v2"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
 				},
@@ -132,7 +127,7 @@ func TestAccServerResource_stopStartStopUnderLag(t *testing.T) {
 	step := func(power string, stops, starts int) resource.TestStep {
 		status := map[string]string{"running": "active", "stopped": "stopped"}[power]
 		return resource.TestStep{
-			Config: env.config(env.serverConfig("lag-power", 1, fmt.Sprintf("  power_state = %q", power))),
+			Config: env.config(env.serverConfig("lag-power", catalog.plans[0], fmt.Sprintf("  power_state = %q", power))),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact(status)),
 				statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("power_state"), knownvalue.StringExact(power)),
@@ -163,14 +158,14 @@ func TestAccServerResource_replaceAndDestroyWhileTheOldServerIsStillVisible(t *t
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(env.serverConfig("lag-replace", 1, "")),
+				Config: env.config(env.serverConfig("lag-replace", catalog.plans[0], "")),
 				Check: func(s *terraform.State) (err error) {
 					first, err = serverID(s)
 					return err
 				},
 			},
 			{
-				Config: env.config(env.serverConfig("lag-replace", 2, "")),
+				Config: env.config(env.serverConfig("lag-replace", catalog.plans[1], "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionDestroyBeforeCreate),
 				}},
@@ -220,7 +215,7 @@ func TestAccServerResource_lostCreateAnswerUnderLagAdoptsTheNewServer(t *testing
 	config := func(key int) string {
 		// ssh_key_id replaces the server without changing what adoption
 		// matches on (name, plan, OS, location).
-		return env.config(env.serverConfig("lag-adopt", 1, fmt.Sprintf("  ssh_key_id = %d\n  lifecycle {\n    create_before_destroy = true\n  }", key)))
+		return env.config(env.serverConfig("lag-adopt", catalog.plans[0], fmt.Sprintf("  ssh_key_id = %d\n  lifecycle {\n    create_before_destroy = true\n  }", key)))
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
@@ -258,17 +253,21 @@ func TestAccServerResource_lostCreateAnswerUnderLagAdoptsTheNewServer(t *testing
 
 // A stop sent while a reboot (started behind Terraform's back) is still
 // under way is refused with 400; the provider waits for the reboot to end
-// and sends the stop once more, instead of failing the apply.
+// and sends the stop once more, instead of failing the apply. The
+// emulator's clock steps with each request (stepClock), so that the lag
+// hides the reboot from refresh, plan and the update's own read, and the
+// reboot outlasts the lag, by counts of requests however slow the machine.
 func TestAccServerResource_actionRefusedWhileAnotherIsUnderWayIsSentOnceItEnds(t *testing.T) {
-	env := newTestEnv(t, withLag)
-	emu := env.requireEmulator("needs the emulator's SetTransitionTime hook (a reboot that outlasts plan and refresh) and request log (the stop refused while it lasts)")
+	// About thirteen requests of lag.
+	env := newTestEnv(t, withStepClock, func(o *emulator.Options) { o.ConsistencyLag = 40 * time.Second })
+	emu := env.requireEmulator("needs the emulator's SetTransitionTime hook and a clock it can drive (a reboot that outlasts plan and refresh) and request log (the stop refused while it lasts)")
 	var id int64
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(env.serverConfig("lag-refused", 1, `  power_state = "running"`)),
+				Config: env.config(env.serverConfig("lag-refused", catalog.plans[0], `  power_state = "running"`)),
 				Check: func(s *terraform.State) (err error) {
 					id, err = serverID(s)
 					return err
@@ -276,24 +275,20 @@ func TestAccServerResource_actionRefusedWhileAnotherIsUnderWayIsSentOnceItEnds(t
 			},
 			{
 				PreConfig: func() {
-					emu.SetTransitionTime(5 * time.Second) // the reboot outlasts plan and refresh
+					emu.SetTransitionTime(2 * time.Minute) // about forty requests: longer than the lag
 					if _, err := env.client.RebootServer(context.Background(), id); err != nil {
 						t.Fatal(err)
 					}
+					emu.SetTransitionTime(10 * time.Second) // the stop's own, short
 				},
-				Config: env.config(env.serverConfig("lag-refused", 1, `  power_state = "stopped"`)),
+				Config: env.config(env.serverConfig("lag-refused", catalog.plans[0], `  power_state = "stopped"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 				},
 				Check: resource.ComposeTestCheckFunc(expectFinished(env, "stopped"), func(*terraform.State) error {
-					answered := map[int]int{}
-					for _, r := range emu.Requests() {
-						if r.Route == emulator.RouteStop {
-							answered[r.Status]++
-						}
-					}
-					if answered[200] != 1 || answered[400] < 1 {
-						return fmt.Errorf("stop answers %v, want at least one 400 (refused during the reboot) and exactly one 200", answered)
+					ok, refused := env.sent(requests{route: routeStop, status: 200}), env.sent(requests{route: routeStop, status: 400})
+					if ok != 1 || refused < 1 {
+						return fmt.Errorf("stops answered 200: %d, 400: %d; want at least one 400 (refused during the reboot) and exactly one 200", ok, refused)
 					}
 					return nil
 				}),

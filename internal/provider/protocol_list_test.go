@@ -230,7 +230,7 @@ func TestProtocolListResource_includeResourceIsTheDetailView(t *testing.T) {
 		t.Errorf("%s: ipv6_address is null; the detail view of an active server has it", db.Name)
 	}
 	err := p.onEmulator("one GET of a single server a result (the emulator's request log)", func(*emulator.Emulator) error {
-		if n := p.count("GET " + emulator.RouteServer); n != 2 {
+		if n := p.sent(requests{route: "GET " + emulator.RouteServer}); n != 2 {
 			return fmt.Errorf("GETs of single servers = %d, want 2, one a result", n)
 		}
 		return nil
@@ -297,7 +297,7 @@ func TestProtocolListResource_limit(t *testing.T) {
 		if tc.includeResource {
 			gets = tc.want
 		}
-		if n := p.count("GET " + emulator.RouteServer); n != gets {
+		if n := p.sent(requests{route: "GET " + emulator.RouteServer}); n != gets {
 			t.Errorf("%s: %d GETs of single servers, want %d", what, n, gets)
 		}
 	}

@@ -65,6 +65,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "provider tests:", err)
 		os.Exit(1)
 	}
+	if err := loadCatalog(); err != nil {
+		fmt.Fprintln(os.Stderr, "provider tests:", err)
+		os.Exit(1)
+	}
 	// With -sweep it runs the sweepers instead of the tests.
 	resource.TestMain(testRun{m})
 }
@@ -265,7 +269,7 @@ func (e *testEnv) name(s string) string { return e.prefix + s }
 // serverConfig is serverConfig with this test's name for the server and,
 // when VPSORG_ACC_TIMEOUT is set and extra sets no timeouts, that value for
 // every operation. Otherwise the resource's own defaults apply, as for a user.
-func (e *testEnv) serverConfig(name string, planID int, extra string) string {
+func (e *testEnv) serverConfig(name string, planID int64, extra string) string {
 	if d := os.Getenv(envAccTimeout); d != "" && !strings.Contains(extra, "timeouts") {
 		extra += fmt.Sprintf("\n  timeouts = { create = %[1]q, update = %[1]q, delete = %[1]q }", d)
 	}
@@ -273,7 +277,7 @@ func (e *testEnv) serverConfig(name string, planID int, extra string) string {
 }
 
 // serverSpec is a server a test needs before it begins. Zero fields take
-// plan 1, OS 5 and us-west, no hostname and no backups.
+// the catalog's first plan, OS and location, no hostname and no backups.
 type serverSpec struct {
 	name     string // without the test's prefix
 	planID   int64
@@ -287,9 +291,9 @@ type serverSpec struct {
 func (s serverSpec) request(e *testEnv) vpsorg.CreateServerRequest {
 	req := vpsorg.CreateServerRequest{
 		Name:     e.name(s.name),
-		PlanID:   cmp.Or(s.planID, 1),
-		OSID:     cmp.Or(s.osID, 5),
-		Location: cmp.Or(s.location, "us-west"),
+		PlanID:   cmp.Or(s.planID, catalog.plans[0]),
+		OSID:     cmp.Or(s.osID, catalog.systems[0]),
+		Location: cmp.Or(s.location, catalog.locations[0]),
 	}
 	if s.hostname != "" {
 		req.Hostname = &s.hostname
@@ -499,12 +503,6 @@ func (e *testEnv) checkDestroyed(s *terraform.State) error {
 		return fmt.Errorf("servers of this test are left: %s", strings.Join(left, ", "))
 	}
 	return nil
-}
-
-// count returns how many requests the emulator in process has seen on
-// "METHOD ROUTE".
-func (e *testEnv) count(key string) int {
-	return e.emulator.RequestCounts()[key]
 }
 
 // provisioning is how long the endpoint from the environment takes to

@@ -67,12 +67,12 @@ func TestAccServerResource_lostCreateAnswerAdoptsTheServer(t *testing.T) {
 					ProtoV6ProviderFactories: env.factories(),
 					CheckDestroy:             env.checkDestroyed,
 					Steps: []resource.TestStep{{
-						Config: env.config(env.serverConfig("lost-answer", 1, "")),
+						Config: env.config(env.serverConfig("lost-answer", catalog.plans[0], "")),
 						ConfigStateChecks: []statecheck.StateCheck{
 							statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
 						},
 						Check: resource.ComposeTestCheckFunc(expectServers(env, 1), func(*terraform.State) error {
-							if n := env.count(routeCreate); n != 1 {
+							if n := env.sent(requests{route: routeCreate}); n != 1 {
 								return fmt.Errorf("the create was sent %d times, want once", n)
 							}
 							return nil
@@ -132,7 +132,7 @@ func TestAccServerResource_rateLimitedCreateWaitsRetryAfter(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: env.config(env.serverConfig("patient", 1, "")),
+			Config: env.config(env.serverConfig("patient", catalog.plans[0], "")),
 			Check: resource.ComposeTestCheckFunc(expectServers(env, 1), func(*terraform.State) error {
 				var posts []time.Time
 				for _, r := range emu.Requests() {
@@ -162,11 +162,11 @@ func TestAccServerResource_hourLongRetryAfterFailsCleanly(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config:      env.config(env.serverConfig("impatient", 1, `  timeouts = { create = "30s" }`)),
+			Config:      env.config(env.serverConfig("impatient", catalog.plans[0], `  timeouts = { create = "30s" }`)),
 			ExpectError: regexp.MustCompile(`(?s)Unable to create server.*HTTP 429 Too Many Requests.*rate-limiting`),
 		}},
 	})
-	if n := emu.RequestCounts()[routeCreate]; n != 1 {
+	if n := env.sent(requests{route: routeCreate}); n != 1 {
 		t.Errorf("saw %d creates; the first 429 should have ended it", n)
 	}
 	if n := len(emu.Servers("acc")); n != 0 {
@@ -185,7 +185,7 @@ func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(env.serverConfig("eventual", 1, "")),
+				Config: env.config(env.serverConfig("eventual", catalog.plans[0], "")),
 				Check:  expectServers(env, 1),
 			},
 			{
@@ -193,106 +193,17 @@ func TestAccServerResource_transientPollFailuresAreRidden(t *testing.T) {
 					emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 2, Status: 502})
 					emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 2, Status: 503, RetryAfter: "1"})
 				},
-				Config: env.config(env.serverConfig("eventual", 1, `  power_state = "stopped"`)),
+				Config: env.config(env.serverConfig("eventual", catalog.plans[0], `  power_state = "stopped"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 				},
 			},
 		},
 	})
-	statuses := map[int]int{}
-	for _, r := range emu.Requests() {
-		statuses[r.Status]++
+	met := [3]int{env.sent(requests{status: 404}), env.sent(requests{status: 502}), env.sent(requests{status: 503})}
+	if met[0] < 3 || met[1] != 2 || met[2] != 2 {
+		t.Errorf("the faults were not all met (404, 502, 503 answered %v times); the test proved nothing", met)
 	}
-	if statuses[404] < 3 || statuses[502] != 2 || statuses[503] != 2 {
-		t.Errorf("the faults were not all met (statuses seen %v); the test proved nothing", statuses)
-	}
-}
-
-// A delete answered 404 is a success; a start or stop whose
-// answer says the server is already there is not an error; a reboot whose
-// answer is lost is not sent again.
-func TestAccServerResource_answersThatLieAboutPowerAndDelete(t *testing.T) {
-	env := newTestEnv(t)
-	emu := env.requireEmulator("needs the emulator's InjectFault and SetTransitionTime hooks: the API cannot be made to answer an action or a delete wrongly")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
-		CheckDestroy:             env.checkDestroyed,
-		Steps: []resource.TestStep{
-			{Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "a"`))},
-			{
-				// The stop happens, but the API answers 400 as if it were already stopped.
-				PreConfig: func() {
-					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Count: 1, Status: 400, AfterAction: true})
-				},
-				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "a"
-  power_state    = "stopped"`)),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
-				},
-			},
-			{
-				PreConfig: func() {
-					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStart, Count: 1, Status: 400, AfterAction: true})
-				},
-				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "a"
-  power_state    = "running"`)),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
-				},
-			},
-			{
-				// The reboot's answer is lost while the server reboots: it is
-				// seen rebooting, waited for, and not sent again.
-				PreConfig: func() {
-					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 502, AfterAction: true})
-				},
-				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "b"
-  power_state    = "running"`)),
-				Check: func(*terraform.State) error {
-					if n := env.count(routeReboot); n != 1 {
-						return fmt.Errorf("the reboot was sent %d times, want once", n)
-					}
-					return nil
-				},
-			},
-			{
-				// A reboot answered 500 after it happened, so fast that no poll
-				// sees "rebooting": its new updated_at shows it happened.
-				PreConfig: func() {
-					emu.SetTransitionTime(-1)
-					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500, AfterAction: true})
-				},
-				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "c"
-  power_state    = "running"`)),
-				Check: expectCount(env, routeReboot, 2),
-			},
-			{
-				// A reboot answered 500 that never happened leaves no trace:
-				// it cannot be told from a lost answer, so it fails, sent once.
-				PreConfig: func() {
-					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteReboot, Count: 1, Status: 500})
-				},
-				Config: env.config(env.serverConfig("liar", 1, `  reboot_trigger = "d"
-  power_state    = "running"`)),
-				ExpectError: regexp.MustCompile(`(?s)Unable to reboot server.*HTTP 500.*the request is not\s+repeated`),
-			},
-			{
-				PreConfig: func() {
-					emu.SetTransitionTime(testTransitionTime)
-					emu.InjectFault(emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Count: 1, Status: 404, AfterAction: true})
-				},
-				Config:  env.config(env.serverConfig("liar", 1, `  reboot_trigger = "d"`)),
-				Destroy: true,
-				Check: func(*terraform.State) error {
-					if n := env.count(routeReboot); n != 3 {
-						return fmt.Errorf("reboots sent: %d, want 3 (one per changed trigger, none repeated)", n)
-					}
-					return nil
-				},
-			},
-		},
-	})
 }
 
 // A refused token is not retried and the error, reported once when the
@@ -308,7 +219,7 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
   endpoint  = %q
   api_token = "not-the-token"
 }
-%s`, env.endpoint, env.serverConfig("refused", 1, "")),
+%s`, env.endpoint, env.serverConfig("refused", catalog.plans[0], "")),
 			ExpectError: regexp.MustCompile(`(?s)VPS.org API token refused.*GET /api/v1/servers/\s+with HTTP 401.*` +
 				`token came from the api_token argument of the provider block.*VPSORG_API_TOKEN`),
 		}},
@@ -328,7 +239,7 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
 	if emu := env.emulator; emu != nil {
 		emu.SetCredits("acc", 0)
 		steps = append(steps, resource.TestStep{
-			Config:      env.config(env.serverConfig("broke", 1, "")),
+			Config:      env.config(env.serverConfig("broke", catalog.plans[0], "")),
 			ExpectError: regexp.MustCompile(`HTTP 402`),
 		})
 	} else {
@@ -340,12 +251,12 @@ func TestAccServerResource_clientErrorsAreNotRetried(t *testing.T) {
 				emu.SetCredits("acc", 10)
 			}
 		},
-		Config:      env.config(env.serverConfig("broke", 42, "")),
+		Config:      env.config(env.serverConfig("broke", unknownPlanID, "")),
 		ExpectError: regexp.MustCompile(`HTTP 400`),
 	})
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: env.factories(), Steps: steps})
 	err = env.onEmulator("that the refused creates were not retried (the emulator's request log)", func(emu *emulator.Emulator) error {
-		if n := emu.RequestCounts()[routeCreate]; n != 2 {
+		if n := env.sent(requests{route: routeCreate}); n != 2 {
 			return fmt.Errorf("two refused creates (402, 400) led to %d requests, want 2", n)
 		}
 		return nil
@@ -369,25 +280,20 @@ func TestAccServerResource_fleetUnderRateLimit(t *testing.T) {
 resource "vpsorg_server" "fleet" {
   count    = 30
   name     = "%sfleet-${count.index}"
-  plan_id  = 1
-  os_id    = 5
-  location = "us-east"
+  plan_id  = %d
+  os_id    = %d
+  location = %q
 }
-`, env.prefix)),
+`, env.prefix, catalog.plans[0], catalog.systems[0], catalog.locations[1])),
 			Check: expectServers(env, 30),
 		}},
 	})
-	limited := 0
-	for _, r := range emu.Requests() {
-		if r.Status == http.StatusTooManyRequests {
-			limited++
-		}
-	}
-	t.Logf("%d of %d requests were answered 429", limited, len(emu.Requests()))
+	limited := env.sent(requests{status: http.StatusTooManyRequests})
+	t.Logf("%d of %d requests were answered 429", limited, env.sent(requests{}))
 	if limited == 0 {
 		t.Error("the rate limit never refused a request; the test proved nothing")
 	}
-	if n := emu.RequestCounts()[routeCreate]; n < 30 {
+	if n := env.sent(requests{route: routeCreate}); n < 30 {
 		t.Errorf("saw %d creates, want at least 30", n)
 	}
 }
@@ -404,11 +310,11 @@ func TestAccServerResource_fleetUnderTwoRequestsPerSecond(t *testing.T) {
 resource "vpsorg_server" "fleet" {
   count    = 20
   name     = "%sslow-${count.index}"
-  plan_id  = 1
-  os_id    = 5
-  location = "us-west"
+  plan_id  = %d
+  os_id    = %d
+  location = %q
 }
-`, env.prefix))
+`, env.prefix, catalog.plans[0], catalog.systems[0], catalog.locations[0]))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
@@ -417,16 +323,8 @@ resource "vpsorg_server" "fleet" {
 			{Config: config, PlanOnly: true}, // a refresh of twenty, under the limit
 		},
 	})
-	limited, created := 0, 0
-	for _, r := range emu.Requests() {
-		switch {
-		case r.Status == http.StatusTooManyRequests:
-			limited++
-		case r.Method == http.MethodPost && r.Route == emulator.RouteServers && r.Status == http.StatusCreated:
-			created++
-		}
-	}
-	t.Logf("%d of %d requests were answered 429", limited, len(emu.Requests()))
+	limited, created := env.sent(requests{status: http.StatusTooManyRequests}), env.sent(requests{route: routeCreate, status: http.StatusCreated})
+	t.Logf("%d of %d requests were answered 429", limited, env.sent(requests{}))
 	if created != 20 {
 		t.Errorf("%d creates were carried out for 20 servers", created)
 	}

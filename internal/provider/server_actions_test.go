@@ -56,12 +56,7 @@ func expectServer(env *testEnv, id int64, status string, posts map[string]int) r
 		}
 		return env.onEmulator("how many start, stop and reboot requests each server got (the emulator's request log)", func(emu *emulator.Emulator) error {
 			for _, route := range []string{emulator.RouteStart, emulator.RouteStop, emulator.RouteReboot} {
-				got := 0
-				for _, r := range emu.Requests() {
-					if r.Method == "POST" && r.Route == route && r.Path == strings.Replace(route, "{id}", fmt.Sprint(id), 1) {
-						got++
-					}
-				}
+				got := env.sent(requests{route: "POST " + route, path: strings.Replace(route, "{id}", fmt.Sprint(id), 1)})
 				if got != posts[route] {
 					return fmt.Errorf("server %d got %d POST %s, want %d", id, got, route, posts[route])
 				}
@@ -171,7 +166,7 @@ func TestAccServerActions_refusedWithTheAPIMessage(t *testing.T) {
 func TestAccServerActions_lifecycleOfTheServerAndManagedPower(t *testing.T) {
 	env := newTestEnv(t)
 	server := func(name string) string {
-		return env.serverConfig(name, 1, `  power_state = "running"
+		return env.serverConfig(name, catalog.plans[0], `  power_state = "running"
   lifecycle {
     action_trigger {
       events  = [after_update]

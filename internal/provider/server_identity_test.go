@@ -39,7 +39,7 @@ func TestAccServerResource_identity(t *testing.T) {
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []tfresource.TestStep{
 			{
-				Config: env.config(env.serverConfig("ident", 1, `  power_state = "running"`)),
+				Config: env.config(env.serverConfig("ident", catalog.plans[0], `  power_state = "running"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectIdentity("vpsorg_server.web", map[string]knownvalue.Check{
 						"id": knownvalue.Int64Func(func(v int64) error {
@@ -65,14 +65,14 @@ func TestAccServerResource_identity(t *testing.T) {
 				},
 			},
 			{
-				Config: env.config(env.serverConfig("ident-renamed", 1, `  power_state = "running"`)),
+				Config: env.config(env.serverConfig("ident-renamed", catalog.plans[0], `  power_state = "running"`)),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate)},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{sameIdentity},
 			},
 			{
-				Config: env.config(env.serverConfig("ident-renamed", 1, `  power_state = "stopped"`)),
+				Config: env.config(env.serverConfig("ident-renamed", catalog.plans[0], `  power_state = "stopped"`)),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate)},
 				},
@@ -83,12 +83,12 @@ func TestAccServerResource_identity(t *testing.T) {
 				Check: env.expectStatus("ident-renamed", "stopped"),
 			},
 			{
-				Config: env.config(env.serverConfig("ident-renamed", 1, `  power_state    = "running"
+				Config: env.config(env.serverConfig("ident-renamed", catalog.plans[0], `  power_state    = "running"
   reboot_trigger = "v1"`)),
 				ConfigStateChecks: []statecheck.StateCheck{sameIdentity},
 			},
 			{
-				Config: env.config(env.serverConfig("ident-renamed", 1, `  power_state    = "running"
+				Config: env.config(env.serverConfig("ident-renamed", catalog.plans[0], `  power_state    = "running"
   reboot_trigger = "v2"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameIdentity,
@@ -97,7 +97,7 @@ func TestAccServerResource_identity(t *testing.T) {
 				Check: tfresource.ComposeTestCheckFunc(
 					env.expectStatus("ident-renamed", "active"),
 					env.emulatorCheck("that the reboot was sent once (the emulator's request log)", func(*emulator.Emulator) error {
-						if n := env.count(routeReboot); n != 1 {
+						if n := env.sent(requests{route: routeReboot}); n != 1 {
 							return fmt.Errorf("reboot calls = %d, want 1", n)
 						}
 						return nil
@@ -118,14 +118,14 @@ func TestAccServerResource_importByStringIDRecordsIdentity(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []tfresource.TestStep{
 			{
-				Config:             env.config(env.serverConfig("by-string", 1, "")),
+				Config:             env.config(env.serverConfig("by-string", catalog.plans[0], "")),
 				ResourceName:       "vpsorg_server.web",
 				ImportState:        true,
 				ImportStateId:      fmt.Sprint(id),
 				ImportStatePersist: true,
 			},
 			{
-				Config: env.config(env.serverConfig("by-string", 1, "")),
+				Config: env.config(env.serverConfig("by-string", catalog.plans[0], "")),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
@@ -145,7 +145,7 @@ func TestAccServerResource_stateWithoutIdentityUpgrades(t *testing.T) {
 	released := map[string]func() (tfprotov6.ProviderServer, error){
 		"vpsorg": providerserver.NewProtocol6WithError(withoutIdentity{&vpsorgProvider{version: "test", tune: fastPolling}}),
 	}
-	config := env.config(env.serverConfig("upgraded", 1, `  hostname = "up.example.com"`))
+	config := env.config(env.serverConfig("upgraded", catalog.plans[0], `  hostname = "up.example.com"`))
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		TerraformVersionChecks: featureIdentity.versionChecks(),
 		CheckDestroy:           env.checkDestroyed,
@@ -184,7 +184,7 @@ func TestAccServerResource_stateWithoutIdentityOfADeletedServer(t *testing.T) {
 	released := map[string]func() (tfprotov6.ProviderServer, error){
 		"vpsorg": providerserver.NewProtocol6WithError(withoutIdentity{&vpsorgProvider{version: "test", tune: fastPolling}}),
 	}
-	config := env.config(env.serverConfig("vanishing", 1, ""))
+	config := env.config(env.serverConfig("vanishing", catalog.plans[0], ""))
 	tfresource.ParallelTest(t, tfresource.TestCase{
 		TerraformVersionChecks: featureIdentity.versionChecks(),
 		CheckDestroy:           env.checkDestroyed,

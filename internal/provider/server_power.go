@@ -141,15 +141,18 @@ func (a powerAction) see(ctx context.Context, c *vpsorg.Client, server *vpsorg.S
 		if !isRefusal(err) || refusals >= maxRefusals {
 			return nil, nil, err
 		}
+		// The refusal is what the user sees if this ends in failure: the
+		// waits below must not overwrite it.
+		refusal := err
 		now, getErr := c.GetServer(ctx, server.ID)
 		if getErr != nil {
-			return nil, nil, err
+			return nil, nil, refusal
 		}
 		switch {
 		case now.Status == a.to && a.to != a.from:
-			var refusal *vpsorg.APIError
-			errors.As(err, &refusal) // isRefusal found it
-			return now, refusal, nil // already there: "Server is already running."
+			var already *vpsorg.APIError
+			errors.As(refusal, &already) // isRefusal found it
+			return now, already, nil     // already there: "Server is already running."
 		case now.Status == a.transient:
 			now, err = a.waitDone(ctx, c, now, since)
 			return now, nil, err
@@ -173,13 +176,13 @@ func (a powerAction) see(ctx context.Context, c *vpsorg.Client, server *vpsorg.S
 				return nil, nil, err
 			}
 		default:
-			return nil, nil, err // suspended, stopped for a reboot, ...: the API's reason stands
+			return nil, nil, refusal // suspended, stopped for a reboot, ...: the API's reason stands
 		}
 		switch {
 		case now.Status == a.to && a.to != a.from:
 			return now, nil, nil // another change got it there while this one waited
 		case now.Status != a.from:
-			return nil, nil, fmt.Errorf("%w; the server is now %q, from which it cannot be sent to %s", err, now.Status, a.to)
+			return nil, nil, fmt.Errorf("%w; the server is now %q, from which it cannot be sent to %s", refusal, now.Status, a.to)
 		}
 		server = now
 	}
@@ -198,27 +201,16 @@ func (a powerAction) waitDone(ctx context.Context, c *vpsorg.Client, before *vps
 // have acted. It is never sent again: a reboot sent twice is a second
 // outage. A start or stop took effect if, within the grace period, the
 // server shows the transient status or where the action leads. A reboot
-// took effect if the server's updated_at moved since before the request
-// (the client's evidence wait); a reboot that leaves no trace cannot be
-// told from one that never happened, and fails.
+// ends where it began, so see rebootAfterLostAnswer.
 func (a powerAction) afterLostAnswer(ctx context.Context, c *vpsorg.Client, before *vpsorg.Server, since time.Time, sendErr error) (*vpsorg.Server, error) {
 	notRepeated := func() error {
 		return fmt.Errorf("%w; the server shows no sign that the %s happened, and the request is not repeated", sendErr, a.name)
 	}
-	if a.to == a.from {
-		now, err := c.WaitForStatus(ctx, before.ID, vpsorg.WaitSpec{
-			Target: []string{a.to}, Pending: []string{a.transient}, Since: since, UpdatedBefore: before.UpdatedAt,
-		})
-		switch {
-		case err != nil:
-			return nil, err
-		case now.UpdatedAt == before.UpdatedAt:
-			return nil, notRepeated()
-		}
-		return now, nil
-	}
 	look, cancel := context.WithTimeout(ctx, vpsorg.DefaultChangeGrace)
 	defer cancel()
+	if a.to == a.from {
+		return a.rebootAfterLostAnswer(ctx, look, c, before, since, notRepeated)
+	}
 	now, err := c.WaitForStatus(look, before.ID, vpsorg.WaitSpec{Target: []string{a.transient, a.to}, Pending: []string{a.from}})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -228,6 +220,34 @@ func (a powerAction) afterLostAnswer(ctx context.Context, c *vpsorg.Client, befo
 	}
 	tflog.Info(ctx, "power action took effect despite its lost answer", map[string]any{"id": before.ID, "status": now.Status})
 	return a.waitDone(ctx, c, now, since)
+}
+
+// rebootAfterLostAnswer settles a reboot whose answer was lost. Its end
+// status is also its start, so only evidence counts, and the client's
+// evidence wait (vpsorg.WaitSpec.Since) knows both kinds: the transient
+// status seen, or updated_at moved since the request. Either is enough; the
+// API does not promise that a reboot moves updated_at. The wait is told
+// never to trust the end status without evidence (its grace outlasts look),
+// so that a success is always a reboot seen to happen. A reboot still under
+// way when look ends is waited for as long as ctx allows; one that left no
+// trace within look cannot be told from one that never happened, and fails.
+func (a powerAction) rebootAfterLostAnswer(ctx, look context.Context, c *vpsorg.Client, before *vpsorg.Server, since time.Time, notRepeated func() error) (*vpsorg.Server, error) {
+	now, err := c.WaitForStatus(look, before.ID, vpsorg.WaitSpec{
+		Target: []string{a.to}, Pending: []string{a.transient},
+		Since: since, UpdatedBefore: before.UpdatedAt, Grace: 2 * vpsorg.DefaultChangeGrace,
+	})
+	var timedOut *vpsorg.WaitTimeoutError
+	switch {
+	case err == nil:
+		tflog.Info(ctx, "power action took effect despite its lost answer", map[string]any{"id": before.ID, "status": now.Status})
+		return now, nil
+	case ctx.Err() != nil || !errors.As(err, &timedOut):
+		return nil, err
+	case timedOut.LastStatus == a.transient:
+		return c.WaitForStatus(ctx, before.ID, vpsorg.WaitSpec{Target: []string{a.to}, Pending: []string{a.transient}})
+	default:
+		return nil, notRepeated()
+	}
 }
 
 // isRefusal reports whether the API refused an action without acting.

@@ -26,17 +26,18 @@ const (
 	routeCreate = "POST /api/v1/servers/"
 )
 
-// serverConfig is a vpsorg_server "web" with the given extra attributes.
-func serverConfig(name string, planID int, extra string) string {
+// serverConfig is a vpsorg_server "web" with the given plan and extra
+// attributes, and the catalog's first OS and location.
+func serverConfig(name string, planID int64, extra string) string {
 	return fmt.Sprintf(`
 resource "vpsorg_server" "web" {
   name     = %q
   plan_id  = %d
-  os_id    = 5
-  location = "us-west"
+  os_id    = %d
+  location = %q
 %s
 }
-`, name, planID, extra)
+`, name, planID, catalog.systems[0], catalog.locations[0], extra)
 }
 
 func TestAccServerResource_lifecycle(t *testing.T) {
@@ -46,7 +47,7 @@ func TestAccServerResource_lifecycle(t *testing.T) {
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(env.serverConfig("web-1", 1, `  hostname = "web1.example.com"`)),
+				Config: env.config(env.serverConfig("web-1", catalog.plans[0], `  hostname = "web1.example.com"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("power_state"), knownvalue.StringExact("running")),
@@ -54,13 +55,13 @@ func TestAccServerResource_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("backups_enabled"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("ip_address"), knownvalue.NotNull()),
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("plan"), knownvalue.ObjectPartial(map[string]knownvalue.Check{
-						"id":        knownvalue.Int64Exact(1),
-						"name":      knownvalue.StringExact("Standard VPS"),
-						"bandwidth": knownvalue.Int64Exact(2048),
+						"id":        knownvalue.Int64Exact(catalog.plans[0]),
+						"name":      catalog.documentedOr(knownvalue.StringExact("Standard VPS")),
+						"bandwidth": catalog.documentedOr(knownvalue.Int64Exact(2048)),
 					})),
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("os"), knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"id":   knownvalue.Int64Exact(5),
-						"name": knownvalue.StringExact("Ubuntu 22.04 LTS"),
+						"id":   knownvalue.Int64Exact(catalog.systems[0]),
+						"name": catalog.documentedOr(knownvalue.StringExact("Ubuntu 22.04 LTS")),
 					})),
 				},
 			},
@@ -71,7 +72,7 @@ func TestAccServerResource_lifecycle(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"timeouts", "reboot_trigger"},
 			},
 			{
-				Config: env.config(env.serverConfig("web-1-renamed", 1, `  hostname        = "web1.example.com"
+				Config: env.config(env.serverConfig("web-1-renamed", catalog.plans[0], `  hostname        = "web1.example.com"
   backups_enabled = true`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
@@ -85,7 +86,7 @@ func TestAccServerResource_lifecycle(t *testing.T) {
 				},
 			},
 			{
-				Config: env.config(env.serverConfig("web-1-renamed", 2, `  hostname        = "web1.example.com"
+				Config: env.config(env.serverConfig("web-1-renamed", catalog.plans[1], `  hostname        = "web1.example.com"
   backups_enabled = true`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
@@ -93,7 +94,8 @@ func TestAccServerResource_lifecycle(t *testing.T) {
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("plan").AtMapKey("name"), knownvalue.StringExact("Performance VPS")),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("plan").AtMapKey("id"), knownvalue.Int64Exact(catalog.plans[1])),
+					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("plan").AtMapKey("name"), catalog.documentedOr(knownvalue.StringExact("Performance VPS"))),
 				},
 			},
 		},
@@ -103,13 +105,13 @@ func TestAccServerResource_lifecycle(t *testing.T) {
 // The import block, and the errors for ids that are not servers.
 func TestAccServerResource_importBlockAndBadIDs(t *testing.T) {
 	env := newTestEnv(t)
-	seeded := env.seedServers(serverSpec{name: "adopted", osID: 3, location: "us-east"})[0]
+	seeded := env.seedServers(serverSpec{name: "adopted", osID: catalog.systems[1], location: catalog.locations[1]})[0]
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config:        env.config(env.serverConfig("adopted", 1, "")),
+				Config:        env.config(env.serverConfig("adopted", catalog.plans[0], "")),
 				ResourceName:  "vpsorg_server.web",
 				ImportState:   true,
 				ImportStateId: "not-a-number",
@@ -117,7 +119,7 @@ func TestAccServerResource_importBlockAndBadIDs(t *testing.T) {
 					`vpsorg_servers data source`),
 			},
 			{
-				Config:        env.config(env.serverConfig("adopted", 1, "")),
+				Config:        env.config(env.serverConfig("adopted", catalog.plans[0], "")),
 				ResourceName:  "vpsorg_server.web",
 				ImportState:   true,
 				ImportStateId: "999999",
@@ -135,12 +137,12 @@ import {
 
 resource "vpsorg_server" "web" {
   name           = %q
-  plan_id        = 1
-  os_id          = 3
-  location       = "us-east"
+  plan_id        = %d
+  os_id          = %d
+  location       = %q
   reboot_trigger = "v1"
 }
-`, seeded.ID, seeded.Name)),
+`, seeded.ID, seeded.Name, catalog.plans[0], catalog.systems[1], catalog.locations[1])),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						// Adopting records reboot_trigger and changes nothing else.
@@ -152,7 +154,7 @@ resource "vpsorg_server" "web" {
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("reboot_trigger"), knownvalue.StringExact("v1")),
 				},
 				Check: env.emulatorCheck("that adopting sent no power or settings request (the emulator's request log)", func(*emulator.Emulator) error {
-					if n := env.count(routeReboot) + env.count(routeStart) + env.count(routeStop) + env.count(routePatch); n != 0 {
+					if n := env.sent(requests{route: routeReboot}) + env.sent(requests{route: routeStart}) + env.sent(requests{route: routeStop}) + env.sent(requests{route: routePatch}); n != 0 {
 						return fmt.Errorf("adopting a server sent %d power or settings requests, want none", n)
 					}
 					return nil
@@ -165,20 +167,14 @@ resource "vpsorg_server" "web" {
 func TestAccServerResource_powerAndReboot(t *testing.T) {
 	env := newTestEnv(t)
 	expectCalls := func(start, stop, reboot int) resource.TestCheckFunc {
-		return env.emulatorCheck("how many start, stop and reboot requests each apply sent (the emulator's request log)", func(*emulator.Emulator) error {
-			got := [3]int{env.count(routeStart), env.count(routeStop), env.count(routeReboot)}
-			if want := [3]int{start, stop, reboot}; got != want {
-				return fmt.Errorf("start/stop/reboot calls = %v, want %v", got, want)
-			}
-			return nil
-		})
+		return env.expectSent(map[string]int{routeStart: start, routeStop: stop, routeReboot: reboot})
 	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config: env.config(env.serverConfig("pwr", 1, `  power_state = "stopped"`)),
+				Config: env.config(env.serverConfig("pwr", catalog.plans[0], `  power_state = "stopped"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("power_state"), knownvalue.StringExact("stopped")),
@@ -186,7 +182,7 @@ func TestAccServerResource_powerAndReboot(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(env.expectStatus("pwr", "stopped"), expectCalls(0, 1, 0)),
 			},
 			{
-				Config: env.config(env.serverConfig("pwr", 1, `  power_state = "running"`)),
+				Config: env.config(env.serverConfig("pwr", catalog.plans[0], `  power_state = "running"`)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate)},
 				},
@@ -197,12 +193,12 @@ func TestAccServerResource_powerAndReboot(t *testing.T) {
 			},
 			{
 				// From null: only recorded, no reboot.
-				Config: env.config(env.serverConfig("pwr", 1, `  power_state    = "running"
+				Config: env.config(env.serverConfig("pwr", catalog.plans[0], `  power_state    = "running"
   reboot_trigger = "config-v1"`)),
 				Check: expectCalls(1, 1, 0),
 			},
 			{
-				Config: env.config(env.serverConfig("pwr", 1, `  power_state    = "running"
+				Config: env.config(env.serverConfig("pwr", catalog.plans[0], `  power_state    = "running"
   reboot_trigger = "config-v2"`)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("active")),
@@ -212,7 +208,7 @@ func TestAccServerResource_powerAndReboot(t *testing.T) {
 			},
 			{
 				// Stopping in the same apply owes no reboot.
-				Config: env.config(env.serverConfig("pwr", 1, `  power_state    = "stopped"
+				Config: env.config(env.serverConfig("pwr", catalog.plans[0], `  power_state    = "stopped"
   reboot_trigger = "config-v3"`)),
 				Check: resource.ComposeTestCheckFunc(env.expectStatus("pwr", "stopped"), expectCalls(1, 2, 1)),
 			},
@@ -228,10 +224,10 @@ func TestAccServerResource_unmanagedPowerIsLeftAlone(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: env.config(env.serverConfig("unmanaged", 1, ""))},
+			{Config: env.config(env.serverConfig("unmanaged", catalog.plans[0], ""))},
 			{
 				PreConfig: func() { env.stopOutOfBand("unmanaged") },
-				Config:    env.config(env.serverConfig("unmanaged", 1, "")),
+				Config:    env.config(env.serverConfig("unmanaged", catalog.plans[0], "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
@@ -241,7 +237,7 @@ func TestAccServerResource_unmanagedPowerIsLeftAlone(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					env.expectStatus("unmanaged", "stopped"),
 					env.emulatorCheck("that no start request was sent at all (the emulator's request log)", func(*emulator.Emulator) error {
-						if n := env.count(routeStart); n != 0 {
+						if n := env.sent(requests{route: routeStart}); n != 0 {
 							return fmt.Errorf("the provider started an unmanaged server (%d start calls)", n)
 						}
 						return nil
@@ -260,7 +256,7 @@ func TestAccServerResource_drift(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: env.config(env.serverConfig("drifter", 1, ""))},
+			{Config: env.config(env.serverConfig("drifter", catalog.plans[0], ""))},
 			{
 				PreConfig: func() {
 					renamed := env.name("renamed-by-hand")
@@ -268,7 +264,7 @@ func TestAccServerResource_drift(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config: env.config(env.serverConfig("drifter", 1, "")),
+				Config: env.config(env.serverConfig("drifter", catalog.plans[0], "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionUpdate)},
 				},
@@ -278,7 +274,7 @@ func TestAccServerResource_drift(t *testing.T) {
 			},
 			{
 				PreConfig: func() { env.deleteOutOfBand("drifter") },
-				Config:    env.config(env.serverConfig("drifter", 1, "")),
+				Config:    env.config(env.serverConfig("drifter", catalog.plans[0], "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionCreate)},
 				},
@@ -312,7 +308,7 @@ func TestAccServerResource_createTimeoutTaintsAndReplaces(t *testing.T) {
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config:      env.config(env.serverConfig("slow", 1, fmt.Sprintf(`  timeouts = { create = %q }`, timeout))),
+				Config:      env.config(env.serverConfig("slow", catalog.plans[0], fmt.Sprintf(`  timeouts = { create = %q }`, timeout))),
 				ExpectError: regexp.MustCompile(timedOut),
 			},
 			{
@@ -321,7 +317,7 @@ func TestAccServerResource_createTimeoutTaintsAndReplaces(t *testing.T) {
 						emu.SetProvisioningTime(testProvisioningTime)
 					}
 				},
-				Config: env.config(env.serverConfig("slow", 1, "")),
+				Config: env.config(env.serverConfig("slow", catalog.plans[0], "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionReplace)},
 				},
@@ -349,12 +345,12 @@ func TestAccServerResource_provisioningFailureTaints(t *testing.T) {
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config:      env.config(env.serverConfig("doomed", 1, "")),
+				Config:      env.config(env.serverConfig("doomed", catalog.plans[0], "")),
 				ExpectError: regexp.MustCompile(`(?s)did not finish provisioning.*entered status "error"`),
 			},
 			{
 				PreConfig: func() { emu.FailProvisioning(nil) },
-				Config:    env.config(env.serverConfig("doomed", 1, "")),
+				Config:    env.config(env.serverConfig("doomed", catalog.plans[0], "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionReplace)},
 				},
@@ -371,7 +367,7 @@ func TestAccServerResource_apiRejectionsLeaveNothingInState(t *testing.T) {
 	if emu := env.emulator; emu != nil {
 		emu.SetCredits("acc", 0)
 		steps = append(steps, resource.TestStep{
-			Config:      env.config(env.serverConfig("broke", 1, "")),
+			Config:      env.config(env.serverConfig("broke", catalog.plans[0], "")),
 			ExpectError: regexp.MustCompile(`(?s)Insufficient VPS.org credits.*HTTP 402`),
 		})
 	} else {
@@ -392,12 +388,12 @@ func TestAccServerResource_apiRejectionsLeaveNothingInState(t *testing.T) {
 					emu.SetCredits("acc", 10)
 				}
 			},
-			Config:      env.config(env.serverConfig("broke", 99, "")),
+			Config:      env.config(env.serverConfig("broke", unknownPlanID, "")),
 			ExpectError: regexp.MustCompile(rejected),
 		},
 		resource.TestStep{
 			// No failure left anything in state: this is a create, not a replace.
-			Config: env.config(env.serverConfig("broke", 1, "")),
+			Config: env.config(env.serverConfig("broke", catalog.plans[0], "")),
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionCreate)},
 			},
@@ -416,11 +412,11 @@ func TestAccServerResource_planTimeValidation(t *testing.T) {
 		config string
 		want   string
 	}{
-		"name with an underscore": {env.serverConfig("bad_name", 1, ""), `Attribute name must contain only letters, digits and hyphens`},
-		"name too long":           {env.serverConfig(fmt.Sprintf("%065d", 0), 1, ""), `Attribute name string length must be between 1 and 64`},
-		"hostname not an FQDN":    {env.serverConfig("ok", 1, `  hostname = "localhost"`), `Attribute hostname must be a fully qualified domain name`},
-		"hostname label hyphen":   {env.serverConfig("ok", 1, `  hostname = "-web.example.com"`), `Attribute hostname must be a fully qualified domain name`},
-		"power_state unknown":     {env.serverConfig("ok", 1, `  power_state = "off"`), `Attribute power_state value must be one of: \["running" "stopped"\]`},
+		"name with an underscore": {env.serverConfig("bad_name", catalog.plans[0], ""), `Attribute name must contain only letters, digits and hyphens`},
+		"name too long":           {env.serverConfig(fmt.Sprintf("%065d", 0), catalog.plans[0], ""), `Attribute name string length must be between 1 and 64`},
+		"hostname not an FQDN":    {env.serverConfig("ok", catalog.plans[0], `  hostname = "localhost"`), `Attribute hostname must be a fully qualified domain name`},
+		"hostname label hyphen":   {env.serverConfig("ok", catalog.plans[0], `  hostname = "-web.example.com"`), `Attribute hostname must be a fully qualified domain name`},
+		"power_state unknown":     {env.serverConfig("ok", catalog.plans[0], `  power_state = "off"`), `Attribute power_state value must be one of: \["running" "stopped"\]`},
 		"plan_id zero":            {env.serverConfig("ok", 0, ""), `Attribute plan_id value must be at least 1`},
 	}
 	var steps []resource.TestStep
@@ -453,10 +449,10 @@ func TestAccServerResource_suspendedServerRefusesPowerChanges(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
-			{Config: env.config(env.serverConfig("held", 1, ""))},
+			{Config: env.config(env.serverConfig("held", catalog.plans[0], ""))},
 			{
 				PreConfig: func() { emu.SetStatus(env.serverNamed("held").ID, "suspended") },
-				Config:    env.config(env.serverConfig("held", 1, "")),
+				Config:    env.config(env.serverConfig("held", catalog.plans[0], "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
@@ -466,17 +462,17 @@ func TestAccServerResource_suspendedServerRefusesPowerChanges(t *testing.T) {
 				},
 			},
 			{
-				Config:      env.config(env.serverConfig("held", 1, `  power_state = "running"`)),
+				Config:      env.config(env.serverConfig("held", catalog.plans[0], `  power_state = "running"`)),
 				ExpectError: regexp.MustCompile(`(?s)Unable to change the power state.*is suspended`),
 			},
 			{
 				PreConfig: func() {
-					if n := env.count(routeStart) + env.count(routeStop); n != 0 {
+					if n := env.sent(requests{route: routeStart}) + env.sent(requests{route: routeStop}); n != 0 {
 						t.Errorf("a suspended server was sent %d power actions", n)
 					}
 					emu.SetStatus(env.serverNamed("held").ID, "active")
 				},
-				Config: env.config(env.serverConfig("held", 1, "")),
+				Config: env.config(env.serverConfig("held", catalog.plans[0], "")),
 			},
 		},
 	})

@@ -16,7 +16,7 @@ import (
 
 // shutdownConfig is a server with shutdown_before_delete and extra lines.
 func shutdownConfig(env *testEnv, name, extra string) string {
-	return env.config(env.serverConfig(name, 1, "  shutdown_before_delete = true\n"+extra))
+	return env.config(env.serverConfig(name, catalog.plans[0], "  shutdown_before_delete = true\n"+extra))
 }
 
 // destroyedAfter runs checkDestroyed; in process it then checks the stop
@@ -28,7 +28,7 @@ func destroyedAfter(env *testEnv, stops int) func(*terraform.State) error {
 			return err
 		}
 		return env.onEmulator("how many stops were sent before the DELETE, and that they came before it (the emulator's request log)", func(emu *emulator.Emulator) error {
-			if got := env.count(routeStop); got != stops {
+			if got := env.sent(requests{route: routeStop}); got != stops {
 				return fmt.Errorf("stop was sent %d times, want %d", got, stops)
 			}
 			lastStop, deleted := -1, -1
@@ -192,7 +192,7 @@ func TestShutDownBeforeDelete_warnsWhenTheStopDoesNotFinish(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Error("the stop used the whole delete deadline; it may use only half")
 	}
-	if n := env.count(routeStop); n != 1 {
+	if n := env.sent(requests{route: routeStop}); n != 1 {
 		t.Errorf("stop sent %d times, want 1", n)
 	}
 }

@@ -105,13 +105,13 @@ func TestAccServersDataSource_filters(t *testing.T) {
 	fleet := env.seedServers(
 		serverSpec{name: "west-on"},
 		serverSpec{name: "west-off", stopped: true},
-		serverSpec{name: "east-on", location: "us-east"},
-		serverSpec{name: "east-off", location: "us-east", stopped: true},
+		serverSpec{name: "east-on", location: catalog.locations[1]},
+		serverSpec{name: "east-off", location: catalog.locations[1], stopped: true},
 	)
 	westOn, eastOn, eastOff := fleet[0], fleet[2], fleet[3]
 	east := []vpsorg.Server{eastOn, eastOff}
 	if emu := env.emulator; emu != nil {
-		held := env.seedServers(serverSpec{name: "east-held", location: "us-east"})[0]
+		held := env.seedServers(serverSpec{name: "east-held", location: catalog.locations[1]})[0]
 		emu.SetStatus(held.ID, "suspended")
 		held.Status = "suspended"
 		east = append(east, held)
@@ -140,40 +140,48 @@ func TestAccServersDataSource_filters(t *testing.T) {
 				Check: expectQuery(url.Values{"status": {"active"}}),
 			},
 			{
-				Config: env.config(`data "vpsorg_servers" "x" { location = "us-east" }`),
+				Config: env.config(fmt.Sprintf(`data "vpsorg_servers" "x" { location = %q }`, catalog.locations[1])),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.vpsorg_servers.x", tfjsonpath.New("servers"), env.own(serversAre(east...))),
 				},
-				Check: expectQuery(url.Values{"location": {"us-east"}}),
+				Check: expectQuery(url.Values{"location": {catalog.locations[1]}}),
 			},
 			{
-				Config: env.config(`data "vpsorg_servers" "x" {
+				Config: env.config(fmt.Sprintf(`data "vpsorg_servers" "x" {
   status   = "stopped"
-  location = "us-east"
-}`),
+  location = %q
+}`, catalog.locations[1])),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.vpsorg_servers.x", tfjsonpath.New("servers"), env.own(knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.ObjectExact(map[string]knownvalue.Check{
 							"id":         knownvalue.StringExact(strconv.FormatInt(eastOff.ID, 10)),
 							"name":       knownvalue.StringExact(eastOff.Name),
-							"hostname":   knownvalue.Null(),
+							"hostname":   setByAPI(), // none was sent
 							"status":     knownvalue.StringExact("stopped"),
 							"ip_address": knownvalue.NotNull(),
-							"location":   knownvalue.StringExact("us-east"),
+							"location":   knownvalue.StringExact(catalog.locations[1]),
 							"plan": knownvalue.ObjectExact(map[string]knownvalue.Check{
-								"id": knownvalue.Int64Exact(1), "name": knownvalue.StringExact("Standard VPS"),
-								"vcpus": knownvalue.Int64Exact(2), "memory": knownvalue.Int64Exact(4096), "storage": knownvalue.Int64Exact(80),
+								"id":     knownvalue.Int64Exact(catalog.plans[0]),
+								"name":   catalog.documentedOr(knownvalue.StringExact("Standard VPS")),
+								"vcpus":  catalog.documentedOr(knownvalue.Int64Exact(2)),
+								"memory": catalog.documentedOr(knownvalue.Int64Exact(4096)), "storage": catalog.documentedOr(knownvalue.Int64Exact(80)),
 							}),
-							"os":         knownvalue.ObjectExact(map[string]knownvalue.Check{"id": knownvalue.Int64Exact(5), "name": knownvalue.StringExact("Ubuntu 22.04 LTS")}),
+							"os": knownvalue.ObjectExact(map[string]knownvalue.Check{
+								"id": knownvalue.Int64Exact(catalog.systems[0]), "name": catalog.documentedOr(knownvalue.StringExact("Ubuntu 22.04 LTS")),
+							}),
 							"created_at": knownvalue.NotNull(),
 							"updated_at": knownvalue.NotNull(),
 						}),
 					}))),
 				},
-				Check: expectQuery(url.Values{"status": {"stopped"}, "location": {"us-east"}}),
+				Check: expectQuery(url.Values{"status": {"stopped"}, "location": {catalog.locations[1]}}),
 			},
 			{
-				Config: env.config(`data "vpsorg_servers" "x" { location = "ap-south" }`),
+				// None of this test's servers is suspended in the first location.
+				Config: env.config(fmt.Sprintf(`data "vpsorg_servers" "x" {
+  status   = "suspended"
+  location = %q
+}`, catalog.locations[0])),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.vpsorg_servers.x", tfjsonpath.New("servers"), env.own(knownvalue.ListSizeExact(0))),
 				},
@@ -246,9 +254,9 @@ func TestAccServerDataSources_seeWhatTheResourceMade(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: env.config(env.serverConfig("seen", 1, `  hostname = "seen.example.com"`) + fmt.Sprintf(`
+			Config: env.config(env.serverConfig("seen", catalog.plans[0], `  hostname = "seen.example.com"`) + fmt.Sprintf(`
 data "vpsorg_servers" "west" {
-  location   = "us-west"
+  location   = %[2]q
   depends_on = [vpsorg_server.web]
 }
 
@@ -257,10 +265,10 @@ data "vpsorg_server" "by_id" {
 }
 
 data "vpsorg_server" "by_name" {
-  name       = %q
+  name       = %[1]q
   depends_on = [vpsorg_server.web]
 }
-`, env.name("seen"))),
+`, env.name("seen"), catalog.locations[0])),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("data.vpsorg_servers.west", tfjsonpath.New("servers"), env.own(knownvalue.ListExact([]knownvalue.Check{
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(env.name("seen")), "status": knownvalue.StringExact("active")}),
@@ -268,7 +276,7 @@ data "vpsorg_server" "by_name" {
 				statecheck.CompareValuePairs("data.vpsorg_server.by_id", tfjsonpath.New("id"), "vpsorg_server.web", tfjsonpath.New("id"), compareEqual),
 				statecheck.CompareValuePairs("data.vpsorg_server.by_name", tfjsonpath.New("id"), "vpsorg_server.web", tfjsonpath.New("id"), compareEqual),
 				statecheck.CompareValuePairs("data.vpsorg_server.by_name", tfjsonpath.New("ipv6_address"), "vpsorg_server.web", tfjsonpath.New("ipv6_address"), compareEqual),
-				statecheck.ExpectKnownValue("data.vpsorg_server.by_id", tfjsonpath.New("plan").AtMapKey("bandwidth"), knownvalue.Int64Exact(2048)),
+				statecheck.ExpectKnownValue("data.vpsorg_server.by_id", tfjsonpath.New("plan").AtMapKey("bandwidth"), catalog.documentedOr(knownvalue.Int64Exact(2048))),
 				statecheck.ExpectKnownValue("data.vpsorg_server.by_id", tfjsonpath.New("backups_enabled"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownValue("data.vpsorg_server.by_id", tfjsonpath.New("hostname"), knownvalue.StringExact("seen.example.com")),
 				statecheck.ExpectKnownValue("data.vpsorg_server.by_id", tfjsonpath.New("resource_usage"), knownvalue.ObjectExact(map[string]knownvalue.Check{
@@ -285,7 +293,7 @@ func TestAccServerDataSource_lookupByName(t *testing.T) {
 	servers := env.seedServers(
 		serverSpec{name: "unique"},
 		serverSpec{name: "twin"},
-		serverSpec{name: "twin", planID: 2, osID: 3, location: "us-east"},
+		serverSpec{name: "twin", planID: catalog.plans[1], osID: catalog.systems[1], location: catalog.locations[1]},
 	)
 	unique, twins := servers[0], []int64{servers[1].ID, servers[2].ID}
 	lookup := func(name string) string {

@@ -1129,7 +1129,6 @@ func TestClient_WaitForStatusSeesProvisioningBecomeActive(t *testing.T) {
 	})
 	ctx := testContext(t)
 
-	start := time.Now()
 	created, err := c.CreateServer(ctx, vpsorg.CreateServerRequest{Name: "web-01", PlanID: 1, OSID: 5, Location: "us-west"})
 	if err != nil {
 		t.Fatalf("CreateServer: %v", err)
@@ -1144,18 +1143,11 @@ func TestClient_WaitForStatusSeesProvisioningBecomeActive(t *testing.T) {
 		Pending:     []string{vpsorg.StatusProvisioning},
 		NotFoundFor: time.Minute,
 	})
-	elapsed := time.Since(start)
 	if err != nil {
 		t.Fatalf("WaitForStatus: %v", err)
 	}
 	if got.ID != created.ID || got.Status != vpsorg.StatusActive || deref(got.IPAddress) != "203.0.113.1" {
 		t.Errorf("wait ended with id %d status %q ip %v, want %d active 203.0.113.1", got.ID, got.Status, deref(got.IPAddress), created.ID)
-	}
-	if elapsed < provisioning {
-		t.Errorf("the wait ended after %v, before provisioning could finish (%v)", elapsed, provisioning)
-	}
-	if elapsed > 2*time.Second {
-		t.Errorf("the wait took %v for a %v provisioning", elapsed, provisioning)
 	}
 
 	// The polls: how the client looks (one server, or the list) is its own
@@ -1169,17 +1161,12 @@ func TestClient_WaitForStatusSeesProvisioningBecomeActive(t *testing.T) {
 			t.Errorf("the wait sent %s %s", r.Method, r.Path)
 		}
 	}
-	// The default 500ms minimum would poll once or twice; a 20ms minimum
-	// polls several times, but never in a busy loop. The client may serve a
-	// poll up to half an interval early (to share it with other waiters),
-	// so a gap is at least half the minimum.
-	if n := len(polls); n < 3 || n > 2*int(provisioning/pollMin)+3 {
+	// Never a busy loop: at most one poll per half minimum interval (the
+	// client may serve a poll up to half an interval early, to share it),
+	// and a slower machine only polls less. When the polls came is left to
+	// pollInterval's own tests: this one asserts no time.
+	if n := len(polls); n > 2*int(provisioning/pollMin)+3 {
 		t.Errorf("%d polls in a %v provisioning with a %v minimum interval", n, provisioning, pollMin)
-	}
-	for i := 1; i < len(polls); i++ {
-		if gap := polls[i].Time.Sub(polls[i-1].Time); gap < pollMin/2 {
-			t.Errorf("poll %d came %v after the previous one, under half the %v minimum", i, gap, pollMin)
-		}
 	}
 	for _, p := range polls {
 		if p.Status != http.StatusOK {
@@ -1214,7 +1201,6 @@ func TestClient_WaitForDeletedReturnsOnceGETAnswers404(t *testing.T) {
 		prepare func(*testing.T, context.Context, *emulator.Emulator, *vpsorg.Client, int64)
 		timeout time.Duration
 		wantErr bool
-		minWait time.Duration
 	}{
 		{
 			name: "deleted through the client",
@@ -1232,14 +1218,12 @@ func TestClient_WaitForDeletedReturnsOnceGETAnswers404(t *testing.T) {
 				t.Cleanup(func() { timer.Stop() })
 			},
 			timeout: 5 * time.Second,
-			minWait: 150 * time.Millisecond,
 		},
 		{
 			name:    "never deleted: the deadline ends the wait",
 			prepare: func(*testing.T, context.Context, *emulator.Emulator, *vpsorg.Client, int64) {},
 			timeout: 150 * time.Millisecond,
 			wantErr: true,
-			minWait: 100 * time.Millisecond,
 		},
 	}
 	for _, tt := range tests {
@@ -1247,13 +1231,11 @@ func TestClient_WaitForDeletedReturnsOnceGETAnswers404(t *testing.T) {
 			emu := startEmulator(t, emulator.Options{})
 			c := newClient(t, emu, tokenAlpha)
 			s := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "web-01", Status: "active"})
-			start := time.Now()
 			tt.prepare(t, testContext(t), emu, c, s.ID)
 
 			ctx, cancel := context.WithTimeout(testContext(t), tt.timeout)
 			defer cancel()
 			err := c.WaitForDeleted(ctx, s.ID)
-			elapsed := time.Since(start)
 
 			_, exists := emu.Server(s.ID)
 			if tt.wantErr {
@@ -1271,9 +1253,6 @@ func TestClient_WaitForDeletedReturnsOnceGETAnswers404(t *testing.T) {
 					t.Error("WaitForDeleted returned while the server still exists")
 				}
 			}
-			if elapsed < tt.minWait {
-				t.Errorf("returned after %v, want at least %v", elapsed, tt.minWait)
-			}
 			for _, r := range emu.Requests() {
 				if r.Method == http.MethodGet && r.Status != http.StatusOK && r.Status != http.StatusNotFound {
 					t.Errorf("poll %s answered %d", r.Path, r.Status)
@@ -1289,9 +1268,18 @@ func TestClient_WaitForDeletedReturnsOnceGETAnswers404(t *testing.T) {
 func TestClient_CreateRetriedAfterA429CreatesExactlyOneServer(t *testing.T) {
 	emu := startEmulator(t, emulator.Options{ProvisioningTime: -1})
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: http.StatusTooManyRequests, RetryAfter: "1"})
+	var mu sync.Mutex
+	var holds []map[string]any
 	c := newClient(t, emu, tokenAlpha, func(cfg *vpsorg.Config) {
 		cfg.RetryWaitMin = time.Millisecond
 		cfg.RetryWaitMax = 2 * time.Millisecond
+		cfg.Log = func(_ context.Context, msg string, fields map[string]any) {
+			if msg == "vpsorg: rate-limited: holding every request" {
+				mu.Lock()
+				defer mu.Unlock()
+				holds = append(holds, fields)
+			}
+		}
 	})
 
 	created, err := c.CreateServer(testContext(t), vpsorg.CreateServerRequest{Name: "web-01", PlanID: 1, OSID: 5, Location: "us-west"})
@@ -1306,10 +1294,14 @@ func TestClient_CreateRetriedAfterA429CreatesExactlyOneServer(t *testing.T) {
 	if st := statusesOf(posts); !slices.Equal(st, []int{429, 201}) {
 		t.Fatalf("create answers = %v, want [429 201]", st)
 	}
-	// Retry-After: 1 outranks the 1ms backoff.
-	if gap := posts[1].Time.Sub(posts[0].Time); gap < time.Second-10*time.Millisecond {
-		t.Errorf("the retry came %v after the 429, want at least the 1s of Retry-After", gap)
+	// Retry-After: 1 outranks the 1ms backoff: the client held its
+	// requests for the second asked (that a hold delays the retry, the
+	// pacer's tests show).
+	mu.Lock()
+	if len(holds) != 1 || holds[0]["hold_ms"] != int64(1000) {
+		t.Errorf("holds logged: %v, want one of 1000ms", holds)
 	}
+	mu.Unlock()
 	servers := emu.Servers(accountAlpha)
 	if len(servers) != 1 || servers[0].ID != created.ID {
 		var shown []string

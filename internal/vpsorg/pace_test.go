@@ -168,22 +168,32 @@ func TestRateLimit_MaxRequestsPerSecondPacesEveryRequest(t *testing.T) {
 	}
 	wg.Wait()
 
-	arrivals := tl.times()
-	if len(arrivals) != n {
-		t.Fatalf("%d requests arrived, want %d", len(arrivals), n)
+	if got := len(tl.times()); got != n {
+		t.Fatalf("%d requests arrived, want %d", got, n)
 	}
-	// One at a time, 1/perSecond apart: never more than perSecond/2+1
-	// in any half second.
-	for i, from := range arrivals {
-		in := 0
-		for _, at := range arrivals[i:] {
-			if at.Sub(from) < 500*time.Millisecond {
-				in++
-			}
-		}
-		if in > perSecond/2+1 {
-			t.Fatalf("%d requests arrived within 500ms of request %d; want at most %d at %d/s", in, i, perSecond/2+1, perSecond)
-		}
+	// That each waited its turn at the fixed pace, the pacer's own test
+	// shows (TestPacer_AFixedPaceMakesEveryRequestWaitItsTurn), without
+	// timing the arrivals.
+	if l := c.pace.fixed; l == nil || l.Limit() != perSecond || l.Burst() != 1 {
+		t.Errorf("fixed pace %v, want %d/s one at a time", l, perSecond)
+	}
+}
+
+// With MaxRequestsPerSecond the requests go one at a time: after one, the
+// next waits its turn, and a request whose turn comes after its limit is
+// refused unsent at once. At one request per 1000s the next turn is far
+// past the minute allowed, so nothing here depends on the machine's speed.
+func TestPacer_AFixedPaceMakesEveryRequestWaitItsTurn(t *testing.T) {
+	c := &Client{retryWaitMin: time.Second, maxRetryAfter: time.Minute, logf: func(context.Context, string, map[string]any) {}}
+	p := newPacer(c, 0.001)
+	ctx := t.Context()
+	if err := p.wait(ctx, time.Now().Add(time.Hour), "the deadline"); err != nil {
+		t.Fatalf("the first request waited: %v", err)
+	}
+	err := p.wait(ctx, time.Now().Add(time.Minute), "the deadline")
+	var notSent *notSentError
+	if !errors.As(err, &notSent) || !strings.Contains(err.Error(), "its turn at 0.001 requests/s comes after the deadline") {
+		t.Errorf("the second request: %v, want it refused: its turn comes after the deadline", err)
 	}
 }
 
@@ -286,5 +296,40 @@ func TestPacer_NeverPacesBelowOneRequestPerShortestBackoff(t *testing.T) {
 	}
 	if got := float64(p.adaptive.Limit()); math.Abs(got-2) > 1e-9 {
 		t.Errorf("pace = %v after a storm of 429s, want the floor of 2/s", got)
+	}
+}
+
+// At the first 429 the pace becomes the count of answers accepted over the
+// last second. Answers to requests sent before that cut, still on their way
+// then, were accepted at that rate too: each joins the count, one a second
+// more. After a later cut (by a quarter) an answer to a request sent before
+// it raises nothing: it was sent at the pace just found too fast.
+func TestPacer_AnswersOnTheirWayAtTheFirstCutJoinTheCount(t *testing.T) {
+	c := &Client{retryWaitMin: time.Second, maxRetryAfter: time.Minute, logf: func(context.Context, string, map[string]any) {}}
+	p := newPacer(c, 0)
+	ctx := t.Context()
+	t0 := time.Date(2025, 1, 16, 15, 30, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	pace := func() float64 { return float64(p.adaptive.Limit()) }
+
+	for i := range 4 {
+		p.observe(ctx, at(10*i), at(10*i+1), 200, nil)
+	}
+	p.observe(ctx, at(50), at(51), 429, nil)
+	if pace() != 4 {
+		t.Fatalf("pace after the first 429 = %v, want the 4/s accepted", pace())
+	}
+	p.observe(ctx, at(45), at(60), 200, nil)
+	p.observe(ctx, at(48), at(70), 200, nil)
+	if pace() != 6 {
+		t.Fatalf("pace = %v after two answers sent before the cut, want 6/s: each joins the count", pace())
+	}
+	p.observe(ctx, at(100), at(101), 429, nil)
+	if pace() != 4.5 {
+		t.Fatalf("pace after a further 429 = %v, want 6/s cut by a quarter, 4.5/s", pace())
+	}
+	p.observe(ctx, at(90), at(110), 200, nil)
+	if pace() != 4.5 {
+		t.Errorf("pace = %v after an answer sent before the second cut, want it unchanged at 4.5/s", pace())
 	}
 }

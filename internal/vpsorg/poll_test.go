@@ -99,13 +99,10 @@ func TestPoller_aKnownKindOfWaitStartsPollingNearItsEnd(t *testing.T) {
 	c, emu := pollTestClient(t, provisioning)
 	createAndWait(t, c, 1) // learns that provisioning takes about 600ms
 	emu.ResetRequests()
-	began := time.Now()
 	createAndWait(t, c, 1)
-	for _, r := range emu.Requests() {
-		if r.Method == http.MethodGet && r.Time.Sub(began) < provisioning*8/10 {
-			t.Errorf("polled after %v, before 80%% of the %v seen last time", r.Time.Sub(began), provisioning)
-		}
-	}
+	// Counted, not timed: a wait polling from the start at its 20ms
+	// minimum would GET a dozen times or more; one that starts near the
+	// end, a few. A slower machine only polls less.
 	if n := emu.RequestCounts()["GET "+emulator.RouteServer]; n > 4 {
 		t.Errorf("%d GETs for a wait whose length is known; want a few near its end", n)
 	}

@@ -238,27 +238,26 @@ func TestRetryAfter_IsHonoured(t *testing.T) {
 func TestRetryAfter_IsCappedAtMaxRetryAfter(t *testing.T) {
 	a := &arrivals{retryAfter: "3600"}
 	c, _ := newTestClient(t, a, func(cfg *Config) { cfg.MaxRetryAfter = 50 * time.Millisecond })
-	start := time.Now()
-	if _, err := c.GetServer(context.Background(), 12345); err != nil {
+	// Uncapped, the retry would start an hour on, after this deadline, and
+	// be refused: that it succeeds shows the cap, with no clock read.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if _, err := c.GetServer(ctx, 12345); err != nil {
 		t.Fatal(err)
 	}
 	if gaps := a.gaps(); len(gaps) != 1 || gaps[0] < 50*time.Millisecond {
 		t.Errorf("gaps = %v, want one of at least 50ms", gaps)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v: the cap was not applied", d)
 	}
 }
 
 func TestRetryAfter_BeyondTheDeadlineReturnsTheLastAnswerAtOnce(t *testing.T) {
 	a := &arrivals{retryAfter: "30"}
 	c, _ := newTestClient(t, a)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	start := time.Now()
 	_, err := c.CreateServer(ctx, CreateServerRequest{Name: "a"})
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("returned after %v; want at once, not at the deadline", d)
+	if ctx.Err() != nil {
+		t.Errorf("returned at the deadline; want at once")
 	}
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Message != "Request was throttled." || apiErr.RetryAfter != "30" {
@@ -275,13 +274,13 @@ func TestRetryAfter_BeyondTheDeadlineReturnsTheLastAnswerAtOnce(t *testing.T) {
 func TestRetry_CancelWhileWaitingReturnsPromptlyWithTheLastStatus(t *testing.T) {
 	a := &arrivals{retryAfter: "30"}
 	c, _ := newTestClient(t, a, func(cfg *Config) { cfg.MaxRetryAfter = time.Hour })
-	ctx, cancel := context.WithCancel(context.Background())
+	// Ignoring the cancel, it would sleep on until the deadline, and the
+	// error would match DeadlineExceeded instead.
+	deadline, stop := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer stop()
+	ctx, cancel := context.WithCancel(deadline)
 	time.AfterFunc(100*time.Millisecond, cancel)
-	start := time.Now()
 	_, err := c.GetServer(ctx, 1)
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("returned after %v; want promptly after cancel", d)
-	}
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want the 429 answer wrapping context.Canceled", err)

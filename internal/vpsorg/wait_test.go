@@ -145,7 +145,7 @@ func TestWaitForStatus_AfterAnActionEndsOnlyOnEvidenceThatItTookEffect(t *testin
 		name     string
 		answers  []string // in order; the last repeats
 		noSince  bool
-		wantGETs int // 0: at least two, and the wait lasted the grace period
+		wantGETs int // 0: at least two, until the grace period ended it (its warning says so)
 		wantWarn bool
 	}{
 		{"the old status, then the transient one, then the target: ends after the transient",
@@ -199,8 +199,8 @@ func TestWaitForStatus_AfterAnActionEndsOnlyOnEvidenceThatItTookEffect(t *testin
 			switch {
 			case tt.wantGETs > 0 && gets != tt.wantGETs:
 				t.Errorf("%d GETs, want %d", gets, tt.wantGETs)
-			case tt.wantGETs == 0 && (gets < 2 || time.Since(since) < grace):
-				t.Errorf("ended after %d GETs and %v; want it to keep looking for the grace period, %v", gets, time.Since(since), grace)
+			case tt.wantGETs == 0 && gets < 2:
+				t.Errorf("ended after %d GETs; want it to keep looking until the grace period, %v, ends it", gets, grace)
 			}
 			if got := len(warnings) > 0; got != tt.wantWarn {
 				t.Errorf("warnings %q, want a warning: %v", warnings, tt.wantWarn)
@@ -266,11 +266,9 @@ func TestWaitForStatus_CancelMidSleepReturnsPromptly(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
-	start := time.Now()
+	// Returning at all shows the sleep was cut short: the next poll was an
+	// hour away, and the test's own deadline would end it first.
 	_, err := c.WaitForStatus(ctx, 12345, WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusProvisioning}})
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("returned after %v", d)
-	}
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
