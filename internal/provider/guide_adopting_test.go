@@ -48,7 +48,7 @@ func TestGuideSamples_adoptingAFleet(t *testing.T) {
 	// Each command's provider checks the settings once: one list request.
 	env.emulator.ResetRequests()
 	p := env.serve(env.token)
-	expectRequests(t, env, "configuring the provider", "GET "+emulator.RouteServers)
+	expectRequestsIn(t, p.configured, "configuring the provider", "GET "+emulator.RouteServers)
 
 	// Step 2: terraform query lists the servers, without their resource
 	// objects, in one request to the API. Terraform lays the lines out;
@@ -165,8 +165,14 @@ func runGuideScript(t *testing.T, env *testEnv, script string) string {
 // cleared, as "METHOD route", in order.
 func expectRequests(t *testing.T, env *testEnv, what string, want ...string) {
 	t.Helper()
+	expectRequestsIn(t, env.emulator.Requests(), what, want...)
+}
+
+// expectRequestsIn is expectRequests on a log taken earlier.
+func expectRequestsIn(t *testing.T, log []emulator.Request, what string, want ...string) {
+	t.Helper()
 	var got []string
-	for _, req := range env.emulator.Requests() {
+	for _, req := range log {
 		got = append(got, req.Method+" "+req.Route)
 	}
 	if !slices.Equal(got, want) {

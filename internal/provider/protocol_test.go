@@ -47,6 +47,9 @@ type protoEnv struct {
 	server   protocolServer
 	schemas  *tfprotov6.GetProviderSchemaResponse
 	identity tftypes.Object // of vpsorg_server
+	// configured is what the emulator in process logged up to the end of
+	// ConfigureProvider (the settings check).
+	configured []emulator.Request
 }
 
 // newProtoEnv starts an emulator, unless the environment names an endpoint
@@ -89,8 +92,11 @@ func (e *testEnv) serveProvider(prov provider.Provider, token string, flags ...s
 	})
 	requireNoRPCError(e.t, "ConfigureProvider", err)
 	requireNoErrors(e.t, "ConfigureProvider", resp.Diagnostics)
-	// Configure checks the settings with one list request; the tests count
-	// what the RPCs after it send.
+	// Configure checks the settings with one list request (configured keeps
+	// what it sent); the tests count what the RPCs after it send.
+	if e.emulator != nil {
+		p.configured = e.emulator.Requests()
+	}
 	p.resetRequests()
 	return p
 }
