@@ -11,7 +11,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
@@ -141,38 +140,6 @@ func TestSetPower_refusesWhatNoActionCanDo(t *testing.T) {
 			}
 		})
 	}
-}
-
-// power_state = "stopped" at create, and the stop fails: the apply fails
-// saying the server was made, and the server stays in state (tainted), so
-// the next apply replaces it rather than making a second one beside it.
-func TestAccServerResource_failedStopAfterCreateKeepsTheServer(t *testing.T) {
-	env := newTestEnv(t)
-	emu := env.requireEmulator(needsFaults)
-	config := env.config(env.serverConfig("unstoppable", catalog.plans[0], `  power_state = "stopped"`))
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: env.factories(),
-		CheckDestroy:             env.checkDestroyed,
-		Steps: []resource.TestStep{
-			{
-				PreConfig: func() {
-					emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Status: 401})
-				},
-				Config:      config,
-				ExpectError: regexpMust(`(?s)Server \d+ was created but could not be stopped.*HTTP 401`),
-			},
-			{
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("vpsorg_server.web", plancheck.ResourceActionReplace)},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("vpsorg_server.web", tfjsonpath.New("status"), knownvalue.StringExact("stopped")),
-				},
-				Check: expectServers(env, 1),
-			},
-		},
-	})
 }
 
 // One apply that starts a stopped server and changes reboot_trigger only
