@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -243,10 +244,35 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 		latest = server
 	}
+	planned := plan
 	resp.Diagnostics.Append(plan.fromAPI(latest)...)
+	keepPlannedPower(&resp.Diagnostics, &plan, &planned)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, plan.ID)...)
 }
+
+// keepPlannedPower keeps the status and power_state the plan knew when the
+// server shows others after an update that sent no power request: someone
+// started or stopped it between the plan and the apply. Terraform takes a
+// known planned value the apply contradicts for a provider bug ("inconsistent
+// result after apply"); the change is the world's, not this apply's, so it
+// is a warning and the next refresh records it.
+func keepPlannedPower(diags *diag.Diagnostics, got, planned *serverResourceModel) {
+	statusMoved := known(planned.Status) && !got.Status.Equal(planned.Status)
+	powerMoved := known(planned.PowerState) && !got.PowerState.Equal(planned.PowerState)
+	if !statusMoved && !powerMoved {
+		return
+	}
+	diags.AddWarning("The server's power changed outside this apply",
+		fmt.Sprintf("Server %s (%q) was planned with status %q, but the API now reports %q: it was started or stopped "+
+			"by something other than Terraform after the plan. This apply changed only its settings; the next "+
+			"refresh records the new status, and a plan then shows what power_state asks for.",
+			got.ID.ValueString(), got.Name.ValueString(), planned.Status.ValueString(), got.Status.ValueString()))
+	got.Status, got.PowerState = planned.Status, planned.PowerState
+}
+
+// known reports whether v has a value: neither null nor unknown.
+func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
 
 func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state serverResourceModel
