@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator/control"
 )
 
 // The emulator guide (templates/guides/emulator.md.tmpl, from which
@@ -86,6 +88,24 @@ func TestGuide_FlagTableListsEveryFlagOfTheCommand(t *testing.T) {
 			t.Errorf("the flag table of %s has two rows for -%s", guidePath, name)
 		}
 		seen[name] = true
+	}
+}
+
+// The guide's "Settings:" paragraph names every setting of the control
+// API's PATCH /_emulator/settings (and the fields of some of them).
+func TestGuide_SettingsParagraphNamesEveryControlSetting(t *testing.T) {
+	para := regexp.MustCompile(`(?s)\nSettings: (.*?)\. A\s+request with one bad setting`).FindStringSubmatch(readGuide(t))
+	if para == nil {
+		t.Fatalf("%s has no paragraph beginning \"Settings:\"", guidePath)
+	}
+	var documented []string
+	for _, m := range regexp.MustCompile("`([a-z_]+)`").FindAllStringSubmatch(para[1], -1) {
+		documented = append(documented, m[1])
+	}
+	for _, s := range control.Settings {
+		if !slices.Contains(documented, s.Name) {
+			t.Errorf("%s is a setting of the control API, but the guide's Settings paragraph does not name it", s.Name)
+		}
 	}
 }
 

@@ -184,7 +184,8 @@ func New(opts Options) *Emulator {
 		e.now = time.Now
 	}
 	e.manners = &manners{m: opts.Manners}
-	e.now = offsetClock(e.now, opts.Manners.ClockOffset)
+	e.manners.offset.Store(int64(opts.Manners.ClockOffset))
+	e.now = e.manners.clock(e.now)
 	e.provisioningTime = durationOption(opts.ProvisioningTime, DefaultProvisioningTime)
 	e.transitionTime = durationOption(opts.TransitionTime, DefaultTransitionTime)
 	if e.pageSize <= 0 {

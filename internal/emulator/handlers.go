@@ -261,9 +261,9 @@ func (e *Emulator) update(w http.ResponseWriter, r *http.Request, account string
 	if changed {
 		s.updatedAt, s.editedAt = now, now
 	}
-	view := s.detailView(now)
+	view, empty := s.detailView(now), e.emptyPatch
 	e.mu.Unlock()
-	if e.emptyPatch {
+	if empty {
 		writeJSON(w, http.StatusOK, struct{}{})
 		return
 	}

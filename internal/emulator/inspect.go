@@ -241,6 +241,14 @@ func (e *Emulator) SetTransitionTime(d time.Duration) {
 	e.transitionTime = max(d, 0)
 }
 
+// SetUpdateAnswers sets the two answers the documentation leaves open, as
+// Options.EmptyUpdateAnswer and Options.RebootKeepsUpdatedAt do at start.
+func (e *Emulator) SetUpdateAnswers(emptyUpdateAnswer, rebootKeepsUpdatedAt bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.emptyPatch, e.quietBoot = emptyUpdateAnswer, rebootKeepsUpdatedAt
+}
+
 // SetPageSize sets the list page size; n < 1 restores the default 50.
 func (e *Emulator) SetPageSize(n int) {
 	e.mu.Lock()

@@ -49,9 +49,10 @@ type Manners struct {
 
 // manners is the emulator's state for its Manners.
 type manners struct {
-	mu    sync.Mutex
-	m     Manners
-	shown atomic.Int64 // answers that showed servers, for PartialEvery
+	mu     sync.Mutex
+	m      Manners
+	shown  atomic.Int64 // answers that showed servers, for PartialEvery
+	offset atomic.Int64 // ClockOffset, read on every look at the clock
 }
 
 func (m *manners) current() Manners {
@@ -60,14 +61,18 @@ func (m *manners) current() Manners {
 	return m.m
 }
 
-// SetManners changes the manners from now on, all but ClockOffset, which
-// is fixed when the emulator is made (its clock must not jump).
+// SetManners changes the manners from now on. A new ClockOffset moves the
+// API's clock at once: transitions under way then end earlier or later by
+// the change, as on an API whose clock was just corrected.
 func (e *Emulator) SetManners(m Manners) {
 	e.manners.mu.Lock()
 	defer e.manners.mu.Unlock()
-	m.ClockOffset = e.manners.m.ClockOffset
 	e.manners.m = m
+	e.manners.offset.Store(int64(m.ClockOffset))
 }
+
+// Manners returns the manners in force.
+func (e *Emulator) Manners() Manners { return e.manners.current() }
 
 // rewrites reports whether any manner rewrites answers.
 func (m *manners) rewrites() bool {
@@ -75,12 +80,9 @@ func (m *manners) rewrites() bool {
 	return c.PartialEvery > 0 || c.UnknownStatus != "" || c.HostileNext != "" || c.HugeErrors || c.EchoHeaders
 }
 
-// offsetClock moves now by the ClockOffset manner.
-func offsetClock(now func() time.Time, offset time.Duration) func() time.Time {
-	if offset == 0 {
-		return now
-	}
-	return func() time.Time { return now().Add(offset) }
+// clock is now moved by the ClockOffset manner in force.
+func (m *manners) clock(now func() time.Time) func() time.Time {
+	return func() time.Time { return now().Add(time.Duration(m.offset.Load())) }
 }
 
 // creating reports whether s is still hidden by CreateLag at now.

@@ -195,6 +195,50 @@ func TestSettings_ApplyAllOrNothingAndShowWhatWasSet(t *testing.T) {
 	}
 }
 
+// The manners of issue 18 and the open answers of issue 17 are settings
+// too: a PATCH changes the fields it names and keeps the others, and the
+// API answers by them at once.
+func TestSettings_MannersAndUpdateAnswersChangeTheAPIAtOnce(t *testing.T) {
+	w := newWorld(t, Options{})
+	w.call("POST", "/api/v1/servers/", "alice-token", `{"name": "web", "plan_id": 1, "os_id": 5, "location": "us-west"}`, nil)
+	if code := w.call("PATCH", "/_emulator/settings", "", `{"manners": {"create_lag": "1h", "clock_offset": "-20m"}}`, nil); code != 200 {
+		t.Fatalf("manners: %d", code)
+	}
+	if code := w.call("PATCH", "/_emulator/settings", "", `{"manners": {"echo_headers": true}}`, nil); code != 200 {
+		t.Fatalf("manners: %d", code)
+	}
+	if m := w.emu.Manners(); m.CreateLag != time.Hour || m.ClockOffset != -20*time.Minute || !m.EchoHeaders {
+		t.Errorf("manners in force %+v: want create_lag 1h and clock_offset -20m kept beside echo_headers", m)
+	}
+	var created struct{ ID int64 }
+	w.call("POST", "/api/v1/servers/", "alice-token", `{"name": "late", "plan_id": 1, "os_id": 5, "location": "us-west"}`, &created)
+	if code := w.call("GET", fmt.Sprintf("/api/v1/servers/%d/", created.ID), "alice-token", "", nil); code != 404 {
+		t.Errorf("a server made under a create lag of 1h: GET %d, want 404", code)
+	}
+	resp, err := http.Get(w.url + "/api/v1/servers/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil || time.Until(date) > -19*time.Minute || time.Until(date) < -21*time.Minute {
+		t.Errorf("Date %q under a clock offset of -20m (now %s)", resp.Header.Get("Date"), time.Now().UTC())
+	}
+	for body, want := range map[string]int{`{"manners": {"create_lag": "-1s"}}`: 400, `{"manners": {"partial_every": -1}}`: 400, `{"manners": {"bogus": 1}}`: 400} {
+		if code := w.call("PATCH", "/_emulator/settings", "", body, nil); code != want {
+			t.Errorf("%s: %d, want %d", body, code, want)
+		}
+	}
+
+	if code := w.call("PATCH", "/_emulator/settings", "", `{"update_answers": {"empty_update_answer": true}}`, nil); code != 200 {
+		t.Fatalf("update_answers: %d", code)
+	}
+	var answer map[string]any
+	if code := w.call("PATCH", "/api/v1/servers/12345/", "alice-token", `{"name": "web-2"}`, &answer); code != 200 || len(answer) != 0 {
+		t.Errorf("PATCH under empty_update_answer: %d %v, want 200 {}", code, answer)
+	}
+}
+
 func TestJournal_FiltersByMethodPathAndTime(t *testing.T) {
 	w := newWorld(t, Options{})
 	w.call("GET", "/api/v1/servers/", "alice-token", "", nil)

@@ -93,6 +93,76 @@ var Settings = []Setting{
 			}
 			return func(e *emulator.Emulator) { e.SetChaos(v.Rate, v.Seed) }, nil
 		}},
+	{Name: "manners", Doc: "real clouds' habits (create_lag, clock_offset, partial_every, unknown_status, redirect_to, " +
+		"hostile_next, huge_errors, echo_headers, as the flags of those names); the fields given change, the others stay",
+		Example: `{"create_lag": "3s", "clock_offset": "-20s"}`, Parse: parseManners},
+	{Name: "update_answers", Doc: "answers the documentation leaves open: PUT and PATCH answered {} (empty_update_answer), " +
+		"a reboot that leaves updated_at alone (reboot_keeps_updated_at)",
+		Example: `{"empty_update_answer": true, "reboot_keeps_updated_at": false}`,
+		Parse: func(raw json.RawMessage) (func(*emulator.Emulator), error) {
+			var v struct {
+				Empty bool `json:"empty_update_answer"`
+				Quiet bool `json:"reboot_keeps_updated_at"`
+			}
+			if err := strictUnmarshal(raw, &v); err != nil {
+				return nil, fmt.Errorf(`want {"empty_update_answer": bool, "reboot_keeps_updated_at": bool}`)
+			}
+			return func(e *emulator.Emulator) { e.SetUpdateAnswers(v.Empty, v.Quiet) }, nil
+		}},
+}
+
+// parseManners reads the manners setting: only the fields given change.
+func parseManners(raw json.RawMessage) (func(*emulator.Emulator), error) {
+	var v struct {
+		CreateLag     *string `json:"create_lag"`
+		ClockOffset   *string `json:"clock_offset"`
+		PartialEvery  *int    `json:"partial_every"`
+		UnknownStatus *string `json:"unknown_status"`
+		RedirectTo    *string `json:"redirect_to"`
+		HostileNext   *string `json:"hostile_next"`
+		HugeErrors    *bool   `json:"huge_errors"`
+		EchoHeaders   *bool   `json:"echo_headers"`
+	}
+	if err := strictUnmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("want an object of manners: %w", err)
+	}
+	var createLag, offset *time.Duration
+	for _, d := range []struct {
+		name string
+		raw  *string
+		to   **time.Duration
+		min  time.Duration
+	}{{"create_lag", v.CreateLag, &createLag, 0}, {"clock_offset", v.ClockOffset, &offset, math.MinInt64}} {
+		if d.raw == nil {
+			continue
+		}
+		parsed, err := time.ParseDuration(*d.raw)
+		if err != nil || parsed < d.min {
+			return nil, fmt.Errorf(`%s: want a duration such as "3s"`, d.name)
+		}
+		*d.to = &parsed
+	}
+	if v.PartialEvery != nil && *v.PartialEvery < 0 {
+		return nil, fmt.Errorf("partial_every: want an integer >= 0")
+	}
+	return func(e *emulator.Emulator) {
+		m := e.Manners()
+		setIf(&m.CreateLag, createLag)
+		setIf(&m.ClockOffset, offset)
+		setIf(&m.PartialEvery, v.PartialEvery)
+		setIf(&m.UnknownStatus, v.UnknownStatus)
+		setIf(&m.RedirectTo, v.RedirectTo)
+		setIf(&m.HostileNext, v.HostileNext)
+		setIf(&m.HugeErrors, v.HugeErrors)
+		setIf(&m.EchoHeaders, v.EchoHeaders)
+		e.SetManners(m)
+	}, nil
+}
+
+func setIf[T any](to *T, v *T) {
+	if v != nil {
+		*to = *v
+	}
 }
 
 // durationSetting is a setting whose value is a Go duration string.
