@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -96,6 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.burst, "burst", 0, "requests an account may send at once under -rate-limit (default the rate rounded up, at least 1)")
 	fs.DurationVar(&cfg.latency, "latency", 0, "delay added to every request")
 	fs.DurationVar(&cfg.options.ConsistencyLag, "consistency-lag", 0, "how long GET and the list keep showing a server as it was before an action or a delete")
+	fs.StringVar(&cfg.options.RateLimitHeaders, "rate-limit-headers", "", "under -rate-limit, say in every answer how much is left: ratelimit (RateLimit-Limit/-Remaining/-Reset), draft (RateLimit and RateLimit-Policy) or x-ratelimit (X-RateLimit-*)")
+	fs.BoolVar(&cfg.options.StrictFilters, "strict-filters", false, "answer 400 to a list filtered by a status the documentation does not name (only active, stopped, suspended)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -150,6 +153,10 @@ func (c *config) checkFaults(burstSet bool) error {
 		return errors.New("-latency must not be negative")
 	case c.options.ConsistencyLag < 0:
 		return errors.New("-consistency-lag must not be negative")
+	case !slices.Contains(emulator.RateLimitHeaderFamilies, c.options.RateLimitHeaders):
+		return fmt.Errorf("-rate-limit-headers %q: want ratelimit, draft or x-ratelimit", c.options.RateLimitHeaders)
+	case c.options.RateLimitHeaders != "" && c.rateLimit == 0:
+		return errors.New("-rate-limit-headers needs -rate-limit")
 	}
 	if !burstSet && c.rateLimit > 0 {
 		c.burst = max(1, int(math.Min(math.Ceil(c.rateLimit), math.MaxInt32)))
@@ -175,6 +182,12 @@ func (c config) faults() string {
 	}
 	if c.options.ConsistencyLag > 0 {
 		parts = append(parts, "consistency lag "+c.options.ConsistencyLag.String())
+	}
+	if c.options.RateLimitHeaders != "" {
+		parts = append(parts, "rate-limit headers "+c.options.RateLimitHeaders)
+	}
+	if c.options.StrictFilters {
+		parts = append(parts, "strict filters")
 	}
 	return strings.Join(parts, ", ")
 }
