@@ -21,7 +21,11 @@ import (
 //   - an adaptive pace: after a 429 the client sends no faster than the
 //     rate the API had been accepting, cut on each further 429 and raised
 //     slowly while requests pass, until it no longer paces itself at all;
-//   - an optional fixed pace, Config.MaxRequestsPerSecond.
+//   - an optional fixed pace, Config.MaxRequestsPerSecond;
+//   - a budget, when answers say how much of the limit is left
+//     (pace_budget.go): a request that would exhaust it waits instead;
+//   - a probe: until the first answer, one request at a time, so that the
+//     first answer's word on the limit comes before a burst.
 //
 // No wait goes past the request's deadline: a request whose turn would come
 // later fails at once, unsent.
@@ -67,6 +71,12 @@ type pacer struct {
 	counting bool
 	logged   float64     // the pace last logged
 	accepted []time.Time // answers other than 429 within acceptWindow
+
+	budget    budget        // from the answers' rate-limit headers
+	inFlight  int           // requests sent and not yet answered
+	probing   bool          // no answer yet: one request at a time
+	gotAnswer bool          // answered is closed
+	answered  chan struct{} // closed at the first answer
 }
 
 func newPacer(c *Client, maxPerSecond float64) *pacer {
@@ -76,6 +86,8 @@ func newPacer(c *Client, maxPerSecond float64) *pacer {
 		// The slowest pace is one request per shortest backoff.
 		floor:    float64(time.Second) / float64(c.retryWaitMin),
 		adaptive: rate.NewLimiter(rate.Inf, 1),
+		answered: make(chan struct{}),
+		probing:  true,
 	}
 	if maxPerSecond > 0 && !math.IsInf(maxPerSecond, 1) {
 		p.fixed = rate.NewLimiter(rate.Limit(maxPerSecond), 1)
@@ -100,10 +112,55 @@ func (p *pacer) wait(ctx context.Context, until time.Time, what string) error {
 		}
 		// A hold that began while this request waited its turn holds it
 		// too.
-		if !p.holding(time.Now()) {
+		if p.holding(time.Now()) {
+			continue
+		}
+		wake, ok := p.send(time.Now())
+		if ok {
 			return nil
 		}
+		if err := p.waitUntil(ctx, wake, until, what); err != nil {
+			return err
+		}
 	}
+}
+
+// send counts a request as sent when the probe and the budget allow it;
+// otherwise it says when to look again (the zero time: at the first
+// answer).
+func (p *pacer) send(now time.Time) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.probing && p.inFlight > 0 {
+		return time.Time{}, false
+	}
+	wake, ok := p.budget.take(now, p.inFlight)
+	if !ok {
+		return wake, false
+	}
+	p.inFlight++
+	return time.Time{}, true
+}
+
+// waitUntil sleeps until wake (the zero time: the first answer), failing
+// like waitHold when that would pass until.
+func (p *pacer) waitUntil(ctx context.Context, wake, until time.Time, what string) error {
+	if wake.IsZero() {
+		select {
+		case <-p.answered:
+			return nil
+		case <-ctx.Done():
+			return &notSentError{reason: "the context ended while the first request was on its way", err: ctx.Err()}
+		}
+	}
+	if wake.After(until) {
+		return &notSentError{reason: fmt.Sprintf("rate-limited: the API's budget has room for it in %v, after %s",
+			time.Until(wake).Round(time.Millisecond), what)}
+	}
+	if err := sleep(ctx, time.Until(wake)); err != nil {
+		return &notSentError{reason: "rate-limited: the context ended while waiting for the API's budget", err: err}
+	}
+	return nil
 }
 
 func (p *pacer) holding(now time.Time) bool {
@@ -151,11 +208,24 @@ func waitTurn(ctx context.Context, l *rate.Limiter, until time.Time, what string
 // answer counts as accepted and raises the pace. status 0 (no answer)
 // teaches nothing.
 func (p *pacer) observe(ctx context.Context, sent, now time.Time, status int, h http.Header) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inFlight--
+	if !p.gotAnswer {
+		p.probing, p.gotAnswer = false, true
+		close(p.answered)
+	}
 	if status == 0 {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	if info, ok := parseBudget(h, now); ok {
+		if !p.budget.known {
+			p.log(ctx, "vpsorg: the API says how much of its rate limit is left: pacing by it", map[string]any{
+				"limit": info.limit, "remaining": info.remaining, "window_s": info.window.Seconds(), "reset_s": info.reset.Seconds(),
+			})
+		}
+		p.budget.learn(info, now, p.inFlight)
+	}
 	if status == http.StatusTooManyRequests {
 		p.hold(ctx, now, h)
 		if sent.After(p.cutAt) {
