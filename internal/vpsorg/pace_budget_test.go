@@ -131,3 +131,39 @@ func TestRateLimit_HeadersPaceTheClientWithoutA429(t *testing.T) {
 		})
 	}
 }
+
+func TestRateLimit_TheFirstRequestGoesAloneSoItsAnswerCanSayTheLimit(t *testing.T) {
+	// Five requests at once from a new client: the first answer (slow on
+	// purpose) comes before any other request is sent, so a limit it
+	// states governs them all.
+	var mu sync.Mutex
+	arrived, seenByFirst := 0, 0
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		arrived++
+		first := arrived == 1
+		mu.Unlock()
+		if first {
+			time.Sleep(50 * time.Millisecond)
+			mu.Lock()
+			seenByFirst = arrived
+			mu.Unlock()
+		}
+		_, _ = w.Write([]byte(detailJSON))
+	}))
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			if _, err := c.GetServer(t.Context(), 1); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if seenByFirst != 1 {
+		t.Errorf("%d requests had arrived when the first was answered; want it alone", seenByFirst)
+	}
+	if arrived != 5 {
+		t.Errorf("%d requests arrived, want 5", arrived)
+	}
+}
