@@ -72,6 +72,16 @@ type pacer struct {
 	logged   float64     // the pace last logged
 	accepted []time.Time // answers other than 429 within acceptWindow
 
+	// file, when set, keeps the pace for the next process (pace_file.go);
+	// save is set when the pace or the hold changed since the last save.
+	file     string
+	endpoint string
+	save     bool
+	fileMu   sync.Mutex
+	// kept are the accepted answers within keepWindow, since firstAnswer.
+	kept        []time.Time
+	firstAnswer time.Time
+
 	budget    budget        // from the answers' rate-limit headers
 	inFlight  int           // requests sent and not yet answered
 	probing   bool          // no answer yet: one request at a time
@@ -79,8 +89,9 @@ type pacer struct {
 	answered  chan struct{} // closed at the first answer
 }
 
-func newPacer(c *Client, maxPerSecond float64) *pacer {
+func newPacer(c *Client, maxPerSecond float64, file string) *pacer {
 	p := &pacer{
+		file:          file,
 		log:           c.log,
 		maxRetryAfter: c.maxRetryAfter,
 		// The slowest pace is one request per shortest backoff.
@@ -91,6 +102,10 @@ func newPacer(c *Client, maxPerSecond float64) *pacer {
 	}
 	if maxPerSecond > 0 && !math.IsInf(maxPerSecond, 1) {
 		p.fixed = rate.NewLimiter(rate.Limit(maxPerSecond), 1)
+	}
+	if file != "" {
+		p.endpoint = c.base.String()
+		p.loadPace(time.Now())
 	}
 	return p
 }
@@ -208,6 +223,11 @@ func waitTurn(ctx context.Context, l *rate.Limiter, until time.Time, what string
 // answer counts as accepted and raises the pace. status 0 (no answer)
 // teaches nothing.
 func (p *pacer) observe(ctx context.Context, sent, now time.Time, status int, h http.Header) {
+	p.savePace(ctx, p.learn(ctx, sent, now, status, h))
+}
+
+// learn is observe under the mutex; it returns what to save, if anything.
+func (p *pacer) learn(ctx context.Context, sent, now time.Time, status int, h http.Header) *paceRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inFlight--
@@ -216,7 +236,7 @@ func (p *pacer) observe(ctx context.Context, sent, now time.Time, status int, h 
 		close(p.answered)
 	}
 	if status == 0 {
-		return
+		return nil
 	}
 	if info, ok := parseBudget(h, now); ok {
 		if !p.budget.known {
@@ -227,13 +247,19 @@ func (p *pacer) observe(ctx context.Context, sent, now time.Time, status int, h 
 		p.budget.learn(info, now, p.inFlight)
 	}
 	if status == http.StatusTooManyRequests {
+		p.save = true // each refusal is news for the next process
 		p.hold(ctx, now, h)
 		if sent.After(p.cutAt) {
 			p.cut(ctx, now)
 		}
-		return
+	} else {
+		p.accept(ctx, sent, now)
 	}
-	p.accept(ctx, sent, now)
+	if !p.save {
+		return nil
+	}
+	p.save = false
+	return p.paceSnapshot(now)
 }
 
 // hold makes every request wait for the answer's Retry-After, capped at
@@ -254,6 +280,7 @@ func (p *pacer) hold(ctx context.Context, now time.Time, h http.Header) {
 		})
 	}
 	p.holdUntil = until
+	p.save = true
 }
 
 // cut sets the pace after a 429: the rate the API had been accepting when
@@ -281,6 +308,7 @@ func (p *pacer) cut(ctx context.Context, now time.Time) {
 func (p *pacer) accept(ctx context.Context, sent, now time.Time) {
 	p.accepted = append(p.accepted, now)
 	p.trim(now)
+	p.keep(now)
 	switch {
 	case p.limit == 0:
 		return
@@ -295,6 +323,7 @@ func (p *pacer) accept(ctx context.Context, sent, now time.Time) {
 	p.limit += p.refused / paceRecovery.Seconds() / p.limit
 	if p.limit >= 2*p.refused {
 		p.limit = 0
+		p.save = true
 		p.adaptive.SetLimitAt(now, rate.Inf)
 		p.log(ctx, "vpsorg: rate limit lifted: no longer pacing requests", map[string]any{"refused_per_second": round2(p.refused)})
 		return
@@ -308,6 +337,7 @@ func (p *pacer) accept(ctx context.Context, sent, now time.Time) {
 
 func (p *pacer) set(ctx context.Context, now time.Time, msg string) {
 	p.adaptive.SetLimitAt(now, rate.Limit(p.limit))
+	p.save = true
 	p.logged = p.limit
 	p.log(ctx, msg, map[string]any{"requests_per_second": round2(p.limit)})
 }

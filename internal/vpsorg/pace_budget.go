@@ -140,6 +140,7 @@ type budget struct {
 	level   float64
 	at      time.Time
 	resetAt time.Time // fixed window: when the budget is whole again
+	next    time.Time // below half the budget: the next request's turn
 }
 
 // advance brings the estimate to now.
@@ -181,6 +182,28 @@ func (b *budget) learn(info budgetInfo, now time.Time, inFlight int) {
 	}
 }
 
+// gap is how far apart requests go while the budget is below half: at
+// the refill rate times twice the share that is left (without a window,
+// what is left spread until the reset). Other clients of the account
+// spend the same budget, and their requests show only in the answers: a
+// client that spent its estimate to the last request would meet theirs
+// with a 429. Pacing by what is left settles k clients at about 1/(2k) of
+// the budget, never at none; one alone runs at the refill rate with half
+// the budget in hand. Above half there is no gap: a client alone uses the
+// burst.
+func (b *budget) gap(now time.Time) time.Duration {
+	if b.level >= b.limit/2 || b.level <= 0 {
+		return 0
+	}
+	var rate float64
+	if b.rate > 0 {
+		rate = b.rate * 2 * b.level / b.limit
+	} else {
+		rate = b.level / max(b.resetAt.Sub(now).Seconds(), 1)
+	}
+	return seconds(1 / rate)
+}
+
 // take charges one request when the budget has one, and otherwise says
 // when it will (or, past a fixed window's reset with answers on their way,
 // when to look again for their word).
@@ -190,6 +213,12 @@ func (b *budget) take(now time.Time, inFlight int) (time.Time, bool) {
 	}
 	b.advance(now)
 	if b.level >= 1 {
+		if gap := b.gap(now); gap > 0 {
+			if now.Before(b.next) {
+				return b.next, false
+			}
+			b.next = now.Add(gap)
+		}
 		b.level--
 		return time.Time{}, true
 	}

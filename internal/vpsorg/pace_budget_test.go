@@ -61,17 +61,36 @@ func TestBudget_AnAnswerThatOvertookALaterOneDoesNotRaiseIt(t *testing.T) {
 	var b budget
 	b.learn(budgetInfo{limit: 10, remaining: 4, reset: time.Second, window: time.Second}, now, 0)
 	b.learn(budgetInfo{limit: 10, remaining: 6, reset: time.Second, window: time.Second}, now, 0)
-	for i := range 4 {
-		if _, ok := b.take(now, 0); !ok {
-			t.Fatalf("request %d refused with 4 left", i+1)
-		}
+	if b.level != 4 {
+		t.Errorf("the budget is %v after answers saying 4, then (an older one) 6; want 4", b.level)
+	}
+	b.learn(budgetInfo{limit: 10, remaining: 5, reset: time.Second, window: time.Second}, now, 2)
+	if b.level != 3 {
+		t.Errorf("the budget is %v after an answer saying 5 with 2 requests on their way; want 3", b.level)
+	}
+}
+
+func TestBudget_BelowHalfRequestsAreSpreadByWhatIsLeft(t *testing.T) {
+	// 10 requests a second with bursts of 10, and 3 left: the next goes at
+	// once, the one after it at 10/s × 2 × 3/10 = 6/s, a sixth of a second
+	// on.
+	now := time.Unix(0, 0)
+	var b budget
+	b.learn(budgetInfo{limit: 10, remaining: 3, reset: 700 * time.Millisecond, window: time.Second}, now, 0)
+	if _, ok := b.take(now, 0); !ok {
+		t.Fatal("the first request waited with 3 left")
 	}
 	wake, ok := b.take(now, 0)
 	if ok {
-		t.Fatal("a fifth request went: the older answer's 6 raised the budget")
+		t.Fatal("the second request went at once with 2 left of 10")
 	}
-	if want := now.Add(100 * time.Millisecond); !wake.Equal(want) {
-		t.Errorf("the next request may go at %v, want %v (one request refills in a tenth of a second)", wake, want)
+	if want := now.Add(time.Second / 6); !wake.Equal(want) {
+		t.Errorf("the second request may go at %v, want %v (3 left: 10/s × 2 × 3/10 = 6/s)", wake.Sub(now), want.Sub(now))
+	}
+	for range 5 {
+		if _, ok := b.take(now.Add(10*time.Second), 0); !ok {
+			t.Fatal("after the bucket refilled, a request above half waited")
+		}
 	}
 }
 

@@ -217,7 +217,7 @@ func TestRateLimit_AStormLongerThanRetryMaxStillSucceedsBeforeTheDeadline(t *tes
 func TestPacer_CutsThePaceOnA429AndRaisesItSlowlyUntilItEnds(t *testing.T) {
 	sink := &logSink{}
 	c := &Client{retryWaitMin: time.Second, maxRetryAfter: time.Minute, logf: sink.log}
-	p := newPacer(c, 0)
+	p := newPacer(c, 0, "")
 	ctx := t.Context()
 	t0 := time.Date(2025, 1, 16, 15, 30, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
@@ -278,7 +278,7 @@ func TestPacer_CutsThePaceOnA429AndRaisesItSlowlyUntilItEnds(t *testing.T) {
 
 func TestPacer_NeverPacesBelowOneRequestPerShortestBackoff(t *testing.T) {
 	c := &Client{retryWaitMin: 500 * time.Millisecond, maxRetryAfter: time.Minute, logf: func(context.Context, string, map[string]any) {}}
-	p := newPacer(c, 0)
+	p := newPacer(c, 0, "")
 	now := time.Now()
 	for range 20 {
 		now = now.Add(time.Millisecond)
