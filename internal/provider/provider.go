@@ -150,6 +150,7 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 
 	cfg := vpsorg.Config{
 		MaxRequestsPerSecond: maxRate,
+		PaceFile:             paceFile(),
 		Endpoint:             endpoint,
 		Token:                token,
 		UserAgent:            userAgent(p.version, req.TerraformVersion),
