@@ -78,6 +78,9 @@ type pacer struct {
 	endpoint string
 	save     bool
 	fileMu   sync.Mutex
+	// warm is set while the pace is the file's and this process has met
+	// no 429: it grows by warmStep an answer.
+	warm bool
 	// kept are the accepted answers within keepWindow, since firstAnswer.
 	kept        []time.Time
 	firstAnswer time.Time
@@ -287,6 +290,7 @@ func (p *pacer) hold(ctx context.Context, now time.Time, h http.Header) {
 // there was no pace yet, else the pace cut by paceCut; never below floor.
 func (p *pacer) cut(ctx context.Context, now time.Time) {
 	old := p.limit
+	p.warm = false
 	p.counting = old == 0
 	if p.counting {
 		p.trim(now)
@@ -320,7 +324,14 @@ func (p *pacer) accept(ctx context.Context, sent, now time.Time) {
 		}
 		return
 	}
-	p.limit += p.refused / paceRecovery.Seconds() / p.limit
+	if p.warm {
+		// A pace from the file: the room it was learned in may have
+		// grown (another workspace finished). Probe quickly, short of
+		// lifting it, until this process meets a 429 of its own.
+		p.limit = min(p.limit+warmStep, 2*p.refused*0.99)
+	} else {
+		p.limit += p.refused / paceRecovery.Seconds() / p.limit
+	}
 	if p.limit >= 2*p.refused {
 		p.limit = 0
 		p.save = true

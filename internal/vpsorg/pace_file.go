@@ -23,6 +23,11 @@ import (
 // ago says little about the API now, and the client learns again.
 const paceMemory = 10 * time.Minute
 
+// warmStep is how much a pace from the file grows with each answer until
+// the process meets a 429: doubling in about two seconds of requests at
+// the pace, where the adaptive pace takes minutes.
+const warmStep = 0.35
+
 // paceRecord is the file's content. It never holds the token.
 type paceRecord struct {
 	Endpoint string    `json:"endpoint"`
@@ -54,6 +59,7 @@ func (p *pacer) loadPace(now time.Time) {
 	p.refused = max(rec.Refused, p.limit)
 	p.logged = p.limit
 	p.cutAt = now
+	p.warm = true
 	p.adaptive.SetLimitAt(now, rate.Limit(p.limit))
 }
 

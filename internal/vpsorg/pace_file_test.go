@@ -1,6 +1,8 @@
 package vpsorg
 
 import (
+	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,5 +105,43 @@ func TestPaceFile_OnlyARecentPaceForTheSameEndpointIsTaken(t *testing.T) {
 				t.Errorf("started at %v requests/s, want %v", cl.pace.limit, c.want)
 			}
 		})
+	}
+}
+
+func TestPaceFile_APaceFromTheFileGrowsQuicklyUntilThisProcessIsRefused(t *testing.T) {
+	// The pace was learned while other workspaces shared the account; they
+	// may have finished. The new process probes up quickly, never lifting
+	// the pace altogether, and once refused itself it grows as slowly as
+	// any adaptive pace.
+	file := filepath.Join(t.TempDir(), "pace.json")
+	now := time.Now()
+	rec := `{"endpoint": "http://api.test/v1/", "requests_per_second": 2, "refused_per_second": 2, "saved": "` + now.Format(time.RFC3339Nano) + `"}`
+	if err := os.WriteFile(file, []byte(rec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Endpoint: "http://api.test/v1/", PaceFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.pace
+	ctx := t.Context()
+	at := func(ms int) time.Time { return now.Add(time.Duration(ms) * time.Millisecond) }
+	for i := range 4 {
+		p.observe(ctx, at(10+i), at(20+i), 200, nil)
+	}
+	if got, want := p.limit, 2+4*warmStep; math.Abs(got-want) > 1e-9 {
+		t.Errorf("after 4 answers the pace is %v, want %v", got, want)
+	}
+	for i := range 100 {
+		p.observe(ctx, at(100+i), at(110+i), 200, nil)
+	}
+	if p.limit == 0 || p.limit >= 4 {
+		t.Errorf("after 100 answers the pace is %v; want it short of twice the refused 2, still pacing", p.limit)
+	}
+	p.observe(ctx, at(300), at(310), 429, http.Header{})
+	before := p.limit
+	p.observe(ctx, at(320), at(330), 200, nil)
+	if grown := p.limit - before; grown <= 0 || grown >= warmStep/10 {
+		t.Errorf("after its own 429 the pace grew by %v an answer; want the slow adaptive growth", grown)
 	}
 }
