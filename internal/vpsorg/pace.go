@@ -54,6 +54,9 @@ type pacer struct {
 	maxRetryAfter time.Duration
 	floor         float64       // the slowest adaptive pace, requests/s
 	fixed         *rate.Limiter // MaxRequestsPerSecond; nil when unset
+	// start is the slow start of a process that knows nothing of the
+	// limit yet (pace_start.go); rate.Inf once it is over.
+	start *rate.Limiter
 	adaptive      *rate.Limiter // rate.Inf until the API refuses a request
 
 	mu        sync.Mutex
@@ -110,6 +113,7 @@ func newPacer(c *Client, maxPerSecond float64, file string) *pacer {
 		p.endpoint = c.base.String()
 		p.loadPace(time.Now())
 	}
+	p.startSlowly()
 	return p
 }
 
@@ -123,7 +127,7 @@ func (p *pacer) wait(ctx context.Context, until time.Time, what string) error {
 		if err := p.waitHold(ctx, until, what); err != nil {
 			return err
 		}
-		for _, l := range []*rate.Limiter{p.adaptive, p.fixed} {
+		for _, l := range []*rate.Limiter{p.start, p.adaptive, p.fixed} {
 			if err := waitTurn(ctx, l, until, what); err != nil {
 				return err
 			}
@@ -248,8 +252,10 @@ func (p *pacer) learn(ctx context.Context, sent, now time.Time, status int, h ht
 			})
 		}
 		p.budget.learn(info, now, p.inFlight)
+		p.endStart(now) // the budget paces from here
 	}
 	if status == http.StatusTooManyRequests {
+		p.endStart(now)
 		p.save = true // each refusal is news for the next process
 		p.hold(ctx, now, h)
 		if sent.After(p.cutAt) {
@@ -313,6 +319,7 @@ func (p *pacer) accept(ctx context.Context, sent, now time.Time) {
 	p.accepted = append(p.accepted, now)
 	p.trim(now)
 	p.keep(now)
+	p.growStart(now)
 	switch {
 	case p.limit == 0:
 		return
