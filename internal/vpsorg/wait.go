@@ -268,7 +268,8 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 					"server_id": id,
 					"error":     err.Error(),
 				})
-				due = time.Now().Add(next())
+				// A failing API gets no quick looks.
+				due = time.Now().Add(pollInterval(c.poll, time.Since(start)))
 				continue
 			}
 			goal := "become " + targetText(target)
