@@ -56,8 +56,8 @@ type pacer struct {
 	fixed         *rate.Limiter // MaxRequestsPerSecond; nil when unset
 	// start is the slow start of a process that knows nothing of the
 	// limit yet (pace_start.go); rate.Inf once it is over.
-	start *rate.Limiter
-	adaptive      *rate.Limiter // rate.Inf until the API refuses a request
+	start    *rate.Limiter
+	adaptive *rate.Limiter // rate.Inf until the API refuses a request
 
 	mu        sync.Mutex
 	holdUntil time.Time
