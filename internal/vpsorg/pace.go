@@ -46,6 +46,9 @@ const (
 	// on purpose: each probe past the API's limit costs a 429 and a hold;
 	// at this speed, about one every 30s (BenchmarkRateLimited).
 	paceRecovery = 120 * time.Second
+	// probeWait bounds how long the other requests wait for the first
+	// answer.
+	probeWait = 2 * time.Second
 )
 
 // pacer holds the pace shared by every request of one client.
@@ -168,8 +171,17 @@ func (p *pacer) send(now time.Time) (time.Time, bool) {
 // like waitHold when that would pass until.
 func (p *pacer) waitUntil(ctx context.Context, wake, until time.Time, what string) error {
 	if wake.IsZero() {
+		t := time.NewTimer(probeWait)
+		defer t.Stop()
 		select {
 		case <-p.answered:
+			return nil
+		case <-t.C:
+			// A first answer this slow says nothing about a burst; do
+			// not let one slow request hold up the process.
+			p.mu.Lock()
+			p.probing = false
+			p.mu.Unlock()
 			return nil
 		case <-ctx.Done():
 			return &notSentError{reason: "the context ended while the first request was on its way", err: ctx.Err()}

@@ -186,3 +186,37 @@ func TestRateLimit_TheFirstRequestGoesAloneSoItsAnswerCanSayTheLimit(t *testing.
 		t.Errorf("%d requests arrived, want 5", arrived)
 	}
 }
+
+func TestRateLimit_ASlowFirstAnswerDoesNotHoldUpTheOthersForLong(t *testing.T) {
+	// The first request hangs far longer than probeWait; the others go
+	// once probeWait has passed, and are answered before it.
+	release := make(chan struct{})
+	var mu sync.Mutex
+	answered := 0
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/servers/1/" {
+			<-release
+		}
+		mu.Lock()
+		answered++
+		mu.Unlock()
+		_, _ = w.Write([]byte(detailJSON))
+	}))
+	defer close(release)
+	go func() { _, _ = c.GetServer(t.Context(), 1) }()
+	eventually(t, "the first request is on its way", func() bool {
+		c.pace.mu.Lock()
+		defer c.pace.mu.Unlock()
+		return c.pace.inFlight == 1
+	})
+	for range 3 {
+		if _, err := c.GetServer(t.Context(), 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if answered != 3 {
+		t.Errorf("%d answered before the first; want the other 3", answered)
+	}
+}
