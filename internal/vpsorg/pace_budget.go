@@ -182,26 +182,29 @@ func (b *budget) learn(info budgetInfo, now time.Time, inFlight int) {
 	}
 }
 
-// gap is how far apart requests go while the budget is below half: at
-// the refill rate times twice the share that is left (without a window,
-// what is left spread until the reset). Other clients of the account
-// spend the same budget, and their requests show only in the answers: a
-// client that spent its estimate to the last request would meet theirs
-// with a 429. Pacing by what is left settles k clients at about 1/(2k) of
-// the budget, never at none; one alone runs at the refill rate with half
-// the budget in hand. Above half there is no gap: a client alone uses the
-// burst.
-func (b *budget) gap(now time.Time) time.Duration {
+// gap is how far apart requests go while the budget is below half, or,
+// inside the quarter kept, until when none goes. Other clients of the
+// account spend the same budget, and their requests show only in the
+// answers: a client that spent its estimate to the last request would meet
+// theirs with a 429. So with a window, a quarter of the budget is never
+// spent (what the others spent since their last answers is in it), and
+// between it and half the pace runs from none to the refill rate: k
+// clients settle a little above the quarter, one alone at half, with the
+// other half of the burst used. Without a window, what is left is spread
+// until the reset. Above half there is no gap.
+func (b *budget) gap(now time.Time) (time.Duration, time.Time) {
 	if b.level >= b.limit/2 || b.level <= 0 {
-		return 0
+		return 0, time.Time{}
 	}
-	var rate float64
 	if b.rate > 0 {
-		rate = b.rate * 2 * b.level / b.limit
-	} else {
-		rate = b.level / max(b.resetAt.Sub(now).Seconds(), 1)
+		reserve := b.limit / 4
+		if b.level < reserve+0.25 {
+			return 0, now.Add(seconds((reserve + 0.25 - b.level) / b.rate))
+		}
+		return seconds((b.limit/2 - reserve) / (b.rate * (b.level - reserve))), time.Time{}
 	}
-	return seconds(1 / rate)
+	rate := b.level / max(b.resetAt.Sub(now).Seconds(), 1)
+	return seconds(1 / rate), time.Time{}
 }
 
 // take charges one request when the budget has one, and otherwise says
@@ -213,7 +216,11 @@ func (b *budget) take(now time.Time, inFlight int) (time.Time, bool) {
 	}
 	b.advance(now)
 	if b.level >= 1 {
-		if gap := b.gap(now); gap > 0 {
+		gap, until := b.gap(now)
+		if !until.IsZero() {
+			return until, false
+		}
+		if gap > 0 {
 			if now.Before(b.next) {
 				return b.next, false
 			}

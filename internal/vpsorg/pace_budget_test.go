@@ -70,22 +70,30 @@ func TestBudget_AnAnswerThatOvertookALaterOneDoesNotRaiseIt(t *testing.T) {
 	}
 }
 
-func TestBudget_BelowHalfRequestsAreSpreadByWhatIsLeft(t *testing.T) {
-	// 10 requests a second with bursts of 10, and 3 left: the next goes at
-	// once, the one after it at 10/s × 2 × 3/10 = 6/s, a sixth of a second
-	// on.
+func TestBudget_BelowHalfRequestsAreSpreadByWhatIsLeftAndAQuarterIsKept(t *testing.T) {
+	// 10 requests a second with bursts of 10: a quarter (2.5) is kept, and
+	// between it and half (5) the pace runs from none to the refill rate.
+	// With 4 left the next request goes at once, the one after it at
+	// 10/s × (4 − 2.5) / (5 − 2.5) = 6/s, a sixth of a second on.
 	now := time.Unix(0, 0)
 	var b budget
-	b.learn(budgetInfo{limit: 10, remaining: 3, reset: 700 * time.Millisecond, window: time.Second}, now, 0)
+	b.learn(budgetInfo{limit: 10, remaining: 4, reset: 600 * time.Millisecond, window: time.Second}, now, 0)
 	if _, ok := b.take(now, 0); !ok {
-		t.Fatal("the first request waited with 3 left")
+		t.Fatal("the first request waited with 4 left")
 	}
 	wake, ok := b.take(now, 0)
 	if ok {
-		t.Fatal("the second request went at once with 2 left of 10")
+		t.Fatal("the second request went at once, below half the budget")
 	}
 	if want := now.Add(time.Second / 6); !wake.Equal(want) {
-		t.Errorf("the second request may go at %v, want %v (3 left: 10/s × 2 × 3/10 = 6/s)", wake.Sub(now), want.Sub(now))
+		t.Errorf("the second request may go %v on, want %v", wake.Sub(now), want.Sub(now))
+	}
+	// An answer says 2 are left: inside the quarter kept, nothing goes
+	// until the refill brings it to 2.75.
+	b.learn(budgetInfo{limit: 10, remaining: 2, reset: 800 * time.Millisecond, window: time.Second}, now, 0)
+	wake, ok = b.take(now, 0)
+	if want := now.Add(75 * time.Millisecond); ok || !wake.Equal(want) {
+		t.Errorf("with 2 of 10 left: take = %v, %t; want to wait %v", wake.Sub(now), ok, want.Sub(now))
 	}
 	for range 5 {
 		if _, ok := b.take(now.Add(10*time.Second), 0); !ok {
