@@ -24,8 +24,8 @@ import (
 // not sent again: the poller falls back to GETs for good.
 //
 // It also learns how long a kind of wait takes (provisioning, say): a later
-// wait of the same kind does not poll before nineteen twentieths of the
-// shortest one seen, instead of polling from the start.
+// wait of the same kind first polls when the shortest one seen ended,
+// instead of polling from the start.
 
 // listTimeout bounds a shared list, which no single waiter's context owns.
 const listTimeout = time.Minute

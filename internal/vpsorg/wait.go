@@ -227,7 +227,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	kind := strings.Join(target, ",") + "<-" + strings.Join(pending, ",")
 	first := time.Duration(0)
 	if d, ok := c.poller.expected(kind); ok && target != nil {
-		first = d * 19 / 20
+		first = d
 	} else if target != nil {
 		first = quickPoll
 	}
