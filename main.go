@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -29,11 +30,36 @@ func main() {
 		return
 	}
 
+	quietUnlessAsked()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: provider.Address,
 		Debug:   debug,
 	})
 	if err != nil {
 		log.Fatal(err)
+	}
+}
+
+// sdkLogLevels are the environment variables that set the levels of the
+// SDK's own loggers and of the provider's (terraform-plugin-go and
+// terraform-plugin-framework read them when the provider starts; the last
+// is TF_LOG_PROVIDER_ and the name part of the provider's address).
+var sdkLogLevels = []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_PROVIDER_VPSORG"}
+
+// quietUnlessAsked turns the provider's logs off when Terraform will show
+// none of them. terraform-plugin-go logs at TRACE when no level is set:
+// every RPC writes several JSON lines to stderr, which Terraform reads,
+// parses and throws away unless TF_LOG or TF_LOG_PROVIDER is set. At fleet
+// scale that was a quarter of the provider's CPU, and Terraform's parsing
+// more; on a busy machine it set the pace of a destroy. A level the user
+// set, for the SDK or the provider, is left alone.
+func quietUnlessAsked() {
+	if os.Getenv("TF_LOG") != "" || os.Getenv("TF_LOG_PROVIDER") != "" {
+		return
+	}
+	for _, name := range sdkLogLevels {
+		if _, set := os.LookupEnv(name); !set {
+			_ = os.Setenv(name, "off")
+		}
 	}
 }

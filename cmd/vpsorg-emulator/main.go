@@ -31,6 +31,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -122,6 +123,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.options.ExtendedCatalog, "extended-catalog", false, "accept plans 3-4, OS 1, 6, 7 and eu-central, ap-south besides the documented catalog (the emulator's own invention)")
 	fs.BoolVar(&cfg.options.EmptyUpdateAnswer, "empty-update-answer", false, "answer PUT and PATCH with {} instead of the server (the body is undocumented)")
 	fs.BoolVar(&cfg.options.RebootKeepsUpdatedAt, "reboot-keeps-updated-at", false, "leave updated_at alone on a reboot (the API does not promise that it moves)")
+	fs.StringVar(&cfg.options.RateLimitHeaders, "rate-limit-headers", "", "under -rate-limit, say in every answer how much is left: ratelimit (RateLimit-Limit/-Remaining/-Reset), draft (RateLimit and RateLimit-Policy) or x-ratelimit (X-RateLimit-*)")
+	fs.BoolVar(&cfg.options.StrictFilters, "strict-filters", false, "answer 400 to a list filtered by a status the documentation does not name (only active, stopped, suspended)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -183,6 +186,10 @@ func (c *config) checkFaults(burstSet bool) error {
 		return errors.New("-create-lag must not be negative")
 	case c.options.Manners.PartialEvery < 0:
 		return errors.New("-partial-every must not be negative")
+	case !slices.Contains(emulator.RateLimitHeaderFamilies, c.options.RateLimitHeaders):
+		return fmt.Errorf("-rate-limit-headers %q: want ratelimit, draft or x-ratelimit", c.options.RateLimitHeaders)
+	case c.options.RateLimitHeaders != "" && c.rateLimit == 0:
+		return errors.New("-rate-limit-headers needs -rate-limit")
 	}
 	if !burstSet && c.rateLimit > 0 {
 		c.burst = max(1, int(math.Min(math.Ceil(c.rateLimit), math.MaxInt32)))
@@ -208,6 +215,12 @@ func (c config) faults() string {
 	}
 	if c.options.ConsistencyLag > 0 {
 		parts = append(parts, "consistency lag "+c.options.ConsistencyLag.String())
+	}
+	if c.options.RateLimitHeaders != "" {
+		parts = append(parts, "rate-limit headers "+c.options.RateLimitHeaders)
+	}
+	if c.options.StrictFilters {
+		parts = append(parts, "strict filters")
 	}
 	return strings.Join(parts, ", ")
 }

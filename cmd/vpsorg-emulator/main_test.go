@@ -131,6 +131,8 @@ func TestParseFlags_Refusals(t *testing.T) {
 		{"burst without a rate limit", []string{"-burst", "5"}, "-burst needs -rate-limit"},
 		{"negative latency", []string{"-latency", "-1ms"}, "-latency must not be negative"},
 		{"negative consistency lag", []string{"-consistency-lag", "-1s"}, "-consistency-lag must not be negative"},
+		{"unknown rate-limit header family", []string{"-rate-limit", "1", "-rate-limit-headers", "github"}, "want ratelimit, draft or x-ratelimit"},
+		{"rate-limit headers without a limit", []string{"-rate-limit-headers", "draft"}, "-rate-limit-headers needs -rate-limit"},
 		{"stray argument", []string{"serve"}, "unexpected"},
 		{"unknown flag", []string{"-bogus"}, "bogus"},
 	}
@@ -215,6 +217,7 @@ func (r *running) stop(t *testing.T) int {
 type answer struct {
 	status     int
 	retryAfter string
+	header     http.Header
 	body       []byte
 }
 
@@ -232,7 +235,7 @@ func (r *running) send(t *testing.T, method, path, token, body string) answer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return answer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: data}
+	return answer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), header: resp.Header, body: data}
 }
 
 func TestRun_PrintsAProviderBlockServesAndShutsDown(t *testing.T) {
@@ -268,6 +271,31 @@ func TestRun_RateLimitAnswers429OverTheBurst(t *testing.T) {
 		a := r.send(t, "GET", "servers/", "emulator-token", "")
 		if a.status != want || (want == 429 && a.retryAfter != "5") {
 			t.Errorf("request %d: %d (Retry-After %q), want %d", i+1, a.status, a.retryAfter, want)
+		}
+	}
+}
+
+func TestRun_RateLimitHeadersSayWhatIsLeft(t *testing.T) {
+	r := start(t, "-listen", "127.0.0.1:0", "-quiet", "-rate-limit", "0.2", "-burst", "2", "-rate-limit-headers", "ratelimit")
+	if !strings.Contains(r.stdout.String(), "rate-limit headers ratelimit") {
+		t.Errorf("banner %q", r.stdout.String())
+	}
+	// A token refills in 5s: after the first request one is left and the
+	// bucket is whole again in 5s; after the second, none, in 10s.
+	for i, want := range []struct{ remaining, reset string }{{"1", "5"}, {"0", "10"}} {
+		h := r.send(t, "GET", "servers/", "emulator-token", "").header
+		if h.Get("RateLimit-Limit") != "2" || h.Get("RateLimit-Remaining") != want.remaining || h.Get("RateLimit-Reset") != want.reset {
+			t.Errorf("request %d: RateLimit-Limit %q, -Remaining %q, -Reset %q; want 2, %s, %s", i+1,
+				h.Get("RateLimit-Limit"), h.Get("RateLimit-Remaining"), h.Get("RateLimit-Reset"), want.remaining, want.reset)
+		}
+	}
+}
+
+func TestRun_StrictFiltersRefuseUndocumentedStatusValues(t *testing.T) {
+	r := start(t, "-listen", "127.0.0.1:0", "-quiet", "-strict-filters")
+	for query, want := range map[string]int{"": 200, "?status=active": 200, "?status=stopped": 200, "?status=suspended": 200, "?status=provisioning": 400, "?status=stopping": 400} {
+		if a := r.send(t, "GET", "servers/"+query, "emulator-token", ""); a.status != want {
+			t.Errorf("GET servers/%s: %d, want %d (%s)", query, a.status, want, a.body)
 		}
 	}
 }

@@ -323,6 +323,9 @@ type fleetResult struct {
 	LocalApply   *phase
 	LocalDestroy *phase
 	LocalSkipped string
+	// DataDestroy is Terraform's own destroy of N terraform_data: the
+	// destroy's floor (floor_test.go); nil when destroy was not measured.
+	DataDestroy *phase
 }
 
 // providerPhases are the provider's phases that were asked for, in order.
@@ -497,6 +500,9 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 			h.setTimeBound(res.Destroy, false, 2, 2*n)
 			res.Destroy.RequestBound, res.Destroy.RequestBoundText = n, "N DELETE"
 			check(res.Destroy, nil, 0)
+			if res.DataDestroy, err = h.measureDataDestroy(ctx, b, emu, env, n); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -695,6 +701,10 @@ func reportMetrics(b *testing.B, res *fleetResult) {
 		b.ReportMetric(a.pollsPerServer(), "polls/server")
 		b.ReportMetric(a.perServer(), "apply_req/server")
 		b.ReportMetric(float64(a.Run.ProviderPeakKB)/1024, "provider_peak_MiB")
+	}
+	if floor, _ := destroyFloor(res); floor > 0 {
+		b.ReportMetric(res.DataDestroy.Run.Wall.Seconds(), "terraform_data_destroy_s")
+		b.ReportMetric(res.Destroy.Run.Wall.Seconds()/floor.Seconds(), "destroy_floor_ratio")
 	}
 	if la := res.LocalApply; la != nil && la.Failed == "" {
 		b.ReportMetric(la.Run.Wall.Seconds(), "localexec_apply_s")

@@ -111,6 +111,7 @@ func printFleet(w io.Writer, s settings, res *fleetResult) {
 		if a := res.Apply; a != nil && a.Skipped == "" && a.Failed == "" {
 			fmt.Fprintf(w, "apply: **%.2f polls per created server**; poll slack %s.\n", a.pollsPerServer(), slackText(a, s.provisioning))
 		}
+		printDestroyFloor(w, res)
 		if p := res.Plan; p != nil && p.Skipped == "" && p.Failed == "" {
 			fmt.Fprintf(w, "plan: exit code 0 with -detailed-exitcode (no changes); %.2f GETs per server.\n", float64(p.gets())/float64(p.N))
 		}

@@ -96,6 +96,15 @@ type Options struct {
 	// moves it when the reboot begins and ends), so a client must not
 	// depend on it.
 	RebootKeepsUpdatedAt bool
+	// RateLimitHeaders, under a rate limit (SetRateLimit), makes every
+	// answer say how much of it is left, in one of the header families
+	// real APIs use (RateLimitHeadersFields, RateLimitHeadersDraft,
+	// RateLimitHeadersX); default none, as documented. See strictness.go.
+	RateLimitHeaders string
+	// StrictFilters makes the list answer 400 to a status filter value the
+	// documentation does not name (only active, stopped and suspended),
+	// as a typical choice filter does. Off by default: any value filters.
+	StrictFilters bool
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Log, if non-nil, gets one line per request: method, path, status,
@@ -113,6 +122,9 @@ type Emulator struct {
 	catalog    catalog
 	emptyPatch bool // Options.EmptyUpdateAnswer
 	quietBoot  bool // Options.RebootKeepsUpdatedAt
+	// rateLimitHeaders and strictFilters: Options of the same names.
+	rateLimitHeaders string
+	strictFilters    bool
 
 	logMu sync.Mutex
 	log   io.Writer
@@ -155,24 +167,26 @@ type storedAnswer struct {
 // (for example through httptest.NewServer) or use Start instead.
 func New(opts Options) *Emulator {
 	e := &Emulator{
-		tokens:         map[string]string{},
-		now:            opts.Now,
-		honourIdem:     opts.HonourIdempotencyKey,
-		catalog:        catalogFor(opts.ExtendedCatalog),
-		emptyPatch:     opts.EmptyUpdateAnswer,
-		quietBoot:      opts.RebootKeepsUpdatedAt,
-		log:            opts.Log,
-		servers:        map[int64]*server{},
-		gone:           map[int64]*server{},
-		history:        map[int64][]StatusChange{},
-		lag:            max(opts.ConsistencyLag, 0),
-		nextID:         firstID,
-		pageSize:       opts.PageSize,
-		credits:        opts.Credits,
-		accountCredits: map[string]int{},
-		idempotent:     map[idempotencyKey]storedAnswer{},
-		buckets:        map[string]*bucket{},
-		addr:           opts.Addr,
+		tokens:           map[string]string{},
+		now:              opts.Now,
+		honourIdem:       opts.HonourIdempotencyKey,
+		catalog:          catalogFor(opts.ExtendedCatalog),
+		emptyPatch:       opts.EmptyUpdateAnswer,
+		quietBoot:        opts.RebootKeepsUpdatedAt,
+		log:              opts.Log,
+		servers:          map[int64]*server{},
+		gone:             map[int64]*server{},
+		history:          map[int64][]StatusChange{},
+		lag:              max(opts.ConsistencyLag, 0),
+		nextID:           firstID,
+		pageSize:         opts.PageSize,
+		credits:          opts.Credits,
+		accountCredits:   map[string]int{},
+		idempotent:       map[idempotencyKey]storedAnswer{},
+		buckets:          map[string]*bucket{},
+		addr:             opts.Addr,
+		rateLimitHeaders: opts.RateLimitHeaders,
+		strictFilters:    opts.StrictFilters,
 	}
 	for token, account := range opts.Tokens {
 		e.tokens[token] = account

@@ -166,13 +166,14 @@ func (e *Emulator) SetRateLimit(perSecond float64, burst int) {
 }
 
 // throttle takes a token from the account's bucket, or reports how many
-// seconds to wait.
-func (e *Emulator) throttle(account string) (int, bool) {
+// seconds to wait. It also says what is left of the bucket, for the
+// rate-limit headers (valid when the limit is on).
+func (e *Emulator) throttle(account string) (int, bool, budget, bool) {
 	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.rate <= 0 {
-		return 0, false
+		return 0, false, budget{}, false
 	}
 	b, ok := e.buckets[account]
 	if !ok {
@@ -183,9 +184,18 @@ func (e *Emulator) throttle(account string) (int, bool) {
 		b.tokens = math.Min(float64(e.burst), b.tokens+elapsed*e.rate)
 		b.last = now
 	}
-	if b.tokens >= 1 {
+	limited := b.tokens < 1
+	if !limited {
 		b.tokens--
-		return 0, false
+	}
+	left := budget{
+		limit:     e.burst,
+		remaining: int(math.Floor(b.tokens)),
+		full:      seconds((float64(e.burst) - b.tokens) / e.rate),
+		window:    seconds(float64(e.burst) / e.rate),
+	}
+	if !limited {
+		return 0, false, left, true
 	}
 	wait := math.Ceil((1 - b.tokens) / e.rate)
 	if wait < 1 || math.IsNaN(wait) {
@@ -194,5 +204,10 @@ func (e *Emulator) throttle(account string) (int, bool) {
 	if wait > 1<<20 {
 		wait = 1 << 20
 	}
-	return int(wait), true
+	return int(wait), true, left, true
+}
+
+// seconds turns a float of seconds into a Duration, bounded.
+func seconds(s float64) time.Duration {
+	return time.Duration(math.Min(math.Max(s, 0), 1<<30) * float64(time.Second))
 }

@@ -61,6 +61,10 @@ func (e *Emulator) list(w http.ResponseWriter, r *http.Request, account string) 
 		page = int(n)
 	}
 	status, location := query.Get("status"), query.Get("location")
+	if refused := e.refuseFilter(status); refused != nil {
+		writeError(w, refused)
+		return
+	}
 
 	now := e.now()
 	e.mu.Lock()

@@ -134,7 +134,11 @@ func (e *Emulator) handle(w http.ResponseWriter, r *http.Request, route, id, acc
 		return
 	}
 	if authenticated {
-		if wait, limited := e.throttle(account); limited {
+		wait, limited, left, on := e.throttle(account)
+		if on {
+			e.writeRateLimitHeaders(w.Header(), left, e.now())
+		}
+		if limited {
 			w.Header().Set("Retry-After", fmt.Sprint(wait))
 			writeError(w, detailError(http.StatusTooManyRequests,
 				fmt.Sprintf("Request was throttled. Expected available in %d seconds.", wait)))

@@ -177,6 +177,7 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	cfg := vpsorg.Config{
 		MaxRequestsPerSecond: maxRate,
 		RootCAs:              roots,
+		PaceFile:             paceFile(),
 		Endpoint:             endpoint,
 		Token:                token,
 		UserAgent:            userAgent(p.version, req.TerraformVersion),

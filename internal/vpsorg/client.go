@@ -78,6 +78,12 @@ type Config struct {
 	// deadline bounds it. 429s are not counted against RetryMax. Default
 	// 15 minutes.
 	MaxRateLimitWait time.Duration
+	// PaceFile, when set, is a file in which the client keeps the pace it
+	// learned from the API's 429s (and any hold), and from which a new
+	// client for the same endpoint starts within ten minutes: the next
+	// process then does not meet the limit with a burst. The token is never
+	// written. Default none.
+	PaceFile string
 	// Poll sets the waiter's poll intervals; zero fields take defaults.
 	Poll PollPolicy
 	// Log, when set, is called at debug level for every HTTP attempt
@@ -176,7 +182,7 @@ func New(cfg Config) (*Client, error) {
 	if c.maxRateLimitWait <= 0 {
 		c.maxRateLimitWait = defaultMaxRateLimitWait
 	}
-	c.pace = newPacer(c, cfg.MaxRequestsPerSecond)
+	c.pace = newPacer(c, cfg.MaxRequestsPerSecond, cfg.PaceFile)
 
 	var hc http.Client
 	if cfg.HTTPClient != nil {

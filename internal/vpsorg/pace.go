@@ -21,7 +21,11 @@ import (
 //   - an adaptive pace: after a 429 the client sends no faster than the
 //     rate the API had been accepting, cut on each further 429 and raised
 //     slowly while requests pass, until it no longer paces itself at all;
-//   - an optional fixed pace, Config.MaxRequestsPerSecond.
+//   - an optional fixed pace, Config.MaxRequestsPerSecond;
+//   - a budget, when answers say how much of the limit is left
+//     (pace_budget.go): a request that would exhaust it waits instead;
+//   - a probe: until the first answer, one request at a time, so that the
+//     first answer's word on the limit comes before a burst.
 //
 // No wait goes past the request's deadline: a request whose turn would come
 // later fails at once, unsent.
@@ -42,6 +46,9 @@ const (
 	// on purpose: each probe past the API's limit costs a 429 and a hold;
 	// at this speed, about one every 30s (BenchmarkRateLimited).
 	paceRecovery = 120 * time.Second
+	// probeWait bounds how long the other requests wait for the first
+	// answer.
+	probeWait = 2 * time.Second
 )
 
 // pacer holds the pace shared by every request of one client.
@@ -50,7 +57,10 @@ type pacer struct {
 	maxRetryAfter time.Duration
 	floor         float64       // the slowest adaptive pace, requests/s
 	fixed         *rate.Limiter // MaxRequestsPerSecond; nil when unset
-	adaptive      *rate.Limiter // rate.Inf until the API refuses a request
+	// start is the slow start of a process that knows nothing of the
+	// limit yet (pace_start.go); rate.Inf once it is over.
+	start    *rate.Limiter
+	adaptive *rate.Limiter // rate.Inf until the API refuses a request
 
 	mu        sync.Mutex
 	holdUntil time.Time
@@ -67,19 +77,46 @@ type pacer struct {
 	counting bool
 	logged   float64     // the pace last logged
 	accepted []time.Time // answers other than 429 within acceptWindow
+
+	// file, when set, keeps the pace for the next process (pace_file.go);
+	// save is set when the pace or the hold changed since the last save.
+	file     string
+	endpoint string
+	save     bool
+	fileMu   sync.Mutex
+	// warm is set while the pace is the file's and this process has met
+	// no 429: it grows by warmStep an answer.
+	warm bool
+	// kept are the accepted answers within keepWindow, since firstAnswer.
+	kept        []time.Time
+	firstAnswer time.Time
+
+	budget    budget        // from the answers' rate-limit headers
+	inFlight  int           // requests sent and not yet answered
+	probing   bool          // no answer yet: one request at a time
+	gotAnswer bool          // answered is closed
+	answered  chan struct{} // closed at the first answer
 }
 
-func newPacer(c *Client, maxPerSecond float64) *pacer {
+func newPacer(c *Client, maxPerSecond float64, file string) *pacer {
 	p := &pacer{
+		file:          file,
 		log:           c.log,
 		maxRetryAfter: c.maxRetryAfter,
 		// The slowest pace is one request per shortest backoff.
 		floor:    float64(time.Second) / float64(c.retryWaitMin),
 		adaptive: rate.NewLimiter(rate.Inf, 1),
+		answered: make(chan struct{}),
+		probing:  true,
 	}
 	if maxPerSecond > 0 && !math.IsInf(maxPerSecond, 1) {
 		p.fixed = rate.NewLimiter(rate.Limit(maxPerSecond), 1)
 	}
+	if file != "" {
+		p.endpoint = c.base.String()
+		p.loadPace(time.Now())
+	}
+	p.startSlowly()
 	return p
 }
 
@@ -93,17 +130,71 @@ func (p *pacer) wait(ctx context.Context, until time.Time, what string) error {
 		if err := p.waitHold(ctx, until, what); err != nil {
 			return err
 		}
-		for _, l := range []*rate.Limiter{p.adaptive, p.fixed} {
+		for _, l := range []*rate.Limiter{p.start, p.adaptive, p.fixed} {
 			if err := waitTurn(ctx, l, until, what); err != nil {
 				return err
 			}
 		}
 		// A hold that began while this request waited its turn holds it
 		// too.
-		if !p.holding(time.Now()) {
+		if p.holding(time.Now()) {
+			continue
+		}
+		wake, ok := p.send(time.Now())
+		if ok {
 			return nil
 		}
+		if err := p.waitUntil(ctx, wake, until, what); err != nil {
+			return err
+		}
 	}
+}
+
+// send counts a request as sent when the probe and the budget allow it;
+// otherwise it says when to look again (the zero time: at the first
+// answer).
+func (p *pacer) send(now time.Time) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.probing && p.inFlight > 0 {
+		return time.Time{}, false
+	}
+	wake, ok := p.budget.take(now, p.inFlight)
+	if !ok {
+		return wake, false
+	}
+	p.inFlight++
+	return time.Time{}, true
+}
+
+// waitUntil sleeps until wake (the zero time: the first answer), failing
+// like waitHold when that would pass until.
+func (p *pacer) waitUntil(ctx context.Context, wake, until time.Time, what string) error {
+	if wake.IsZero() {
+		t := time.NewTimer(probeWait)
+		defer t.Stop()
+		select {
+		case <-p.answered:
+			return nil
+		case <-t.C:
+			// A first answer this slow says nothing about a burst; do
+			// not let one slow request hold up the process.
+			p.mu.Lock()
+			p.probing = false
+			p.mu.Unlock()
+			return nil
+		case <-ctx.Done():
+			return &notSentError{reason: "the context ended while the first request was on its way", err: ctx.Err()}
+		}
+	}
+	if wake.After(until) {
+		return &notSentError{reason: fmt.Sprintf("rate-limited: the API's budget has room for it in %v, after %s",
+			time.Until(wake).Round(time.Millisecond), what)}
+	}
+	if err := sleep(ctx, time.Until(wake)); err != nil {
+		return &notSentError{reason: "rate-limited: the context ended while waiting for the API's budget", err: err}
+	}
+	return nil
 }
 
 func (p *pacer) holding(now time.Time) bool {
@@ -151,19 +242,45 @@ func waitTurn(ctx context.Context, l *rate.Limiter, until time.Time, what string
 // answer counts as accepted and raises the pace. status 0 (no answer)
 // teaches nothing.
 func (p *pacer) observe(ctx context.Context, sent, now time.Time, status int, h http.Header) {
-	if status == 0 {
-		return
-	}
+	p.savePace(ctx, p.learn(ctx, sent, now, status, h))
+}
+
+// learn is observe under the mutex; it returns what to save, if anything.
+func (p *pacer) learn(ctx context.Context, sent, now time.Time, status int, h http.Header) *paceRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.inFlight--
+	if !p.gotAnswer {
+		p.probing, p.gotAnswer = false, true
+		close(p.answered)
+	}
+	if status == 0 {
+		return nil
+	}
+	if info, ok := parseBudget(h, now); ok {
+		if !p.budget.known {
+			p.log(ctx, "vpsorg: the API says how much of its rate limit is left: pacing by it", map[string]any{
+				"limit": info.limit, "remaining": info.remaining, "window_s": info.window.Seconds(), "reset_s": info.reset.Seconds(),
+			})
+		}
+		p.budget.learn(info, now, p.inFlight)
+		p.endStart(now) // the budget paces from here
+	}
 	if status == http.StatusTooManyRequests {
+		p.endStart(now)
+		p.save = true // each refusal is news for the next process
 		p.hold(ctx, now, h)
 		if sent.After(p.cutAt) {
 			p.cut(ctx, now)
 		}
-		return
+	} else {
+		p.accept(ctx, sent, now)
 	}
-	p.accept(ctx, sent, now)
+	if !p.save {
+		return nil
+	}
+	p.save = false
+	return p.paceSnapshot(now)
 }
 
 // hold makes every request wait for the answer's Retry-After, capped at
@@ -184,12 +301,14 @@ func (p *pacer) hold(ctx context.Context, now time.Time, h http.Header) {
 		})
 	}
 	p.holdUntil = until
+	p.save = true
 }
 
 // cut sets the pace after a 429: the rate the API had been accepting when
 // there was no pace yet, else the pace cut by paceCut; never below floor.
 func (p *pacer) cut(ctx context.Context, now time.Time) {
 	old := p.limit
+	p.warm = false
 	p.counting = old == 0
 	if p.counting {
 		p.trim(now)
@@ -211,6 +330,8 @@ func (p *pacer) cut(ctx context.Context, now time.Time) {
 func (p *pacer) accept(ctx context.Context, sent, now time.Time) {
 	p.accepted = append(p.accepted, now)
 	p.trim(now)
+	p.keep(now)
+	p.growStart(now)
 	switch {
 	case p.limit == 0:
 		return
@@ -222,9 +343,17 @@ func (p *pacer) accept(ctx context.Context, sent, now time.Time) {
 		}
 		return
 	}
-	p.limit += p.refused / paceRecovery.Seconds() / p.limit
+	if p.warm {
+		// A pace from the file: the room it was learned in may have
+		// grown (another workspace finished). Probe quickly, short of
+		// lifting it, until this process meets a 429 of its own.
+		p.limit = min(p.limit+warmStep, 2*p.refused*0.99)
+	} else {
+		p.limit += p.refused / paceRecovery.Seconds() / p.limit
+	}
 	if p.limit >= 2*p.refused {
 		p.limit = 0
+		p.save = true
 		p.adaptive.SetLimitAt(now, rate.Inf)
 		p.log(ctx, "vpsorg: rate limit lifted: no longer pacing requests", map[string]any{"refused_per_second": round2(p.refused)})
 		return
@@ -238,6 +367,7 @@ func (p *pacer) accept(ctx context.Context, sent, now time.Time) {
 
 func (p *pacer) set(ctx context.Context, now time.Time, msg string) {
 	p.adaptive.SetLimitAt(now, rate.Limit(p.limit))
+	p.save = true
 	p.logged = p.limit
 	p.log(ctx, msg, map[string]any{"requests_per_second": round2(p.limit)})
 }

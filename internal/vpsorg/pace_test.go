@@ -185,7 +185,7 @@ func TestRateLimit_MaxRequestsPerSecondPacesEveryRequest(t *testing.T) {
 // past the minute allowed, so nothing here depends on the machine's speed.
 func TestPacer_AFixedPaceMakesEveryRequestWaitItsTurn(t *testing.T) {
 	c := &Client{retryWaitMin: time.Second, maxRetryAfter: time.Minute, logf: func(context.Context, string, map[string]any) {}}
-	p := newPacer(c, 0.001)
+	p := newPacer(c, 0.001, "")
 	ctx := t.Context()
 	if err := p.wait(ctx, time.Now().Add(time.Hour), "the deadline"); err != nil {
 		t.Fatalf("the first request waited: %v", err)
@@ -227,7 +227,7 @@ func TestRateLimit_AStormLongerThanRetryMaxStillSucceedsBeforeTheDeadline(t *tes
 func TestPacer_CutsThePaceOnA429AndRaisesItSlowlyUntilItEnds(t *testing.T) {
 	sink := &logSink{}
 	c := &Client{retryWaitMin: time.Second, maxRetryAfter: time.Minute, logf: sink.log}
-	p := newPacer(c, 0)
+	p := newPacer(c, 0, "")
 	ctx := t.Context()
 	t0 := time.Date(2025, 1, 16, 15, 30, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
@@ -288,7 +288,7 @@ func TestPacer_CutsThePaceOnA429AndRaisesItSlowlyUntilItEnds(t *testing.T) {
 
 func TestPacer_NeverPacesBelowOneRequestPerShortestBackoff(t *testing.T) {
 	c := &Client{retryWaitMin: 500 * time.Millisecond, maxRetryAfter: time.Minute, logf: func(context.Context, string, map[string]any) {}}
-	p := newPacer(c, 0)
+	p := newPacer(c, 0, "")
 	now := time.Now()
 	for range 20 {
 		now = now.Add(time.Millisecond)
@@ -306,7 +306,7 @@ func TestPacer_NeverPacesBelowOneRequestPerShortestBackoff(t *testing.T) {
 // it raises nothing: it was sent at the pace just found too fast.
 func TestPacer_AnswersOnTheirWayAtTheFirstCutJoinTheCount(t *testing.T) {
 	c := &Client{retryWaitMin: time.Second, maxRetryAfter: time.Minute, logf: func(context.Context, string, map[string]any) {}}
-	p := newPacer(c, 0)
+	p := newPacer(c, 0, "")
 	ctx := t.Context()
 	t0 := time.Date(2025, 1, 16, 15, 30, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }

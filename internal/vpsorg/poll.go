@@ -2,6 +2,8 @@ package vpsorg
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -11,12 +13,19 @@ import (
 // server; polled one by one, a fleet spends its rate limit on status polls
 // alone. The poller gathers the waiters that are due at about the same time
 // into one tick and serves the tick the cheaper way: one GET per waiter, or
-// one list filtered by the status they are all in, which shows them all at
-// once in as many pages as it takes. A lone waiter still costs one GET.
+// one list of the account, which shows them all at once in as many pages as
+// it takes. A lone waiter still costs one GET.
+//
+// The list is never filtered by a pending status: the API documents only
+// active, stopped and suspended as filter values, and an API that checks
+// them refuses "status=provisioning" with a 400. A waiter counts as pending
+// when the list shows its server in the pending status it was last seen in
+// (or, for a delete, shows it at all). A list the API refused as invalid is
+// not sent again: the poller falls back to GETs for good.
 //
 // It also learns how long a kind of wait takes (provisioning, say): a later
-// wait of the same kind does not poll before nine tenths of the shortest
-// one seen, instead of polling from the start.
+// wait of the same kind first polls when the shortest one seen ended,
+// instead of polling from the start.
 
 // listTimeout bounds a shared list, which no single waiter's context owns.
 const listTimeout = time.Minute
@@ -26,12 +35,14 @@ type pollRequest struct {
 	ctx context.Context
 	id  int64
 	// filter is the status the server was last seen in, when that status
-	// is pending: a list filtered by it shows the server while it is still
-	// there. "" when only a GET will do.
+	// is pending: a list that shows the server in it says "not yet". ""
+	// when only a GET will do (unless deleting).
 	filter string
-	early  time.Time // may be served from here on (to share a tick)
-	due    time.Time // must be served by then
-	done   chan pollResult
+	// deleting: a list that shows the server at all says "not yet".
+	deleting bool
+	early    time.Time // may be served from here on (to share a tick)
+	due      time.Time // must be served by then
+	done     chan pollResult
 }
 
 type pollResult struct {
@@ -45,7 +56,8 @@ type poller struct {
 	mu      sync.Mutex
 	queue   []*pollRequest
 	running bool
-	pages   map[string]int           // pages the last list with this filter took
+	pages   int                      // pages the last list took; 0 until one was read
+	refused bool                     // the API refused the list as invalid (400)
 	learned map[string]time.Duration // the shortest wait seen, by kind
 }
 
@@ -53,14 +65,13 @@ func newPoller(c *Client) *poller {
 	return &poller{
 		c:       c,
 		wake:    make(chan struct{}, 1),
-		pages:   map[string]int{},
 		learned: map[string]time.Duration{},
 	}
 }
 
 // observe queues a request and blocks until a tick serves it or ctx ends.
-func (p *poller) observe(ctx context.Context, id int64, filter string, early, due time.Time) (observation, error) {
-	r := &pollRequest{ctx: ctx, id: id, filter: filter, early: early, due: due, done: make(chan pollResult, 1)}
+func (p *poller) observe(ctx context.Context, id int64, filter string, deleting bool, early, due time.Time) (observation, error) {
+	r := &pollRequest{ctx: ctx, id: id, filter: filter, deleting: deleting, early: early, due: due, done: make(chan pollResult, 1)}
 	p.mu.Lock()
 	p.queue = append(p.queue, r)
 	if !p.running {
@@ -138,21 +149,26 @@ func (p *poller) run() {
 	}
 }
 
-// serve answers one tick's requests, grouped by filter, each group the
-// cheaper way.
+// serve answers one tick's requests: those a list can serve by one list
+// when that costs fewer requests than their GETs, the others by GETs.
 func (p *poller) serve(batch []*pollRequest) {
-	groups := map[string][]*pollRequest{}
+	var listable []*pollRequest
 	for _, r := range batch {
-		groups[r.filter] = append(groups[r.filter], r)
-	}
-	for filter, rs := range groups {
-		if filter != "" && len(rs) > p.pageEstimate(filter) {
-			go p.byList(filter, rs)
+		if r.filter != "" || r.deleting {
+			listable = append(listable, r)
 			continue
 		}
-		for _, r := range rs {
-			go p.byGet(r)
-		}
+		go p.byGet(r)
+	}
+	if len(listable) == 0 {
+		return
+	}
+	if pages, ok := p.listCost(); ok && len(listable) > pages {
+		go p.byList(listable)
+		return
+	}
+	for _, r := range listable {
+		go p.byGet(r)
 	}
 }
 
@@ -161,22 +177,29 @@ func (p *poller) byGet(r *pollRequest) {
 	r.done <- pollResult{o: o, err: err}
 }
 
-// byList serves a group with one filtered list. A server the list shows in
-// the filter's status is still pending; any other (gone from the list, or an
-// API that ignored the filter) gets a GET of its own, so a wait only ever
-// ends on a GET's full view.
-func (p *poller) byList(filter string, rs []*pollRequest) {
+// byList serves a group with one list of the account. A server the list
+// shows in the status its waiter was last told (for a delete: at all) is
+// still pending; any other (gone from the list, or in another status) gets
+// a GET of its own, so a wait only ever ends on a GET's view.
+func (p *poller) byList(rs []*pollRequest) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(rs[0].ctx), listTimeout)
 	defer cancel()
-	servers, pages, err := p.c.listServers(ctx, ListServersOptions{Status: filter})
+	servers, pages, err := p.c.listServers(ctx, ListServersOptions{})
 	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest {
+			// Invalid as sent: the same list would be refused again.
+			p.mu.Lock()
+			p.refused = true
+			p.mu.Unlock()
+		}
 		for _, r := range rs {
 			go p.byGet(r)
 		}
 		return
 	}
 	p.mu.Lock()
-	p.pages[filter] = pages
+	p.pages = pages
 	p.mu.Unlock()
 
 	byID := make(map[int64]*Server, len(servers))
@@ -184,7 +207,7 @@ func (p *poller) byList(filter string, rs []*pollRequest) {
 		byID[servers[i].ID] = &servers[i]
 	}
 	for _, r := range rs {
-		if s, ok := byID[r.id]; ok && s.Status == filter {
+		if s, ok := byID[r.id]; ok && (r.deleting || s.Status == r.filter) {
 			r.done <- pollResult{o: observation{server: s}}
 			continue
 		}
@@ -192,15 +215,15 @@ func (p *poller) byList(filter string, rs []*pollRequest) {
 	}
 }
 
-// pageEstimate is how many requests a list with this filter costs, as last
-// seen; one until seen.
-func (p *poller) pageEstimate(filter string) int {
+// listCost is how many requests a list costs, as last seen (one until
+// seen); false once the API refused it as invalid.
+func (p *poller) listCost() (int, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if n := p.pages[filter]; n > 0 {
-		return n
+	if p.refused {
+		return 0, false
 	}
-	return 1
+	return max(p.pages, 1), true
 }
 
 // learn records how long a wait of this kind took.

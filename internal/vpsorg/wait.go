@@ -231,15 +231,21 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	}
 
 	// A wait of a kind seen before starts polling near where the shortest
-	// one ended, not from the start.
+	// one ended; any other wait, and a delete (documented as done when
+	// answered), looks soon and backs off from there (quickPoll).
 	kind := strings.Join(target, ",") + "<-" + strings.Join(pending, ",")
-	first := pollInterval(c.poll, 0)
+	first := time.Duration(0)
 	if d, ok := c.poller.expected(kind); ok && target != nil {
-		first = max(first, d*9/10)
+		first = d
+	} else if target != nil {
+		first = quickPoll
 	}
-	if target == nil {
-		// A delete is documented as done when answered: look at once.
-		first = 0
+	polls := 0
+	pause := first
+	next := func() time.Duration {
+		pause = min(pollInterval(c.poll, time.Since(start)), quickPoll<<min(polls, 16))
+		polls++
+		return pause
 	}
 	due := start.Add(first)
 	// A shared list may serve a waiter only while its server is in a
@@ -253,8 +259,9 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	}
 
 	for {
-		interval := pollInterval(c.poll, due.Sub(start))
-		o, err := c.poller.observe(ctx, id, filter, due.Add(-interval/2), due)
+		// Waiters due within half an interval share a tick.
+		interval := min(pause, pollInterval(c.poll, due.Sub(start)))
+		o, err := c.poller.observe(ctx, id, filter, target == nil, due.Add(-interval/2), due)
 		if err != nil {
 			// A GET cut short by the deadline (even one that gave up
 			// retrying because the deadline was near) is a timeout.
@@ -270,6 +277,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 					"server_id": id,
 					"error":     err.Error(),
 				})
+				// A failing API gets no quick looks.
 				due = time.Now().Add(pollInterval(c.poll, time.Since(start)))
 				continue
 			}
@@ -307,9 +315,17 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 			}
 			return nil
 		}
-		due = time.Now().Add(pollInterval(c.poll, time.Since(start)))
+		due = time.Now().Add(next())
 	}
 }
+
+// quickPoll is the first pause of a wait that starts looking at once: the
+// API may already be there (a delete, an instant transition), and the
+// pauses double from it up to the usual interval, so an end that comes
+// soon is seen soon without polling a long wait more than a few times
+// more. After the first poll of a known kind of wait too: the end is
+// expected about then.
+const quickPoll = 25 * time.Millisecond
 
 // transient reports whether err is an API failure that the retry policy
 // would have retried for a GET (429, 502, 503, 504, or no answer at all),

@@ -1,0 +1,230 @@
+package vpsorg
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
+)
+
+func TestParseBudget_ReadsEachHeaderFamily(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	cases := []struct {
+		name   string
+		header map[string]string
+		want   budgetInfo
+	}{
+		{"RateLimit-* fields", map[string]string{"RateLimit-Limit": "8", "RateLimit-Remaining": "3", "RateLimit-Reset": "2"},
+			budgetInfo{limit: 8, remaining: 3, reset: 2 * time.Second}},
+		{"RateLimit-* with the older draft's policy", map[string]string{"RateLimit-Limit": "10, 10;w=1", "RateLimit-Remaining": "4", "RateLimit-Reset": "1", "RateLimit-Policy": "10;w=1"},
+			budgetInfo{limit: 10, remaining: 4, reset: time.Second, window: time.Second}},
+		{"IETF draft structured fields", map[string]string{"RateLimit": `"default";r=5;t=3`, "RateLimit-Policy": `"default";q=100;w=60`},
+			budgetInfo{limit: 100, remaining: 5, reset: 3 * time.Second, window: time.Minute}},
+		{"X-RateLimit-* with a Unix reset time (GitHub)", map[string]string{"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "4999", "X-RateLimit-Reset": "1700000090"},
+			budgetInfo{limit: 5000, remaining: 4999, reset: 90 * time.Second}},
+		{"X-RateLimit-* with seconds", map[string]string{"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"},
+			budgetInfo{limit: 60, remaining: 0, reset: 7 * time.Second}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := http.Header{}
+			for k, v := range c.header {
+				h.Set(k, v)
+			}
+			got, ok := parseBudget(h, now)
+			if !ok || got != c.want {
+				t.Errorf("parseBudget = %+v, %t; want %+v", got, ok, c.want)
+			}
+		})
+	}
+	for _, bad := range []map[string]string{
+		{},
+		{"RateLimit-Remaining": "3"}, // no limit, no reset
+		{"RateLimit-Limit": "8", "RateLimit-Remaining": "-1", "RateLimit-Reset": "2"},
+		{"X-RateLimit-Limit": "x", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "2"},
+		{"RateLimit": `"default";t=3`},
+	} {
+		h := http.Header{}
+		for k, v := range bad {
+			h.Set(k, v)
+		}
+		if got, ok := parseBudget(h, now); ok {
+			t.Errorf("parseBudget(%v) = %+v; want nothing", bad, got)
+		}
+	}
+}
+
+func TestBudget_AnAnswerThatOvertookALaterOneDoesNotRaiseIt(t *testing.T) {
+	now := time.Unix(0, 0)
+	var b budget
+	b.learn(budgetInfo{limit: 10, remaining: 4, reset: time.Second, window: time.Second}, now, 0)
+	b.learn(budgetInfo{limit: 10, remaining: 6, reset: time.Second, window: time.Second}, now, 0)
+	if b.level != 4 {
+		t.Errorf("the budget is %v after answers saying 4, then (an older one) 6; want 4", b.level)
+	}
+	b.learn(budgetInfo{limit: 10, remaining: 5, reset: time.Second, window: time.Second}, now, 2)
+	if b.level != 3 {
+		t.Errorf("the budget is %v after an answer saying 5 with 2 requests on their way; want 3", b.level)
+	}
+}
+
+func TestBudget_BelowHalfRequestsAreSpreadByWhatIsLeftAndAQuarterIsKept(t *testing.T) {
+	// 10 requests a second with bursts of 10: a quarter (2.5) is kept, and
+	// between it and half (5) the pace runs from none to the refill rate.
+	// With 4 left the next request goes at once, the one after it at
+	// 10/s × (4 − 2.5) / (5 − 2.5) = 6/s, a sixth of a second on.
+	now := time.Unix(0, 0)
+	var b budget
+	b.learn(budgetInfo{limit: 10, remaining: 4, reset: 600 * time.Millisecond, window: time.Second}, now, 0)
+	if _, ok := b.take(now, 0); !ok {
+		t.Fatal("the first request waited with 4 left")
+	}
+	wake, ok := b.take(now, 0)
+	if ok {
+		t.Fatal("the second request went at once, below half the budget")
+	}
+	if want := now.Add(time.Second / 6); !wake.Equal(want) {
+		t.Errorf("the second request may go %v on, want %v", wake.Sub(now), want.Sub(now))
+	}
+	// An answer says 2 are left: inside the quarter kept, nothing goes
+	// until the refill brings it to 2.75.
+	b.learn(budgetInfo{limit: 10, remaining: 2, reset: 800 * time.Millisecond, window: time.Second}, now, 0)
+	wake, ok = b.take(now, 0)
+	if want := now.Add(75 * time.Millisecond); ok || !wake.Equal(want) {
+		t.Errorf("with 2 of 10 left: take = %v, %t; want to wait %v", wake.Sub(now), ok, want.Sub(now))
+	}
+	for range 5 {
+		if _, ok := b.take(now.Add(10*time.Second), 0); !ok {
+			t.Fatal("after the bucket refilled, a request above half waited")
+		}
+	}
+}
+
+func TestBudget_AFixedWindowIsWholeAgainAtItsReset(t *testing.T) {
+	now := time.Unix(0, 0)
+	var b budget
+	b.learn(budgetInfo{limit: 3, remaining: 1, reset: 5 * time.Second}, now, 0)
+	if _, ok := b.take(now, 0); !ok {
+		t.Fatal("the last request of the window was refused")
+	}
+	wake, ok := b.take(now.Add(time.Second), 0)
+	if ok || !wake.Equal(now.Add(5*time.Second)) {
+		t.Fatalf("take after the budget ran out = %v, %t; want to wait for the reset at 5s", wake, ok)
+	}
+	for i := range 3 {
+		if _, ok := b.take(now.Add(5*time.Second), 0); !ok {
+			t.Fatalf("request %d after the reset refused; the window holds 3", i+1)
+		}
+	}
+}
+
+// TestRateLimit_HeadersPaceTheClientWithoutA429 sends bursts of GETs from
+// ten goroutines through one client at an emulator whose limit (10/s,
+// bursts of 5) is far below what they ask for: with the limit in the
+// answers, not one request is refused, in any header family.
+func TestRateLimit_HeadersPaceTheClientWithoutA429(t *testing.T) {
+	for _, family := range []string{emulator.RateLimitHeadersFields, emulator.RateLimitHeadersDraft, emulator.RateLimitHeadersX} {
+		t.Run(family, func(t *testing.T) {
+			emu, err := emulator.Start(emulator.Options{RateLimitHeaders: family})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { emu.Close() })
+			emu.SetRateLimit(10, 5)
+			c, err := New(Config{Endpoint: emu.URL(), Token: emulator.DefaultToken})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for range 10 {
+				wg.Go(func() {
+					for range 2 {
+						if _, err := c.ListServers(t.Context(), ListServersOptions{}); err != nil {
+							t.Error(err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			counts := map[int]int{}
+			for _, r := range emu.Requests() {
+				counts[r.Status]++
+			}
+			if counts[http.StatusOK] != 20 || counts[http.StatusTooManyRequests] != 0 {
+				t.Errorf("answers by status %v; want 20 200s and no 429", counts)
+			}
+		})
+	}
+}
+
+func TestRateLimit_TheFirstRequestGoesAloneSoItsAnswerCanSayTheLimit(t *testing.T) {
+	// Five requests at once from a new client: the first answer (slow on
+	// purpose) comes before any other request is sent, so a limit it
+	// states governs them all.
+	var mu sync.Mutex
+	arrived, seenByFirst := 0, 0
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		arrived++
+		first := arrived == 1
+		mu.Unlock()
+		if first {
+			time.Sleep(50 * time.Millisecond)
+			mu.Lock()
+			seenByFirst = arrived
+			mu.Unlock()
+		}
+		_, _ = w.Write([]byte(detailJSON))
+	}))
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			if _, err := c.GetServer(t.Context(), 1); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if seenByFirst != 1 {
+		t.Errorf("%d requests had arrived when the first was answered; want it alone", seenByFirst)
+	}
+	if arrived != 5 {
+		t.Errorf("%d requests arrived, want 5", arrived)
+	}
+}
+
+func TestRateLimit_ASlowFirstAnswerDoesNotHoldUpTheOthersForLong(t *testing.T) {
+	// The first request hangs far longer than probeWait; the others go
+	// once probeWait has passed, and are answered before it.
+	release := make(chan struct{})
+	var mu sync.Mutex
+	answered := 0
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/servers/1/" {
+			<-release
+		}
+		mu.Lock()
+		answered++
+		mu.Unlock()
+		_, _ = w.Write([]byte(detailJSON))
+	}))
+	defer close(release)
+	go func() { _, _ = c.GetServer(t.Context(), 1) }()
+	eventually(t, "the first request is on its way", func() bool {
+		c.pace.mu.Lock()
+		defer c.pace.mu.Unlock()
+		return c.pace.inFlight == 1
+	})
+	for range 3 {
+		if _, err := c.GetServer(t.Context(), 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if answered != 3 {
+		t.Errorf("%d answered before the first; want the other 3", answered)
+	}
+}

@@ -1,0 +1,153 @@
+package vpsorg
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
+)
+
+// A poll floor of an hour: a wait that needed a second poll at the floor
+// would never end within these tests' deadlines. Only the quick first looks,
+// doubling from quickPoll, can end them.
+var hourFloor = PollPolicy{Min: time.Hour, Max: time.Hour, Fraction: 0.1}
+
+func quickClient(t *testing.T, opts emulator.Options) (*Client, *emulator.Emulator) {
+	t.Helper()
+	emu, err := emulator.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	c, err := New(Config{Endpoint: emu.URL(), Token: emulator.DefaultToken, Poll: hourFloor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, emu
+}
+
+func TestWaitForDeleted_LooksSoonBacksOffAndSharesAListUntilGone(t *testing.T) {
+	// Deletes show only after 300ms: the first looks still see the
+	// servers. Done must still mean gone (a GET's 404), and it must come
+	// long before the hour-long floor.
+	const n = 6
+	c, emu := quickClient(t, emulator.Options{ProvisioningTime: -1, ConsistencyLag: 300 * time.Millisecond})
+	var ids []int64
+	for range n {
+		s, err := c.CreateServer(t.Context(), CreateServerRequest{Name: "doomed", PlanID: 1, OSID: 5, Location: "us-west"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+	emu.ResetRequests()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() {
+			if err := c.DeleteServer(ctx, id); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := c.WaitForDeleted(ctx, id); err != nil {
+				t.Errorf("server %d: %v", id, err)
+			}
+		})
+	}
+	wg.Wait()
+
+	last := map[string]emulator.Request{}
+	lists := 0
+	for _, r := range emu.Requests() {
+		switch {
+		case r.Method == http.MethodGet && r.Route == emulator.RouteServers:
+			lists++
+		case r.Method == http.MethodGet:
+			last[r.Path] = r
+		}
+	}
+	if len(last) != n {
+		t.Fatalf("GETs of %d servers, want each of the %d looked at", len(last), n)
+	}
+	for path, r := range last {
+		if r.Status != http.StatusNotFound {
+			t.Errorf("the wait for %s ended on a GET answered %d; done must mean gone (404)", path, r.Status)
+		}
+	}
+	if lists == 0 {
+		t.Error("no list was shared between the deletes: each server was looked at on its own")
+	}
+}
+
+func TestWaitForStatus_TheFirstWaitOfAKindLooksSoon(t *testing.T) {
+	// Provisioning takes 50ms; the floor is an hour. Only a first look
+	// soon after the create, backing off from there, ends the wait.
+	c, _ := quickClient(t, emulator.Options{ProvisioningTime: 50 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	s, err := c.CreateServer(ctx, CreateServerRequest{Name: "quick", PlanID: 1, OSID: 5, Location: "us-west"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitForStatus(ctx, s.ID, provisioned); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPoller_aListRefusedAsInvalidIsNotSentAgain(t *testing.T) {
+	c, emu := pollTestClient(t, 400*time.Millisecond)
+	emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServers, Count: 1000, Status: http.StatusBadRequest,
+		Body: `{"detail": "Invalid parameters."}`})
+	createAndWait(t, c, 6)
+	if n := emu.RequestCounts()["GET "+emulator.RouteServers]; n != 1 {
+		t.Errorf("%d list requests; the API refused the first as invalid, so it must be the only one", n)
+	}
+}
+
+func TestPoller_withinTheDocumentedFiltersTwoGETsPerServer(t *testing.T) {
+	// An API that refuses every undocumented filter value: thirty servers
+	// created ten at a time, as terraform apply does, cost no refused
+	// request and at most two GETs (lists included) per server.
+	const n, parallel = 30, 10
+	emu, err := emulator.Start(emulator.Options{ProvisioningTime: 500 * time.Millisecond, StrictFilters: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	c, err := New(Config{Endpoint: emu.URL(), Token: emulator.DefaultToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slots := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			s, err := c.CreateServer(t.Context(), CreateServerRequest{Name: "strict", PlanID: 1, OSID: 5, Location: "us-west"})
+			if err == nil {
+				_, err = c.WaitForStatus(t.Context(), s.ID, provisioned)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	gets := 0
+	for _, r := range emu.Requests() {
+		if r.Status == http.StatusBadRequest {
+			t.Errorf("refused: %s %s?%s", r.Method, r.Path, r.RawQuery)
+		}
+		if r.Method == http.MethodGet {
+			gets++
+		}
+	}
+	if per := float64(gets) / n; per > 2 {
+		t.Errorf("%d GETs for %d servers (%.1f each); want at most 2 each", gets, n, per)
+	}
+}
