@@ -36,10 +36,22 @@ var RateLimitHeaderFamilies = []string{RateLimitHeadersNone, RateLimitHeadersFie
 // documentedFilters are the status filter values the API documents.
 var documentedFilters = map[string]bool{StatusActive: true, StatusStopped: true, StatusSuspended: true}
 
+// SetStrictness sets Options.RateLimitHeaders (one of
+// RateLimitHeaderFamilies; anything else is none) and Options.StrictFilters
+// from now on.
+func (e *Emulator) SetStrictness(rateLimitHeaders string, strictFilters bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rateLimitHeaders, e.strictFilters = rateLimitHeaders, strictFilters
+}
+
 // refuseFilter reports the 400 a strict emulator answers a list with an
 // undocumented status filter value; nil when the list may go on.
 func (e *Emulator) refuseFilter(status string) *apiError {
-	if !e.strictFilters || status == "" || documentedFilters[status] {
+	e.mu.Lock()
+	strict := e.strictFilters
+	e.mu.Unlock()
+	if !strict || status == "" || documentedFilters[status] {
 		return nil
 	}
 	return invalid(fieldErrors{"status": {fmt.Sprintf("Select a valid choice. %s is not one of the available choices.", status)}})
@@ -58,7 +70,10 @@ type budget struct {
 func (e *Emulator) writeRateLimitHeaders(h http.Header, b budget, now time.Time) {
 	secs := func(d time.Duration) int64 { return int64(math.Ceil(d.Seconds())) }
 	limit, remaining := strconv.Itoa(b.limit), strconv.Itoa(b.remaining)
-	switch e.rateLimitHeaders {
+	e.mu.Lock()
+	family := e.rateLimitHeaders
+	e.mu.Unlock()
+	switch family {
 	case RateLimitHeadersFields:
 		h.Set("RateLimit-Limit", limit)
 		h.Set("RateLimit-Remaining", remaining)

@@ -195,10 +195,10 @@ func TestSettings_ApplyAllOrNothingAndShowWhatWasSet(t *testing.T) {
 	}
 }
 
-// The manners of issue 18 and the open answers of issue 17 are settings
-// too: a PATCH changes the fields it names and keeps the others, and the
+// The manners of issue 18, the strictness of issue 19 and the open answers
+// of issue 17 are settings too: a PATCH changes the fields it names and keeps the others, and the
 // API answers by them at once.
-func TestSettings_MannersAndUpdateAnswersChangeTheAPIAtOnce(t *testing.T) {
+func TestSettings_MannersStrictnessAndUpdateAnswersChangeTheAPIAtOnce(t *testing.T) {
 	w := newWorld(t, Options{})
 	w.call("POST", "/api/v1/servers/", "alice-token", `{"name": "web", "plan_id": 1, "os_id": 5, "location": "us-west"}`, nil)
 	if code := w.call("PATCH", "/_emulator/settings", "", `{"manners": {"create_lag": "1h", "clock_offset": "-20m"}}`, nil); code != 200 {
@@ -228,6 +228,23 @@ func TestSettings_MannersAndUpdateAnswersChangeTheAPIAtOnce(t *testing.T) {
 		if code := w.call("PATCH", "/_emulator/settings", "", body, nil); code != want {
 			t.Errorf("%s: %d, want %d", body, code, want)
 		}
+	}
+
+	if code := w.call("PATCH", "/_emulator/settings", "", `{"strictness": {"rate_limit_headers": "x-ratelimit", "strict_filters": true}, "rate_limit": {"per_second": 100, "burst": 100}}`, nil); code != 200 {
+		t.Fatalf("strictness: %d", code)
+	}
+	if code := w.call("GET", "/api/v1/servers/?status=provisioning", "alice-token", "", nil); code != 400 {
+		t.Errorf("a list filtered by an undocumented status under strict_filters: %d, want 400", code)
+	}
+	req, _ := http.NewRequest("GET", w.url+"/api/v1/servers/", nil)
+	req.Header.Set("Authorization", "Bearer alice-token")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.Header.Get("X-RateLimit-Limit") != "100" {
+		t.Errorf("under rate_limit_headers x-ratelimit: %v, X-RateLimit-Limit %q, want 100", err, resp.Header.Get("X-RateLimit-Limit"))
+	} else {
+		resp.Body.Close()
+	}
+	if code := w.call("PATCH", "/_emulator/settings", "", `{"strictness": {"rate_limit_headers": "bogus"}}`, nil); code != 400 {
+		t.Errorf("an unknown header family: %d, want 400", code)
 	}
 
 	if code := w.call("PATCH", "/_emulator/settings", "", `{"update_answers": {"empty_update_answer": true}}`, nil); code != 200 {

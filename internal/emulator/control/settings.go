@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -108,6 +109,19 @@ var Settings = []Setting{
 				return nil, fmt.Errorf(`want {"empty_update_answer": bool, "reboot_keeps_updated_at": bool}`)
 			}
 			return func(e *emulator.Emulator) { e.SetUpdateAnswers(v.Empty, v.Quiet) }, nil
+		}},
+	{Name: "strictness", Doc: "rate_limit_headers: under a rate limit, every answer says what is left of it (ratelimit, draft, " +
+		`x-ratelimit, or "" for none); strict_filters: the list answers 400 to a status filter value the documentation does not name`,
+		Example: `{"rate_limit_headers": "draft", "strict_filters": true}`,
+		Parse: func(raw json.RawMessage) (func(*emulator.Emulator), error) {
+			var v struct {
+				Headers string `json:"rate_limit_headers"`
+				Strict  bool   `json:"strict_filters"`
+			}
+			if err := strictUnmarshal(raw, &v); err != nil || !slices.Contains(emulator.RateLimitHeaderFamilies, v.Headers) {
+				return nil, fmt.Errorf(`want {"rate_limit_headers": "ratelimit", "draft", "x-ratelimit" or "", "strict_filters": bool}`)
+			}
+			return func(e *emulator.Emulator) { e.SetStrictness(v.Headers, v.Strict) }, nil
 		}},
 }
 
