@@ -19,6 +19,6 @@ func (c *Client) Endpoint() string {
 // reported once rather than by every operation. The error is that of the
 // request (an *APIError), and nil when the API answered the list.
 func (c *Client) CheckAccess(ctx context.Context) error {
-	_, err := c.do(ctx, "list servers (checking the endpoint and API token)", http.MethodGet, c.resolve("servers/"), nil, nil)
+	_, err := c.do(ctx, "list servers (checking the endpoint and API token)", http.MethodGet, c.resolve("servers/"), nil)
 	return err
 }

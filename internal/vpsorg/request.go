@@ -32,8 +32,8 @@ type response struct {
 // do sends one API request, trying again as the retry policy allows, and
 // returns the final answer when it is 2xx. Anything else comes back as an
 // *APIError naming op. in, when not nil, is sent as a JSON body.
-func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any, header http.Header) (*response, error) {
-	return c.doChecked(ctx, op, method, u, in, header, nil)
+func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in any) (*response, error) {
+	return c.doChecked(ctx, op, method, u, in, nil, nil)
 }
 
 // doChecked is do for an answer whose 2xx body must pass check to be

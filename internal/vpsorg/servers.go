@@ -364,7 +364,7 @@ func (c *Client) UpdateServer(ctx context.Context, id int64, req UpdateServerReq
 }
 
 func (c *Client) writeServer(ctx context.Context, op, method string, id int64, req any) (*Server, error) {
-	resp, err := c.do(ctx, op, method, c.resolve(serverPath(id, "")), req, nil)
+	resp, err := c.do(ctx, op, method, c.resolve(serverPath(id, "")), req)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +380,7 @@ func (c *Client) writeServer(ctx context.Context, op, method string, id int64, r
 // success; a missing server is an error matching ErrNotFound. Either way the
 // client remembers the id (RecentlyDeleted).
 func (c *Client) DeleteServer(ctx context.Context, id int64) error {
-	_, err := c.do(ctx, fmt.Sprintf("delete server %d", id), http.MethodDelete, c.resolve(serverPath(id, "")), nil, nil)
+	_, err := c.do(ctx, fmt.Sprintf("delete server %d", id), http.MethodDelete, c.resolve(serverPath(id, "")), nil)
 	if err == nil || errors.Is(err, ErrNotFound) {
 		c.deleted.Store(id, struct{}{})
 	}
@@ -419,7 +419,7 @@ func (c *Client) RebootServer(ctx context.Context, id int64) (*ActionResult, err
 // is an error.
 func (c *Client) action(ctx context.Context, id int64, name string) (*ActionResult, error) {
 	op := fmt.Sprintf("%s server %d", name, id)
-	resp, err := c.do(ctx, op, http.MethodPost, c.resolve(serverPath(id, name)), nil, nil)
+	resp, err := c.do(ctx, op, http.MethodPost, c.resolve(serverPath(id, name)), nil)
 	if err != nil {
 		return nil, err
 	}
