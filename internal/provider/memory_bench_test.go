@@ -30,8 +30,8 @@ import (
 // calls it. It reports the heap in use after the refreshes (after a GC)
 // and what each read left in it: memory kept per RPC shows there, and it
 // is what the provider process's peak RSS grows with; goroutines shows
-// that none is left behind per RPC either. Not part of make bench (a
-// refresh takes about two seconds of CPU).
+// that none is left behind per RPC either. make bench runs it with the
+// micro-benchmarks (about ten seconds).
 //
 // framework_server is the framework's server as providerserver.Serve
 // serves it; main_go is what main.go serves (ProtocolServer).
