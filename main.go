@@ -2,13 +2,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/provider"
 )
@@ -31,10 +30,14 @@ func main() {
 	}
 
 	quietUnlessAsked()
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: provider.Address,
-		Debug:   debug,
-	})
+	// As providerserver.Serve does, with the framework's server wrapped so
+	// that it keeps no RPC's context once the RPC returns (issue 19; see
+	// internal/provider/rpc_context.go).
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	err := tf6server.Serve(provider.Address, provider.ProtocolServer(version), opts...)
 	if err != nil {
 		log.Fatal(err)
 	}

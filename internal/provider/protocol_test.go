@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/provider"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -120,7 +119,7 @@ func startProtocolServer(t *testing.T) *protoEnv {
 
 func startServing(t *testing.T, prov provider.Provider) *protoEnv {
 	t.Helper()
-	server, err := providerserver.NewProtocol6WithError(prov)()
+	server, err := releasingProtocol6(prov)()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -251,7 +250,7 @@ func (e *testEnv) emulatorCheck(what string, check func(*emulator.Emulator) erro
 // factories serves the provider in process, tuned to poll fast.
 func (e *testEnv) factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"vpsorg": providerserver.NewProtocol6WithError(&vpsorgProvider{version: "test", tune: fastPolling}),
+		"vpsorg": releasingProtocol6(&vpsorgProvider{version: "test", tune: fastPolling}),
 	}
 }
 
