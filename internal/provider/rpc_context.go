@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -45,7 +46,11 @@ func releasingProtocol6(prov provider.Provider) func() (tfprotov6.ProviderServer
 		if err != nil {
 			return nil, err
 		}
-		return releasingServer{server.(frameworkServer)}, nil
+		framework, ok := server.(frameworkServer)
+		if !ok {
+			return nil, fmt.Errorf("the framework's server (%T) no longer serves list resources and actions", server)
+		}
+		return releasingServer{framework}, nil
 	}
 }
 

@@ -15,7 +15,7 @@ type rpcValueKey struct{}
 
 // rpcValue is a value an RPC's context carries (a logger, say) that must
 // not outlive the RPC.
-type rpcValue struct{ payload [1 << 16]byte }
+type rpcValue struct{ payload []byte }
 
 func TestReleasableContext_IsItsParentUntilReleased(t *testing.T) {
 	deadline := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -66,16 +66,16 @@ func TestReleasableContext_AfterReleaseIsCancelledAndEmpty(t *testing.T) {
 // StopProvider. Once released, the context must not keep the RPC's values
 // alive through that child.
 func TestReleasableContext_AChildKeptAfterReleaseDoesNotKeepTheRPCsValues(t *testing.T) {
-	value := &rpcValue{}
+	value := &rpcValue{payload: make([]byte, 1<<16)}
 	gone := weak.Make(value)
 	rpc, endRPC := context.WithCancel(context.WithValue(context.Background(), rpcValueKey{}, value))
-	value = nil
+	value = nil //nolint:ineffassign // dropping the reference is the point: only the contexts may hold the value now
 
 	rc := newReleasableContext(rpc)
 	_, keptCancel := context.WithCancel(rc) // kept, as the framework keeps it
 	rc.release()
-	endRPC() // gRPC ends the RPC's context
-	rpc = nil
+	endRPC()  // gRPC ends the RPC's context
+	rpc = nil //nolint:ineffassign // as value above: only what the framework kept may hold the RPC's context
 
 	runtime.GC()
 	if gone.Value() != nil {
@@ -117,10 +117,10 @@ func TestReleasingServer_ReadResourceReleasesTheContextItGaveTheFramework(t *tes
 // implements them; the wrapper must keep them.
 func TestProtocolServer_StillServesListResourcesAndActions(t *testing.T) {
 	server := ProtocolServer("test")()
-	if _, ok := server.(tfprotov6.ProviderServerWithListResource); !ok {
+	if _, ok := server.(tfprotov6.ProviderServerWithListResource); !ok { //nolint:staticcheck // tf6server checks this very interface
 		t.Error("ProtocolServer's server does not implement ProviderServerWithListResource: tf6server would answer ListResource as unimplemented")
 	}
-	if _, ok := server.(tfprotov6.ProviderServerWithActions); !ok {
+	if _, ok := server.(tfprotov6.ProviderServerWithActions); !ok { //nolint:staticcheck // tf6server checks this very interface
 		t.Error("ProtocolServer's server does not implement ProviderServerWithActions: tf6server would answer actions as unimplemented")
 	}
 }
