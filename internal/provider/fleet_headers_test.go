@@ -23,15 +23,7 @@ func TestAccServerResource_fleetUnderRateLimitHeadersIsNeverRefused(t *testing.T
 	env := newTestEnv(t, func(o *emulator.Options) { o.RateLimitHeaders = emulator.RateLimitHeadersDraft })
 	emu := env.requireEmulator("needs the emulator's SetRateLimit hook and its rate-limit headers")
 	emu.SetRateLimit(10, 10)
-	config := env.config(fmt.Sprintf(`
-resource "vpsorg_server" "fleet" {
-  count    = 20
-  name     = "%sheaded-${count.index}"
-  plan_id  = 1
-  os_id    = 5
-  location = "us-west"
-}
-`, env.prefix))
+	config := env.fleetConfig("fleet", "headed", 20, 1, 5, "us-west")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
@@ -85,16 +77,8 @@ func TestAccServerResource_applyWithinTheDocumentedFilters(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: env.config(fmt.Sprintf(`
-resource "vpsorg_server" "strict" {
-  count    = %d
-  name     = "%sstrict-${count.index}"
-  plan_id  = 1
-  os_id    = 5
-  location = "us-west"
-}
-`, n, env.prefix)),
-			Check: resource.ComposeTestCheckFunc(expectServers(env, n), applied),
+			Config: env.fleetConfig("strict", "strict", n, 1, 5, "us-west"),
+			Check:  resource.ComposeTestCheckFunc(expectServers(env, n), applied),
 		}},
 	})
 }

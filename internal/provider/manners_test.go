@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -57,15 +56,7 @@ func TestAccServerResource_lostCreatesUnderCreateLagAndClockOffset(t *testing.T)
 	})
 	emu := env.requireEmulator("needs the emulator's InjectFault hook and CreateLag and ClockOffset manners")
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 2, Status: 500, AfterAction: true})
-	config := env.config(fmt.Sprintf(`
-resource "vpsorg_server" "web" {
-  count    = 4
-  name     = "%slate-${count.index}"
-  plan_id  = 1
-  os_id    = 5
-  location = "us-east"
-}
-`, env.prefix))
+	config := env.fleetConfig("web", "late", 4, 1, 5, "us-east")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
@@ -112,16 +103,7 @@ func TestAccServerResource_redirectToAnotherPortNeverSeesTheToken(t *testing.T) 
 func TestAccServerResource_refreshOnAWrongBasePathKeepsEveryServer(t *testing.T) {
 	env := newTestEnv(t)
 	env.requireEmulator("needs the emulator in process: its /api/v2/ path answers 404")
-	servers := fmt.Sprintf(`
-resource "vpsorg_server" "web" {
-  count    = 2
-  name     = "%spath-${count.index}"
-  plan_id  = 2
-  os_id    = 3
-  location = "us-west"
-}
-`, env.prefix)
-	right := env.config(servers)
+	right := env.fleetConfig("web", "path", 2, 2, 3, "us-west")
 	wrong := strings.Replace(right, "/api/v1/", "/api/v2/", 1)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),

@@ -275,6 +275,21 @@ func (e *testEnv) serverConfig(name string, planID int64, extra string) string {
 	return serverConfig(e.name(name), planID, extra)
 }
 
+// fleetConfig is n servers in one counted resource block at label, named
+// this test's prefix, name, "-" and the index, with the provider block for
+// this environment.
+func (e *testEnv) fleetConfig(label, name string, n int, planID, osID int64, location string) string {
+	return e.config(fmt.Sprintf(`
+resource "vpsorg_server" %q {
+  count    = %d
+  name     = "%s%s-${count.index}"
+  plan_id  = %d
+  os_id    = %d
+  location = %q
+}
+`, label, n, e.prefix, name, planID, osID, location))
+}
+
 // serverSpec is a server a test needs before it begins. Zero fields take
 // the catalog's first plan, OS and location, no hostname and no backups.
 type serverSpec struct {

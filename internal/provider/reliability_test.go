@@ -276,16 +276,8 @@ func TestAccServerResource_fleetUnderRateLimit(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: env.config(fmt.Sprintf(`
-resource "vpsorg_server" "fleet" {
-  count    = 30
-  name     = "%sfleet-${count.index}"
-  plan_id  = %d
-  os_id    = %d
-  location = %q
-}
-`, env.prefix, catalog.plans[0], catalog.systems[0], catalog.locations[1])),
-			Check: expectServers(env, 30),
+			Config: env.fleetConfig("fleet", "fleet", 30, catalog.plans[0], catalog.systems[0], catalog.locations[1]),
+			Check:  expectServers(env, 30),
 		}},
 	})
 	limited := env.sent(requests{status: http.StatusTooManyRequests})
@@ -306,15 +298,7 @@ func TestAccServerResource_fleetUnderTwoRequestsPerSecond(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator("needs the emulator's SetRateLimit hook: a limit of 2 requests/s")
 	emu.SetRateLimit(2, 2)
-	config := env.config(fmt.Sprintf(`
-resource "vpsorg_server" "fleet" {
-  count    = 20
-  name     = "%sslow-${count.index}"
-  plan_id  = %d
-  os_id    = %d
-  location = %q
-}
-`, env.prefix, catalog.plans[0], catalog.systems[0], catalog.locations[0]))
+	config := env.fleetConfig("fleet", "slow", 20, catalog.plans[0], catalog.systems[0], catalog.locations[0])
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
