@@ -28,6 +28,15 @@ import (
 // the budget looks for it.
 const answerLook = 20 * time.Millisecond
 
+// The shares of a stated budget that gap keeps (paceReserve) and above
+// which it spends (paceTop), and how long what is above paceTop takes to
+// spend at the least (spendTime).
+const (
+	paceReserve = 0.5
+	paceTop     = 0.75
+	spendTime   = time.Second
+)
+
 // budgetInfo is what one answer said about the rate limit.
 type budgetInfo struct {
 	limit     float64
@@ -182,29 +191,41 @@ func (b *budget) learn(info budgetInfo, now time.Time, inFlight int) {
 	}
 }
 
-// gap is how far apart requests go while the budget is below half, or,
-// inside the quarter kept, until when none goes. Other clients of the
-// account spend the same budget, and their requests show only in the
-// answers: a client that spent its estimate to the last request would meet
-// theirs with a 429. So with a window, a quarter of the budget is never
-// spent (what the others spent since their last answers is in it), and
-// between it and half the pace runs from none to the refill rate: k
-// clients settle a little above the quarter, one alone at half, with the
-// other half of the burst used. Without a window, what is left is spread
-// until the reset. Above half there is no gap.
+// gap is how far apart requests go, or, inside the half kept, until when
+// none goes. Other clients of the account spend the same budget, and
+// their requests show only in the answers: a client that spent its
+// estimate to the last request would meet theirs with a 429, and clients
+// that each spent the top of a full budget at once, as Terraform's ten
+// operations would, spend it several times over before an answer can tell
+// them. So with a window, half the budget is never spent: what the others
+// spent since their last answers is in it, and so is the first request of
+// a new process, which goes before any answer can say how much is left.
+// Between half and three quarters the pace runs from none to the refill
+// rate (k clients settle a little above half, one alone at three
+// quarters); above three quarters it is the refill rate plus what is above
+// them spread over spendTime (a large budget is still spent quickly, a
+// small one over a few answers, so that the others' share shows before it
+// is gone). Keeping half costs the burst's head start only once: the
+// refill rate is the whole of the account's throughput either way. Without
+// a window, what is left is spread until the reset, and what is above
+// three quarters over spendTime too.
 func (b *budget) gap(now time.Time) (time.Duration, time.Time) {
-	if b.level >= b.limit/2 || b.level <= 0 {
+	if b.level <= 0 {
 		return 0, time.Time{}
 	}
+	top := b.limit * paceTop
+	above := max(b.level-top, 0) / spendTime.Seconds()
 	if b.rate > 0 {
-		reserve := b.limit / 4
-		if b.level < reserve+0.25 {
+		reserve := b.limit * paceReserve
+		switch {
+		case b.level < reserve+0.25:
 			return 0, now.Add(seconds((reserve + 0.25 - b.level) / b.rate))
+		case b.level < top:
+			return seconds((top - reserve) / (b.rate * (b.level - reserve))), time.Time{}
 		}
-		return seconds((b.limit/2 - reserve) / (b.rate * (b.level - reserve))), time.Time{}
+		return seconds(1 / (b.rate + above)), time.Time{}
 	}
-	rate := b.level / max(b.resetAt.Sub(now).Seconds(), 1)
-	return seconds(1 / rate), time.Time{}
+	return seconds(1 / (b.level/max(b.resetAt.Sub(now).Seconds(), 1) + above)), time.Time{}
 }
 
 // take charges one request when the budget has one, and otherwise says

@@ -1,6 +1,7 @@
 package vpsorg
 
 import (
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -70,35 +71,62 @@ func TestBudget_AnAnswerThatOvertookALaterOneDoesNotRaiseIt(t *testing.T) {
 	}
 }
 
-func TestBudget_BelowHalfRequestsAreSpreadByWhatIsLeftAndAQuarterIsKept(t *testing.T) {
-	// 10 requests a second with bursts of 10: a quarter (2.5) is kept, and
-	// between it and half (5) the pace runs from none to the refill rate.
-	// With 4 left the next request goes at once, the one after it at
-	// 10/s × (4 − 2.5) / (5 − 2.5) = 6/s, a sixth of a second on.
+func TestBudget_HalfIsKeptAndBelowThreeQuartersRequestsAreSpread(t *testing.T) {
+	// 10 requests a second with bursts of 10: half (5) is kept, and
+	// between it and three quarters (7.5) the pace runs from none to the
+	// refill rate. With 7 left the next request goes at once, the one
+	// after it at 10/s × (7 − 5) / (7.5 − 5) = 8/s, an eighth of a second
+	// on.
 	now := time.Unix(0, 0)
 	var b budget
-	b.learn(budgetInfo{limit: 10, remaining: 4, reset: 600 * time.Millisecond, window: time.Second}, now, 0)
+	b.learn(budgetInfo{limit: 10, remaining: 7, reset: 300 * time.Millisecond, window: time.Second}, now, 0)
 	if _, ok := b.take(now, 0); !ok {
-		t.Fatal("the first request waited with 4 left")
+		t.Fatal("the first request waited with 7 left")
 	}
 	wake, ok := b.take(now, 0)
-	if ok {
-		t.Fatal("the second request went at once, below half the budget")
+	if want := now.Add(time.Second / 8); ok || !wake.Equal(want) {
+		t.Errorf("the second request with 6 left: %s; want to wait %v", taken(wake, ok, now), want.Sub(now))
 	}
-	if want := now.Add(time.Second / 6); !wake.Equal(want) {
-		t.Errorf("the second request may go %v on, want %v", wake.Sub(now), want.Sub(now))
-	}
-	// An answer says 2 are left: inside the quarter kept, nothing goes
-	// until the refill brings it to 2.75.
-	b.learn(budgetInfo{limit: 10, remaining: 2, reset: 800 * time.Millisecond, window: time.Second}, now, 0)
+	// An answer says 4 are left: inside the half kept, nothing goes until
+	// the refill brings it to 5.25.
+	b.learn(budgetInfo{limit: 10, remaining: 4, reset: 600 * time.Millisecond, window: time.Second}, now, 0)
 	wake, ok = b.take(now, 0)
-	if want := now.Add(75 * time.Millisecond); ok || !wake.Equal(want) {
-		t.Errorf("with 2 of 10 left: take = %v, %t; want to wait %v", wake.Sub(now), ok, want.Sub(now))
+	if want := now.Add(125 * time.Millisecond); ok || !wake.Equal(want) {
+		t.Errorf("with 4 of 10 left: %s; want to wait %v", taken(wake, ok, now), want.Sub(now))
 	}
-	for range 5 {
-		if _, ok := b.take(now.Add(10*time.Second), 0); !ok {
-			t.Fatal("after the bucket refilled, a request above half waited")
-		}
+	// Refilled: above three quarters, the pace is the refill rate plus
+	// what is above them (2.5) over spendTime (1s): 12.5/s. The first goes
+	// at once, the next 80ms on, not in the same instant.
+	full := now.Add(10 * time.Second)
+	if _, ok := b.take(full, 0); !ok {
+		t.Fatal("after the bucket refilled, the first request waited")
+	}
+	wake, ok = b.take(full, 0)
+	if want := full.Add(80 * time.Millisecond); ok || !wake.Equal(want) {
+		t.Errorf("with 9 of 10 left: %s; want to wait %v", taken(wake, ok, full), want.Sub(full))
+	}
+}
+
+func TestBudget_ALargeBudgetIsSpentQuicklyASmallOneOverAFewAnswers(t *testing.T) {
+	// GitHub's 5,000 an hour: with 4,000 left, a hundred requests go
+	// within half a second (the 250 above three quarters in a second).
+	now := time.Unix(0, 0)
+	var large budget
+	large.learn(budgetInfo{limit: 5000, remaining: 4000, reset: 10 * time.Minute}, now, 0)
+	if last := sendAll(&large, now, 100); last.Sub(now) > 500*time.Millisecond {
+		t.Errorf("a hundred requests of a budget of 4,000 took %v to go; want at most 500ms", last.Sub(now))
+	}
+	// Six a second with bursts of six, full: the 1.5 above three quarters
+	// go 1/(6 + 1.5) s apart, never two in the same instant, so that the
+	// answers show the other clients' share before it is gone.
+	var small budget
+	small.learn(budgetInfo{limit: 6, remaining: 6, reset: 0, window: time.Second}, now, 0)
+	if _, ok := small.take(now, 0); !ok {
+		t.Fatal("the first request of a full budget waited")
+	}
+	wake, ok := small.take(now, 0)
+	if want := now.Add(2 * time.Second / 15); ok || !wake.Equal(want) {
+		t.Errorf("the second request of a full budget of 6: %s; want to wait %v", taken(wake, ok, now), want.Sub(now))
 	}
 }
 
@@ -113,11 +141,33 @@ func TestBudget_AFixedWindowIsWholeAgainAtItsReset(t *testing.T) {
 	if ok || !wake.Equal(now.Add(5*time.Second)) {
 		t.Fatalf("take after the budget ran out = %v, %t; want to wait for the reset at 5s", wake, ok)
 	}
-	for i := range 3 {
-		if _, ok := b.take(now.Add(5*time.Second), 0); !ok {
-			t.Fatalf("request %d after the reset refused; the window holds 3", i+1)
-		}
+	// Whole again: the three go, spread over the second after the reset
+	// (the part above half over spendTime), none before it.
+	if last := sendAll(&b, now.Add(5*time.Second), 3); last.After(now.Add(6 * time.Second)) {
+		t.Errorf("the window's 3 requests after the reset at 5s took until %v; want them by 6s", last.Sub(now))
 	}
+}
+
+// taken says what take answered, for a failure message.
+func taken(wake time.Time, ok bool, now time.Time) string {
+	if ok {
+		return "it went at once"
+	}
+	return fmt.Sprintf("it waits %v", wake.Sub(now))
+}
+
+// sendAll takes n requests from b, each at the first moment it allows from
+// at on, and returns when the last went.
+func sendAll(b *budget, at time.Time, n int) time.Time {
+	for sent := 0; sent < n; {
+		wake, ok := b.take(at, 0)
+		if ok {
+			sent++
+			continue
+		}
+		at = wake
+	}
+	return at
 }
 
 // TestRateLimit_HeadersPaceTheClientWithoutA429 sends bursts of GETs from
