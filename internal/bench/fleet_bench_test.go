@@ -326,6 +326,11 @@ type fleetResult struct {
 	// DataDestroy is Terraform's own destroy of N terraform_data: the
 	// destroy's floor (floor_test.go); nil when destroy was not measured.
 	DataDestroy *phase
+	// SizedDataDestroy is the destroy of N terraform_data padded to as
+	// much state as the servers' (floor_test.go); nil when not measured.
+	SizedDataDestroy *phase
+	// The state files' sizes before each destroy, in bytes.
+	ServerStateBytes, DataStateBytes, SizedDataStateBytes int64
 }
 
 // providerPhases are the provider's phases that were asked for, in order.
@@ -494,13 +499,14 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 		if !fleet {
 			res.Destroy = skipped("destroy")
 		} else {
+			serverState := stateSize(dir)
 			if res.Destroy, err = run("destroy", "destroy", "-auto-approve", "-input=false", "-no-color", p); err != nil {
 				return nil, err
 			}
 			h.setTimeBound(res.Destroy, false, 2, 2*n)
 			res.Destroy.RequestBound, res.Destroy.RequestBoundText = n, "N DELETE"
 			check(res.Destroy, nil, 0)
-			if res.DataDestroy, err = h.measureDataDestroy(ctx, b, emu, env, n); err != nil {
+			if err := h.measureDataFloors(ctx, b, emu, env, res, serverState); err != nil {
 				return nil, err
 			}
 		}
@@ -705,6 +711,10 @@ func reportMetrics(b *testing.B, res *fleetResult) {
 	if floor, _ := destroyFloor(res); floor > 0 {
 		b.ReportMetric(res.DataDestroy.Run.Wall.Seconds(), "terraform_data_destroy_s")
 		b.ReportMetric(res.Destroy.Run.Wall.Seconds()/floor.Seconds(), "destroy_floor_ratio")
+		if sized := res.SizedDataDestroy; ok(sized) {
+			b.ReportMetric(sized.Run.Wall.Seconds(), "terraform_data_sized_destroy_s")
+			b.ReportMetric(res.Destroy.Run.Wall.Seconds()/sized.Run.Wall.Seconds(), "destroy_sized_floor_ratio")
+		}
 	}
 	if la := res.LocalApply; la != nil && la.Failed == "" {
 		b.ReportMetric(la.Run.Wall.Seconds(), "localexec_apply_s")
