@@ -28,9 +28,10 @@ import (
 // the budget looks for it.
 const answerLook = 20 * time.Millisecond
 
-// The shares of a stated budget that gap keeps (paceReserve) and above
-// which it spends (paceTop), and how long what is above paceTop takes to
-// spend at the least (spendTime).
+// The shares of a stated budget with a window that gap keeps
+// (paceReserve) and above which it spends (paceTop), and how long what is
+// above paceTop (without a window: above half) takes to spend at the least
+// (spendTime).
 const (
 	paceReserve = 0.5
 	paceTop     = 0.75
@@ -207,25 +208,26 @@ func (b *budget) learn(info budgetInfo, now time.Time, inFlight int) {
 // small one over a few answers, so that the others' share shows before it
 // is gone). Keeping half costs the burst's head start only once: the
 // refill rate is the whole of the account's throughput either way. Without
-// a window, what is left is spread until the reset, and what is above
-// three quarters over spendTime too.
+// a window nothing refills until the reset, and such budgets are large (an
+// hour's): what is left is spread until the reset, and what is above half
+// of it over spendTime besides.
 func (b *budget) gap(now time.Time) (time.Duration, time.Time) {
 	if b.level <= 0 {
 		return 0, time.Time{}
 	}
-	top := b.limit * paceTop
-	above := max(b.level-top, 0) / spendTime.Seconds()
 	if b.rate > 0 {
-		reserve := b.limit * paceReserve
+		reserve, top := b.limit*paceReserve, b.limit*paceTop
 		switch {
 		case b.level < reserve+0.25:
 			return 0, now.Add(seconds((reserve + 0.25 - b.level) / b.rate))
 		case b.level < top:
 			return seconds((top - reserve) / (b.rate * (b.level - reserve))), time.Time{}
 		}
-		return seconds(1 / (b.rate + above)), time.Time{}
+		return seconds(1 / (b.rate + (b.level-top)/spendTime.Seconds())), time.Time{}
 	}
-	return seconds(1 / (b.level/max(b.resetAt.Sub(now).Seconds(), 1) + above)), time.Time{}
+	spread := b.level / max(b.resetAt.Sub(now).Seconds(), 1)
+	above := max(b.level-b.limit/2, 0) / spendTime.Seconds()
+	return seconds(1 / (spread + above)), time.Time{}
 }
 
 // take charges one request when the budget has one, and otherwise says
