@@ -42,9 +42,9 @@ func dataConfig(n, pad int) string {
 }
 
 // measureDataDestroy creates n terraform_data resources (not measured),
-// padded so that their state is about stateBytes when that is above 0,
-// and measures their destroy; it returns the phase and the size of the
-// state it destroyed.
+// each input padded with pad bytes, in a directory named after name, and
+// measures their destroy; it returns the phase and the size of the state
+// it destroyed.
 func (h *harness) measureDataDestroy(ctx context.Context, b *testing.B, emu *emulator.Emulator, env []string, n int, name string, pad int) (*phase, int64, error) {
 	dir := filepath.Join(h.tmp, fmt.Sprintf("%s-%d", strings.ReplaceAll(name, " ", "-"), n))
 	if err := os.Mkdir(dir, 0o700); err != nil {

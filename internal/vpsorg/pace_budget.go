@@ -150,7 +150,7 @@ type budget struct {
 	level   float64
 	at      time.Time
 	resetAt time.Time // fixed window: when the budget is whole again
-	next    time.Time // below half the budget: the next request's turn
+	next    time.Time // while paced (gap): the next request's turn
 }
 
 // advance brings the estimate to now.
