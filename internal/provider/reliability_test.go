@@ -162,7 +162,7 @@ func TestAccServerResource_hourLongRetryAfterFailsCleanly(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config:      env.config(env.serverConfig("impatient", catalog.plans[0], `  timeouts = { create = "30s" }`)),
+			Config:      env.config(env.serverConfig("impatient", catalog.plans[0], `  timeouts { create = "30s" }`)),
 			ExpectError: regexp.MustCompile(`(?s)Unable to create server.*HTTP 429 Too Many Requests.*rate-limiting`),
 		}},
 	})

@@ -119,19 +119,20 @@ func serverResourceSchema(ctx context.Context) schema.Schema {
 		Computed: true,
 		Default:  booldefault.StaticBool(false),
 	}
-	attrs["timeouts"] = resourceTimeouts(timeouts.Attributes(ctx, timeouts.Opts{
+	timeoutsBlock := resourceTimeoutsBlock(ctx, timeouts.Opts{
 		Create:            true,
 		CreateDescription: "How long to wait for a new server to be provisioned (and stopped, if asked). Default `15m`.",
 		Update:            true,
 		UpdateDescription: "How long an update may take, power changes and reboots included. Default `10m`.",
 		Delete:            true,
 		DeleteDescription: "How long to wait for a server to be gone, a graceful stop (`shutdown_before_delete`) included. Default `10m`.",
-	}))
+	})
 
 	return schema.Schema{
 		MarkdownDescription: "A VPS.org server. Terraform creates it, waits until it is provisioned, keeps its " +
 			"settings and (when `power_state` is set) its power state equal to the configuration, and deletes it.",
 		Attributes: attrs,
+		Blocks:     map[string]schema.Block{"timeouts": timeoutsBlock},
 	}
 }
 

@@ -11,7 +11,7 @@ resource "vpsorg_server" "web" {
   # Reboot whenever the application configuration changes.
   reboot_trigger = sha1(file("${path.module}/app.conf"))
 
-  timeouts = {
+  timeouts {
     create = "20m"
   }
 }
