@@ -153,4 +153,3 @@ func idsByName(servers []vpsorg.Server, name string) []int64 {
 // defaultReadTimeout bounds a data source's read, every page of a list
 // included, unless its timeouts say otherwise.
 const defaultReadTimeout = 5 * time.Minute
-
