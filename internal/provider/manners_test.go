@@ -20,7 +20,7 @@ import (
 
 // Real clouds' manners (the emulator's Options.Manners), and what the
 // provider must do about each: nothing lost, nothing made twice, the token
-// kept. The README's reliability table lists them.
+// kept. The guide "Reliability and security" lists them.
 
 // Every second answer that shows a server lacks plan, os and location: the
 // client retries it as it would a 502, so a refresh plans no replacement.

@@ -18,8 +18,8 @@ import (
 )
 
 // Each scenario here is a fault a real cloud produces, injected into the
-// emulator, and what the provider must do about it. The README's
-// reliability table lists them.
+// emulator, and what the provider must do about it. The guide "Reliability
+// and security" (templates/guides/reliability.md.tmpl) lists them.
 
 // expectServers checks the emulator holds exactly n servers for the test
 // account, each with a distinct name, and every one is in state.

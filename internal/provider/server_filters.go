@@ -13,8 +13,9 @@ import (
 // sent one way.
 
 const (
-	statusFilterDescription = "Only servers in this status: one of `provisioning`, `active`, `stopped`, " +
-		"`suspended`, `starting`, `stopping`, `rebooting`."
+	statusFilterDescription = "Only servers in this status. The API documents `active`, `stopped` and " +
+		"`suspended` as filter values and filters by them; other statuses (`provisioning`, `starting`, " +
+		"`stopping`, `rebooting`) are filtered by the provider after reading the list."
 	locationFilterDescription = "Only servers in this data-center location, such as `us-west`."
 )
 

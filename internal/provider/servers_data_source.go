@@ -48,8 +48,8 @@ func (d *serversDataSource) Metadata(_ context.Context, req datasource.MetadataR
 
 func (d *serversDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Lists the account's servers, optionally filtered by status and location. " +
-			"The filters are applied by the API; every page of the answer is read. " +
+		MarkdownDescription: "Lists the account's servers, optionally filtered by status and location; " +
+			"every page of the API's answer is read. " +
 			"A filter that matches nothing gives an empty list.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
