@@ -298,14 +298,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 // retryable is the method-aware retry policy (DESIGN.md): whether a try
 // that failed this way is worth repeating. A failure that repeating cannot
 // fix (a certificate the client does not trust, a body too large) never
-// is. GET, PUT, PATCH and DELETE are idempotent: repeating them after a lost
-// answer is harmless, so every transient failure is retried. A POST is
-// repeated only when the API provably did not act on it (MayHaveActed).
+// is. GET, PUT, PATCH and DELETE are idempotent (a PUT or PATCH sets the
+// values it names, a DELETE of a deleted server answers 404): repeating
+// them after a lost answer is harmless, so every transient failure is
+// retried, and a 500 too, as often a passing failure (a worker restarted, a
+// database failing over) as a 502. A POST is repeated only when the API
+// provably did not act on it (MayHaveActed), which a 500 does not show.
 func retryable(method string, status int, err error) bool {
-	if !transientFailure(status, err) {
-		return false
+	if method == http.MethodPost {
+		return transientFailure(status, err) && !mayHaveActed(status, err)
 	}
-	return method != http.MethodPost || !mayHaveActed(status, err)
+	return transientFailure(status, err) || status == http.StatusInternalServerError
 }
 
 // transientFailure reports whether a try's failure may pass by itself: no

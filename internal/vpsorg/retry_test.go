@@ -57,7 +57,7 @@ func TestRetryPolicy_RepeatsOnlyWhatCannotDoHarm(t *testing.T) {
 		{"502", reply{status: 502, body: "Bad Gateway"}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 502},
 		{"503", reply{status: 503}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 503},
 		{"504", reply{status: 504}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 504},
-		{"500", reply{status: 500, body: `{"detail": "boom"}`}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 500},
+		{"500", reply{status: 500, body: `{"detail": "boom"}`}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 500},
 		{"400", reply{status: 400, body: `{"detail": "bad"}`}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 400},
 		{"401", reply{status: 401}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 401},
 		{"402", reply{status: 402}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 402},
@@ -162,6 +162,34 @@ func TestRetryPolicy_SucceedsAfterTransientFailures(t *testing.T) {
 	}
 	if n := len(rec.requests()); n != 3 {
 		t.Errorf("%d tries, want 3", n)
+	}
+}
+
+// A 500 is as often a passing failure as a 502 (a worker restarted, a
+// database failing over): the idempotent methods ride through one. A POST
+// answered 500 may have acted, and is not sent again (TestMayHaveActed).
+func TestRetryPolicy_RidesThroughOne500OnTheIdempotentMethods(t *testing.T) {
+	success := map[string]reply{
+		"GetServer":     {status: 200, body: detailJSON},
+		"ListServers":   {status: 200, body: listJSON},
+		"ReplaceServer": {status: 200, body: detailJSON},
+		"UpdateServer":  {status: 200, body: detailJSON},
+		"DeleteServer":  {status: 204},
+	}
+	for _, call := range calls {
+		if call.method == http.MethodPost {
+			continue
+		}
+		t.Run(call.name, func(t *testing.T) {
+			rec := &recorder{replies: []reply{{status: 500, body: `{"detail": "Internal error."}`}, success[call.name]}}
+			c, _ := newTestClient(t, rec)
+			if err := call.call(context.Background(), c); err != nil {
+				t.Fatalf("%s after one 500: %v", call.name, err)
+			}
+			if n := len(rec.requests()); n != 2 {
+				t.Errorf("%d tries, want 2", n)
+			}
+		})
 	}
 }
 
