@@ -107,7 +107,7 @@ func (e *APIError) Unwrap() error { return e.Err }
 // request provably did not act: it never reached the API (connection
 // refused, DNS failure, a TLS certificate the client does not trust), it
 // was never sent (the context had ended, or waiting out a rate limit would
-// have passed its deadline), the API refused it with a 4xx other than 408
+// have passed its deadline, or HTTP forbids it as built), the API refused it with a 4xx other than 408
 // (429 included), or answered it with a redirect (3xx), which the client
 // does not follow. A request tried several times may have acted when any
 // of its tries may have. A nil err is no failure: false.
@@ -141,8 +141,9 @@ func mayHaveActed(status int, err error) bool {
 // neverSent reports whether err says the request never reached the API.
 func neverSent(err error) bool {
 	var notSent *notSentError
+	var unsendable *unsendableError
 	var dnsErr *net.DNSError
-	return errors.As(err, &notSent) || errors.As(err, &dnsErr) ||
+	return errors.As(err, &notSent) || errors.As(err, &unsendable) || errors.As(err, &dnsErr) ||
 		errors.Is(err, syscall.ECONNREFUSED) || isCertError(err)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -372,5 +373,43 @@ func TestRetry_NoRetriesWhenRetryMaxIsNegative(t *testing.T) {
 	}
 	if n.Load() != 1 {
 		t.Errorf("%d tries, want 1", n.Load())
+	}
+}
+
+// A request HTTP forbids (a token read from a file with its newline, a
+// control character in a header) can never be sent: it fails at once,
+// never retried, not a request that may have acted, and without the token.
+func TestRetryPolicy_NeverRetriesARequestThatCannotBeSent(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		edit   func(*Config)
+		header string
+	}{
+		{"a token with a newline", func(cfg *Config) { cfg.Token = testToken + "\n" }, "Authorization"},
+		{"a token with an inner control character", func(cfg *Config) { cfg.Token = "tok\x01" + testToken }, "Authorization"},
+		{"a User-Agent with a carriage return", func(cfg *Config) { cfg.UserAgent = "a\rb" }, "User-Agent"},
+	} {
+		for _, call := range calls {
+			t.Run(tt.name+"/"+call.name, func(t *testing.T) {
+				rec := &recorder{}
+				sink := &logSink{}
+				c, _ := newTestClient(t, rec, tt.edit, func(cfg *Config) { cfg.Log = sink.log })
+				err := call.call(context.Background(), c)
+				var apiErr *APIError
+				if !errors.As(err, &apiErr) || apiErr.StatusCode != 0 || !strings.Contains(err.Error(), "cannot be sent") ||
+					!strings.Contains(err.Error(), tt.header) {
+					t.Fatalf("error = %v, want an *APIError saying the request cannot be sent, naming %s", err, tt.header)
+				}
+				if strings.Contains(err.Error(), testToken) {
+					t.Errorf("error %q contains the token", err)
+				}
+				if MayHaveActed(err) {
+					t.Error("MayHaveActed = true for a request that was never sent")
+				}
+				if n := sink.count("vpsorg: HTTP request"); n > 1 || len(rec.requests()) != 0 {
+					t.Errorf("%d tries logged, %d reached the API; want at most one try and none", n, len(rec.requests()))
+				}
+			})
+		}
 	}
 }
