@@ -52,7 +52,7 @@ func settingsFrom(config vpsorgProviderModel) settings {
 	default:
 		s.endpoint = setting{from: "the default (no endpoint argument, and " + envEndpoint + " unset)"}
 	}
-	if config.APIToken.ValueString() != "" {
+	if strings.TrimSpace(config.APIToken.ValueString()) != "" {
 		// No path: Terraform would quote the configuration line, token and all.
 		s.token = setting{from: "the api_token argument of the provider block (which takes precedence over " +
 			envToken + ")"}
