@@ -244,6 +244,27 @@ func TestServerResource_deleteErrors(t *testing.T) {
 	}
 }
 
+// A create answered 303 See Other was carried out (RFC 9110): like a lost
+// answer, it is looked for and the server adopted, never sent again.
+func TestCreateServer_a303IsLookedForAndAdopted(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator(needsFaults)
+	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Status: http.StatusSeeOther, AfterAction: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	made, err := createServer(ctx, env.client, serverSpec{name: "see-other"}.request(env))
+	if err != nil {
+		t.Fatalf("createServer: %v", err)
+	}
+	if made.Name != env.name("see-other") {
+		t.Errorf("adopted %q, want %q", made.Name, env.name("see-other"))
+	}
+	if n := env.sent(requests{route: routeCreate}); n != 1 {
+		t.Errorf("the create was sent %d times, want once", n)
+	}
+}
+
 // A create whose answer is lost is never sent again: the provider looks
 // for the server it may have made. When every list of that search fails,
 // whether a server was made stays open: the error says both failures and
