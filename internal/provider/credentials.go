@@ -96,6 +96,13 @@ func checkCredentials(ctx context.Context, client *vpsorg.Client, s settings, di
 		addError(diags, "Unable to reach the VPS.org API at "+client.Endpoint(), fmt.Errorf("%w; %s", err, skipCheckAdvice), nil)
 		return
 	}
+	if apiErr.StatusCode == 0 {
+		if advice := noAnswerAdvice(err, s.endpoint.from, true); advice != "" {
+			addSettingError(diags, s.endpoint, "Unable to reach the VPS.org API at "+client.Endpoint(),
+				fmt.Sprintf("%s: %s.\n\n%s\n\n%s", noAnswer(apiErr), apiErr.Err, advice, skipCheckAdvice))
+			return
+		}
+	}
 	answered := fmt.Sprintf("The endpoint %s answered %s %s with HTTP %d %s", client.Endpoint(),
 		apiErr.Method, apiErr.Path, apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
 	if apiErr.Message != "" {
