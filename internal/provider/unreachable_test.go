@@ -36,15 +36,8 @@ func TestCheckCredentials_noAnswerNamesTheSettingToFix(t *testing.T) {
 		return srv.URL + "/api/v1/"
 	}
 	silent := func(t *testing.T) string {
-		release := make(chan struct{})
-		srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
-		}))
+		srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 		t.Cleanup(srv.Close)
-		t.Cleanup(func() { close(release) })
 		return srv.URL + "/api/v1/"
 	}
 	fromConfig := setting{from: "the endpoint argument of the provider block (which takes precedence over VPSORG_ENDPOINT)", path: path.Root("endpoint")}
