@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -246,33 +245,39 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	}
 	planned := plan
 	resp.Diagnostics.Append(plan.fromAPI(latest)...)
-	keepPlannedPower(&resp.Diagnostics, &plan, &planned)
+	keepPlanned(&resp.Diagnostics, &plan, &planned)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, plan.ID)...)
 }
 
-// keepPlannedPower keeps the status and power_state the plan knew when the
-// server shows others after an update that sent no power request: someone
-// started or stopped it between the plan and the apply. Terraform takes a
-// known planned value the apply contradicts for a provider bug ("inconsistent
-// result after apply"); the change is the world's, not this apply's, so it
-// is a warning and the next refresh records it.
-func keepPlannedPower(diags *diag.Diagnostics, got, planned *serverResourceModel) {
-	statusMoved := known(planned.Status) && !got.Status.Equal(planned.Status)
-	powerMoved := known(planned.PowerState) && !got.PowerState.Equal(planned.PowerState)
+// keepPlanned returns the values the plan knew of status, power_state and
+// updated_at where the server shows others after an update that sent no
+// request to change them: someone started, stopped or changed it between
+// the plan and the apply. Terraform takes a planned value (null included)
+// that the apply contradicts for a provider bug ("inconsistent result after
+// apply"); the change is the world's, not this apply's, so a power change is
+// a warning, and the next refresh records the new values.
+func keepPlanned(diags *diag.Diagnostics, got, planned *serverResourceModel) {
+	if !planned.UpdatedAt.IsUnknown() {
+		got.UpdatedAt = planned.UpdatedAt // planned only when nothing is sent (sendsNothing)
+	}
+	statusMoved := !planned.Status.IsUnknown() && !got.Status.Equal(planned.Status)
+	powerMoved := !planned.PowerState.IsUnknown() && !got.PowerState.Equal(planned.PowerState)
 	if !statusMoved && !powerMoved {
 		return
 	}
 	diags.AddWarning("The server's power changed outside this apply",
-		fmt.Sprintf("Server %s (%q) was planned with status %q, but the API now reports %q: it was started or stopped "+
+		fmt.Sprintf("Server %s (%q) now reports status %q, which this plan did not expect: it was started or stopped "+
 			"by something other than Terraform after the plan. This apply changed only its settings; the next "+
 			"refresh records the new status, and a plan then shows what power_state asks for.",
-			got.ID.ValueString(), got.Name.ValueString(), planned.Status.ValueString(), got.Status.ValueString()))
-	got.Status, got.PowerState = planned.Status, planned.PowerState
+			got.ID.ValueString(), got.Name.ValueString(), got.Status.ValueString()))
+	if statusMoved {
+		got.Status = planned.Status
+	}
+	if powerMoved {
+		got.PowerState = planned.PowerState
+	}
 }
-
-// known reports whether v has a value: neither null nor unknown.
-func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
 
 func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state serverResourceModel

@@ -97,10 +97,12 @@ func serverResourceSchema(ctx context.Context) schema.Schema {
 			"stops the server to match. When unset, power is not managed: Terraform never switches the " +
 			"server on or off, and the attribute reports where the server's status leads " +
 			"(`provisioning`, `starting` and `rebooting` count as `running`; `stopping` and `suspended` as `stopped`).",
-		Optional:      true,
-		Computed:      true,
-		Validators:    []validator.String{stringvalidator.OneOf(powerRunning, powerStopped)},
-		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+		Optional:   true,
+		Computed:   true,
+		Validators: []validator.String{stringvalidator.OneOf(powerRunning, powerStopped)},
+		// Null after an import in a status the provider does not map: the
+		// apply's read may then find one, so null is not carried into a plan.
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseNonNullStateForUnknown()},
 	}
 	attrs["reboot_trigger"] = schema.StringAttribute{
 		MarkdownDescription: "Any string; when it changes from one non-null value to another while the " +
