@@ -173,3 +173,88 @@ func TestProtocolPlan_aChangeThatSendsNothingKeepsUpdatedAtKnown(t *testing.T) {
 	requireNoErrors(t, "applying", applied.Diagnostics)
 	p.requireConsistent(plan.PlannedState, applied.NewState)
 }
+
+// requireKnown fails when a state the provider returned holds an unknown
+// value: Terraform says "Provider returned invalid result object after
+// apply" and saves it as null.
+func (p *protoEnv) requireKnown(what string, state *tfprotov6.DynamicValue) {
+	p.t.Helper()
+	for name, v := range p.object(p.resourceType(), state) {
+		if v == unknown {
+			p.t.Errorf("%s left %s unknown: Terraform fails with \"Provider returned invalid result object after apply\"", what, name)
+		}
+	}
+}
+
+// applied is the state an apply without errors returns, as Terraform would
+// hold it next.
+func (p *protoEnv) applied(h held, plan planned) held {
+	p.t.Helper()
+	resp := p.apply(h, plan)
+	requireNoErrors(p.t, "ApplyResourceChange", resp.Diagnostics)
+	p.requireConsistent(plan.PlannedState, resp.NewState)
+	return held{state: resp.NewState, identity: resp.NewIdentity, private: resp.Private}
+}
+
+// A saved plan that reboots a running server, applied after the server was
+// stopped elsewhere: the plan promised a reboot that a stopped server
+// cannot get, so the apply fails saying so, and the state keeps the server
+// as the API shows it with the old reboot_trigger, so that the next plan
+// shows the change again.
+func TestProtocolPlan_aSavedRebootAppliedToAServerStoppedSinceFails(t *testing.T) {
+	t.Parallel()
+	p := newProtoEnv(t)
+	server := p.seedServers(serverSpec{name: "rebooted"})[0]
+	h := p.applied(p.importServer(server.ID), p.planUpdate(p.importServer(server.ID), map[string]any{"reboot_trigger": "v1"}))
+
+	plan := p.planUpdate(h, map[string]any{"reboot_trigger": "v2"})
+	if !hasWarning(plan.Diagnostics, "will reboot") {
+		t.Fatalf("the plan does not promise a reboot:\n%s", diagText(plan.Diagnostics))
+	}
+	ctx, cancel := p.ctx()
+	defer cancel()
+	if _, err := p.stop(ctx, server.ID); err != nil {
+		t.Fatalf("stopping the server behind Terraform's back: %v", err)
+	}
+	p.resetRequests()
+
+	resp := p.apply(h, plan)
+	expectError(t, "applying the saved reboot", resp.Diagnostics, attrPath("reboot_trigger"), `(?s)Server \d+ was not rebooted.*"stopped".*terraform plan. again`)
+	p.requireKnown("the failed apply", resp.NewState)
+	got := p.object(p.resourceType(), resp.NewState)
+	if got["status"] != "stopped" || got["power_state"] != powerStopped || got["reboot_trigger"] != "v1" {
+		t.Errorf("the failed apply saved status %v, power_state %v, reboot_trigger %v; want stopped, stopped and the old v1",
+			got["status"], got["power_state"], got["reboot_trigger"])
+	}
+	must(t, p.onEmulator("no power request after the stop", func(emu *emulator.Emulator) error {
+		for _, r := range emu.Requests() {
+			if r.Method == "POST" {
+				return fmt.Errorf("the apply sent %s %s to a stopped server", r.Method, r.Path)
+			}
+		}
+		return nil
+	}))
+}
+
+// A server deleted between the plan and the apply: the apply says that it no
+// longer exists and what to do, not only the API's 404.
+func TestProtocolPlan_aServerDeletedSinceThePlanIsNamedSo(t *testing.T) {
+	t.Parallel()
+	p := newProtoEnv(t)
+	for name, set := range map[string]map[string]any{
+		"a rename":       {"name": p.name("renamed")},    // PATCH
+		"a power change": {"power_state": powerStopped},  // GET, then stop
+		"a reboot":       {"reboot_trigger": "recorded"}, // nothing to send: the read-back
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := p.sub(t)
+			server := p.seedServers(serverSpec{name: "gone"})[0]
+			h := p.importServer(server.ID)
+			plan := p.planUpdate(h, set)
+			p.deleteServer(server.ID)
+			resp := p.apply(h, plan)
+			expectError(t, "applying to a deleted server", resp.Diagnostics, nil,
+				fmt.Sprintf("(?s)Server %d no longer exists.*deleted outside Terraform after the plan.*terraform plan", server.ID))
+		})
+	}
+}

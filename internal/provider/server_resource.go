@@ -199,7 +199,7 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if patch := plan.updateRequest(&state); !patch.IsEmpty() {
 		server, err := r.client.UpdateServer(ctx, id, patch)
 		if err != nil {
-			addError(&resp.Diagnostics, fmt.Sprintf("Unable to update server %d", id), err, serverAttributePaths)
+			addUpdateError(&resp.Diagnostics, fmt.Sprintf("Unable to update server %d", id), id, err, serverAttributePaths)
 			return
 		}
 		if isDetailView(server, id) {
@@ -207,38 +207,17 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 	}
 
-	if wantsPower, wantsReboot := plan.powerChange(&state); wantsPower != "" || wantsReboot {
-		server, err := r.client.GetServer(ctx, id)
-		if err != nil {
-			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
+	if power, reboot := plan.powerChange(&state); power != "" || reboot {
+		if latest = r.changePower(ctx, id, &plan, &state, &resp.Diagnostics); latest == nil {
+			r.saveUnfinished(ctx, id, plan, state, resp)
 			return
 		}
-		if server, err = settle(ctx, r.client, server); err != nil {
-			addError(&resp.Diagnostics, fmt.Sprintf("Unable to change the power state of server %d", id), err, nil)
-			return
-		}
-		wasRunning := server.Status == vpsorg.StatusActive
-		if wantsPower != "" {
-			if server, err = setPower(ctx, r.client, server, wantsPower); err != nil {
-				addError(&resp.Diagnostics, fmt.Sprintf("Unable to change the power state of server %d", id), err, nil)
-				return
-			}
-		}
-		// A reboot is owed only to a server that was running and stays
-		// running: a start from stopped boots the new configuration anyway.
-		if wantsReboot && wasRunning && server.Status == vpsorg.StatusActive {
-			if server, err = rebootAction.runFrom(ctx, r.client, server); err != nil {
-				addError(&resp.Diagnostics, fmt.Sprintf("Unable to reboot server %d", id), err, nil)
-				return
-			}
-		}
-		latest = server
 	}
 
 	if latest == nil {
 		server, err := r.client.GetServer(ctx, id)
 		if err != nil {
-			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d after changing it", id), err, nil)
+			addUpdateError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d after changing it", id), id, err, nil)
 			return
 		}
 		latest = server
@@ -248,6 +227,81 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	keepPlanned(&resp.Diagnostics, &plan, &planned)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, plan.ID)...)
+}
+
+// changePower sees the plan's power change and reboot through, from the
+// server as the API shows it now, and returns the server as last seen in
+// full; nil when it failed, with diags saying why.
+func (r *serverResource) changePower(ctx context.Context, id int64, plan, state *serverResourceModel, diags *diag.Diagnostics) *vpsorg.Server {
+	power, reboot := plan.powerChange(state)
+	server, err := r.client.GetServer(ctx, id)
+	if err != nil {
+		addUpdateError(diags, fmt.Sprintf("Unable to read server %d", id), id, err, nil)
+		return nil
+	}
+	if server, err = settle(ctx, r.client, server); err != nil {
+		addError(diags, fmt.Sprintf("Unable to change the power state of server %d", id), err, nil)
+		return nil
+	}
+	wasRunning := server.Status == vpsorg.StatusActive
+	if reboot && !wasRunning && plan.rebootPromised(state) {
+		diags.AddAttributeError(path.Root("reboot_trigger"), fmt.Sprintf("Server %d was not rebooted", id),
+			fmt.Sprintf("The plan rebooted it because it was running; it is now %q: its power changed outside Terraform "+
+				"after the plan, and a server that is not running cannot be rebooted. This apply sent no power request; "+
+				"the state keeps the old reboot_trigger. Run `terraform plan` again: it shows the reboot again if the "+
+				"server runs, or else records the new reboot_trigger, as the server boots its new configuration when started.",
+				server.Status))
+		return nil
+	}
+	if power != "" {
+		if server, err = setPower(ctx, r.client, server, power); err != nil {
+			addError(diags, fmt.Sprintf("Unable to change the power state of server %d", id), err, nil)
+			return nil
+		}
+	}
+	// A reboot is owed only to a server that was running and stays
+	// running: a start from stopped boots the new configuration anyway.
+	if reboot && wasRunning && server.Status == vpsorg.StatusActive {
+		if server, err = rebootAction.runFrom(ctx, r.client, server); err != nil {
+			addError(diags, fmt.Sprintf("Unable to reboot server %d", id), err, nil)
+			return nil
+		}
+	}
+	return server
+}
+
+// saveUnfinished saves, after a power change or reboot failed, the server as
+// the API shows it now, with the power_state and reboot_trigger it had
+// before: what was not done stays owed, and the next plan shows it again.
+// Left to the framework, the state would be the plan: its unknown values
+// saved as null, the new reboot_trigger as if the reboot had happened.
+func (r *serverResource) saveUnfinished(ctx context.Context, id int64, plan, state serverResourceModel, resp *resource.UpdateResponse) {
+	// The failure may be the deadline or an interrupt: the look gets time of its own.
+	look, cancel := context.WithTimeout(context.WithoutCancel(ctx), unfinishedLook)
+	defer cancel()
+	server, err := r.client.GetServer(look, id)
+	if err != nil {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...) // the next refresh reads it
+		return
+	}
+	plan.PowerState, plan.RebootTrigger = state.PowerState, state.RebootTrigger
+	resp.Diagnostics.Append(plan.fromAPI(server)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// unfinishedLook bounds the read that saves a failed update's server.
+const unfinishedLook = 10 * time.Second
+
+// addUpdateError is addError for an update; a server deleted since the plan
+// (404) gets the wording that says so and what to do.
+func addUpdateError(diags *diag.Diagnostics, summary string, id int64, err error, paths map[string]path.Path) {
+	if errors.Is(err, vpsorg.ErrNotFound) {
+		diags.AddError(fmt.Sprintf("Server %d no longer exists", id),
+			"It was deleted outside Terraform after the plan was made, so this apply cannot change it. Run `terraform plan` "+
+				"again: its refresh removes the server from state, and the plan shows it to be created anew.")
+		return
+	}
+	addError(diags, summary, err, paths)
 }
 
 // keepPlanned returns the values the plan knew of status, power_state and
