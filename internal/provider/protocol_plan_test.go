@@ -258,3 +258,69 @@ func TestProtocolPlan_aServerDeletedSinceThePlanIsNamedSo(t *testing.T) {
 		})
 	}
 }
+
+// create plans and applies a new server of config's attributes (name, plan,
+// OS and location from the catalog unless given), as Terraform does, and
+// returns it as Terraform would hold it.
+func (p *protoEnv) create(set map[string]any) held {
+	p.t.Helper()
+	typ := p.resourceType()
+	attrs := map[string]any{"plan_id": catalog.plans[0], "os_id": catalog.systems[0], "location": catalog.locations[0]}
+	maps.Copy(attrs, set)
+	config := p.dynamic(typ, attrs)
+	plan, err := p.server.PlanResourceChange(p.t.Context(), &tfprotov6.PlanResourceChangeRequest{
+		TypeName: serverType, PriorState: p.dynamic(typ, nil), ProposedNewState: config, Config: config,
+	})
+	requireNoRPCError(p.t, "PlanResourceChange", err)
+	requireNoErrors(p.t, "planning a create", plan.Diagnostics)
+	return p.applied(held{state: p.dynamic(typ, nil)}, planned{plan, config})
+}
+
+// replaces reports whether a plan replaces the server for the attribute.
+func replaces(plan planned, attribute string) bool {
+	for _, at := range plan.RequiresReplace {
+		if at.Equal(attrPath(attribute)) {
+			return true
+		}
+	}
+	return false
+}
+
+// The API installs an SSH key only when it creates a server. Added to a
+// server this provider created, ssh_key_id replaces it; added to an imported
+// one, it is only recorded, and the plan says so.
+func TestProtocolPlan_anSSHKeyAddedLaterReplacesOnlyWhatThisProviderCreated(t *testing.T) {
+	t.Parallel()
+	p := newProtoEnv(t)
+	t.Run("created", func(t *testing.T) {
+		p := p.sub(t)
+		created := p.create(map[string]any{"name": p.name("created")})
+		t.Cleanup(func() { p.deleteServer(mustID(t, p.object(p.resourceType(), created.state)["id"])) })
+		plan := p.planUpdate(p.refresh(created), map[string]any{"ssh_key_id": 7})
+		if !replaces(plan, "ssh_key_id") {
+			t.Errorf("adding ssh_key_id to a server the provider created plans no replacement (requires replace: %v): "+
+				"the key would be recorded and never installed", plan.RequiresReplace)
+		}
+	})
+	t.Run("imported", func(t *testing.T) {
+		p := p.sub(t)
+		server := p.seedServers(serverSpec{name: "imported"})[0]
+		plan := p.planUpdate(p.importServer(server.ID), map[string]any{"ssh_key_id": 7})
+		if replaces(plan, "ssh_key_id") {
+			t.Errorf("adding ssh_key_id to an imported server plans its replacement")
+		}
+		if !hasWarning(plan.Diagnostics, "not installed", fmt.Sprint(server.ID), "-replace") {
+			t.Errorf("the plan does not say that the key is only recorded:\n%s", diagText(plan.Diagnostics))
+		}
+	})
+}
+
+// mustID is a server id from state.
+func mustID(t *testing.T, id any) int64 {
+	t.Helper()
+	var n int64
+	if _, err := fmt.Sscan(fmt.Sprint(id), &n); err != nil {
+		t.Fatalf("server id %v: %v", id, err)
+	}
+	return n
+}

@@ -86,6 +86,7 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 	resp.Diagnostics.Append(plan.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, plan.ID)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, originKey, []byte(originCreated))...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -389,6 +390,24 @@ func (r *serverResource) ImportState(ctx context.Context, req resource.ImportSta
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importingKey, importingMark)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, originKey, []byte(originImported))...)
+}
+
+// originKey records in private state whether this provider created the
+// server or imported it: only a server it created got its ssh_key_id at
+// creation (sshKeyReplaces). States written before it have neither.
+const (
+	originKey      = "origin"
+	originCreated  = `"created"`
+	originImported = `"imported"`
+)
+
+// serverOrigin is originCreated, originImported or "" (not recorded).
+func serverOrigin(ctx context.Context, private interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}) string {
+	origin, _ := private.GetKey(ctx, originKey)
+	return string(origin)
 }
 
 // withTimeout bounds ctx by the operation's value from the timeouts block:
@@ -433,4 +452,5 @@ func (r *serverResource) readPending(ctx context.Context, req resource.ReadReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, unresolvedCreateKey, nil)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, originKey, []byte(originCreated))...)
 }
