@@ -3,7 +3,9 @@ package provider
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
@@ -259,10 +261,9 @@ func TestProtocolPlan_aServerDeletedSinceThePlanIsNamedSo(t *testing.T) {
 	}
 }
 
-// create plans and applies a new server of config's attributes (name, plan,
-// OS and location from the catalog unless given), as Terraform does, and
-// returns it as Terraform would hold it.
-func (p *protoEnv) create(set map[string]any) held {
+// planCreate plans a new server of set's attributes (name, plan, OS and
+// location from the catalog unless given), as Terraform does.
+func (p *protoEnv) planCreate(set map[string]any) planned {
 	p.t.Helper()
 	typ := p.resourceType()
 	attrs := map[string]any{"plan_id": catalog.plans[0], "os_id": catalog.systems[0], "location": catalog.locations[0]}
@@ -273,7 +274,36 @@ func (p *protoEnv) create(set map[string]any) held {
 	})
 	requireNoRPCError(p.t, "PlanResourceChange", err)
 	requireNoErrors(p.t, "planning a create", plan.Diagnostics)
-	return p.applied(held{state: p.dynamic(typ, nil)}, planned{plan, config})
+	return planned{plan, config}
+}
+
+// create plans and applies a new server (see planCreate) and returns it as
+// Terraform would hold it.
+func (p *protoEnv) create(set map[string]any) held {
+	p.t.Helper()
+	return p.applied(held{state: p.dynamic(p.resourceType(), nil)}, p.planCreate(set))
+}
+
+// stopWhen runs apply, and once the emulator has logged a request for which
+// sent is true, calls StopProvider, as Terraform does on Ctrl-C; it returns
+// what apply returned.
+func (p *protoEnv) stopWhen(sent func(emulator.Request) bool, apply func() *tfprotov6.ApplyResourceChangeResponse) *tfprotov6.ApplyResourceChangeResponse {
+	p.t.Helper()
+	emu := p.requireEmulator("the request log shows when to interrupt")
+	done := make(chan *tfprotov6.ApplyResourceChangeResponse, 1)
+	go func() { done <- apply() }()
+	for !slices.ContainsFunc(emu.Requests(), sent) {
+		select {
+		case resp := <-done:
+			p.t.Fatalf("the apply ended before the request to interrupt it after:\n%s", diagText(resp.Diagnostics))
+		case <-p.t.Context().Done():
+			p.t.Fatal("the test ended before the request to interrupt after")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	_, err := p.server.StopProvider(p.t.Context(), &tfprotov6.StopProviderRequest{})
+	requireNoRPCError(p.t, "StopProvider", err)
+	return <-done
 }
 
 // replaces reports whether a plan replaces the server for the attribute.
@@ -323,4 +353,61 @@ func mustID(t *testing.T, id any) int64 {
 		t.Fatalf("server id %v: %v", id, err)
 	}
 	return n
+}
+
+// Ctrl-C while a server provisions: the server exists and is healthy, only
+// the wait was cut short. The apply keeps it in state, untainted (no error),
+// with a warning, and with the status the API last showed; the next plan
+// reads it and replaces nothing.
+func TestProtocolPlan_anInterruptedCreateWaitKeepsTheServer(t *testing.T) {
+	t.Parallel()
+	p := newProtoEnv(t)
+	emu := p.requireEmulator("a provisioning that outlasts the interrupt (SetProvisioningTime)")
+	emu.SetProvisioningTime(time.Hour)
+	for label, power := range map[string]any{"unmanaged": nil, "stopped": powerStopped} {
+		t.Run("power_state "+label, func(t *testing.T) {
+			p := p.sub(t)
+			name := p.name("cut-" + label)
+			plan := p.planCreate(map[string]any{"name": name, "power_state": power})
+			created := func(r emulator.Request) bool { return r.Method == "POST" && r.Status == 201 }
+			p.resetRequests()
+			resp := p.stopWhen(created, func() *tfprotov6.ApplyResourceChangeResponse {
+				return p.apply(held{state: p.dynamic(p.resourceType(), nil)}, plan)
+			})
+			requireNoErrors(t, "the interrupted create", resp.Diagnostics)
+			if !hasWarning(resp.Diagnostics, "was created", "interrupted", "not tainted") {
+				t.Errorf("the interrupted create does not warn that the wait was interrupted:\n%s", diagText(resp.Diagnostics))
+			}
+			p.requireConsistent(plan.PlannedState, resp.NewState)
+			got := p.object(p.resourceType(), resp.NewState)
+			id := mustID(t, got["id"])
+			t.Cleanup(func() { p.deleteServer(id) })
+			if got["status"] != emulator.StatusProvisioning {
+				t.Errorf("the interrupted create saved status %v; want provisioning, as the API last showed it", got["status"])
+			}
+		})
+	}
+}
+
+// Ctrl-C while a destroy waits for the server to disappear: the error says
+// that the server was deleted and the wait interrupted, not that the
+// server did not disappear.
+func TestProtocolPlan_anInterruptedDeleteWaitSaysSo(t *testing.T) {
+	t.Parallel()
+	p := newProtoEnv(t)
+	emu := p.requireEmulator("a delete the API shows late (SetConsistencyLag)")
+	server := p.seedServers(serverSpec{name: "going"})[0]
+	h := p.importServer(server.ID)
+	emu.SetConsistencyLag(time.Hour)
+	deleted := func(r emulator.Request) bool { return r.Method == "DELETE" }
+	resp := p.stopWhen(deleted, func() *tfprotov6.ApplyResourceChangeResponse {
+		resp, err := p.server.ApplyResourceChange(p.t.Context(), &tfprotov6.ApplyResourceChangeRequest{
+			TypeName: serverType, PriorState: h.state, PlannedState: p.dynamic(p.resourceType(), nil),
+			Config: p.dynamic(p.resourceType(), nil), PlannedPrivate: h.private,
+		})
+		requireNoRPCError(t, "ApplyResourceChange", err)
+		return resp
+	})
+	expectError(t, "the interrupted destroy", resp.Diagnostics, nil,
+		fmt.Sprintf(`^Server %d was deleted; the wait for it to disappear was interrupted: `, server.ID))
 }

@@ -97,6 +97,21 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 		Pending:     []string{vpsorg.StatusProvisioning},
 		NotFoundFor: notFoundAfterCreate,
 	})
+	if err != nil && interrupted(ctx) {
+		// Terraform was interrupted (Ctrl-C), not the server: an error would
+		// taint a server that may be healthy, and the next apply would
+		// replace it. Saved as the API last showed it, the next refresh
+		// reads how it is; power_state stays as planned, as a stop has
+		// not been tried.
+		if !wantPower.IsUnknown() {
+			plan.PowerState = wantPower
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Server %s was created; the wait for it to be provisioned was interrupted", plan.ID.ValueString()),
+			fmt.Sprintf("It is saved in state, not tainted, with the status the API last showed (%q). The next plan reads "+
+				"how it is now and replaces nothing; if it failed to provision, that refresh shows it.", plan.Status.ValueString()))
+		return
+	}
 	if err != nil {
 		addError(&resp.Diagnostics, fmt.Sprintf("Server %s was created but did not finish provisioning", plan.ID.ValueString()), err, nil)
 		return
@@ -376,8 +391,19 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	if err := r.client.WaitForDeleted(ctx, id); err != nil {
-		addError(&resp.Diagnostics, fmt.Sprintf("Server %d was deleted but did not disappear", id), err, nil)
+		summary := fmt.Sprintf("Server %d was deleted but did not disappear", id)
+		if interrupted(ctx) {
+			summary = fmt.Sprintf("Server %d was deleted; the wait for it to disappear was interrupted", id)
+		}
+		addError(&resp.Diagnostics, summary, err, nil)
 	}
+}
+
+// interrupted reports whether ctx was cancelled by Terraform (Ctrl-C, which
+// the framework passes on as a cancellation): the operation's deadline
+// from the timeouts block is not an interrupt.
+func interrupted(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
 }
 
 // ImportState accepts the numeric id, or the identity; Read then fills in
