@@ -55,12 +55,13 @@ func (r *serverResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 }
 
 // sendsNothing reports whether an update from state to the plan m sends the
-// API no request: no setting, no power state, no reboot. An unknown planned
-// value may turn out to differ, so it counts as a change.
+// API no request: no setting, no power state, no reboot, no replacement. An
+// unknown planned value may turn out to differ, so it counts as a change.
 func (m *serverResourceModel) sendsNothing(state *serverResourceModel) bool {
 	power, reboot := m.powerChange(state)
 	return power == "" && !reboot && !m.PowerState.IsUnknown() &&
-		m.Name.Equal(state.Name) && m.Hostname.Equal(state.Hostname) && m.BackupsEnabled.Equal(state.BackupsEnabled)
+		m.Name.Equal(state.Name) && m.Hostname.Equal(state.Hostname) && m.BackupsEnabled.Equal(state.BackupsEnabled) &&
+		m.PlanID.Equal(state.PlanID) && m.OSID.Equal(state.OSID) && m.Location.Equal(state.Location)
 }
 
 // rebootPromised reports whether a plan from state to m reboots the server:
