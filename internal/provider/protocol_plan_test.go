@@ -411,3 +411,28 @@ func TestProtocolPlan_anInterruptedDeleteWaitSaysSo(t *testing.T) {
 	expectError(t, "the interrupted destroy", resp.Diagnostics, nil,
 		fmt.Sprintf(`^Server %d was deleted; the wait for it to disappear was interrupted: `, server.ID))
 }
+
+// Ctrl-C while an update waits for a reboot: the apply fails, and the state
+// shows the status the API shows (the reboot under way), nothing unknown.
+// A reboot that failed is still owed, as a refused one is: the state keeps
+// the old reboot_trigger, and applying the new one again sends it again.
+func TestProtocolPlan_anInterruptedRebootSavesWhatTheAPIShows(t *testing.T) {
+	t.Parallel()
+	p := newProtoEnv(t)
+	emu := p.requireEmulator("a reboot that outlasts the interrupt (SetTransitionTime)")
+	server := p.seedServers(serverSpec{name: "rebooting"})[0]
+	h := p.applied(p.importServer(server.ID), p.planUpdate(p.importServer(server.ID), map[string]any{"reboot_trigger": "v1"}))
+	plan := p.planUpdate(h, map[string]any{"reboot_trigger": "v2"})
+	emu.SetTransitionTime(time.Hour)
+	p.resetRequests()
+	rebooted := func(r emulator.Request) bool {
+		return r.Method == "POST" && r.Route == emulator.RouteReboot && r.Status >= 200 && r.Status < 300
+	}
+	resp := p.stopWhen(rebooted, func() *tfprotov6.ApplyResourceChangeResponse { return p.apply(h, plan) })
+	expectError(t, "the interrupted reboot", resp.Diagnostics, nil, fmt.Sprintf(`^Unable to reboot server %d`, server.ID))
+	p.requireKnown("the interrupted reboot", resp.NewState)
+	got := p.object(p.resourceType(), resp.NewState)
+	if got["reboot_trigger"] != "v1" || got["status"] != emulator.StatusRebooting {
+		t.Errorf("the interrupted reboot saved reboot_trigger %v, status %v; want v1 (still owed) and rebooting", got["reboot_trigger"], got["status"])
+	}
+}
