@@ -262,7 +262,7 @@ func (r *serverResource) changePower(ctx context.Context, id int64, plan, state 
 	wasRunning := server.Status == vpsorg.StatusActive
 	if reboot && !wasRunning && plan.rebootPromised(state) {
 		diags.AddAttributeError(path.Root("reboot_trigger"), fmt.Sprintf("Server %d was not rebooted", id),
-			fmt.Sprintf("The plan rebooted it because it was running; it is now %q: its power changed outside Terraform "+
+			fmt.Sprintf("The plan was to reboot it because it was running; it is now %q: its power changed outside Terraform "+
 				"after the plan, and a server that is not running cannot be rebooted. This apply sent no power request; "+
 				"the state keeps the old reboot_trigger. Run `terraform plan` again: it shows the reboot again if the "+
 				"server runs, or else records the new reboot_trigger, as the server boots its new configuration when started.",
@@ -289,8 +289,8 @@ func (r *serverResource) changePower(ctx context.Context, id int64, plan, state 
 // saveUnfinished saves, after a power change or reboot failed, the server as
 // the API shows it now, with the power_state and reboot_trigger it had
 // before: what was not done stays owed, and the next plan shows it again.
-// Left to the framework, the state would be the plan: its unknown values
-// saved as null, the new reboot_trigger as if the reboot had happened.
+// Left to the framework, the state would be the prior one, with the status
+// and settings from before this apply (a PATCH may have gone through).
 func (r *serverResource) saveUnfinished(ctx context.Context, id int64, plan, state serverResourceModel, resp *resource.UpdateResponse) {
 	// The failure may be the deadline or an interrupt: the look gets time of its own.
 	look, cancel := context.WithTimeout(context.WithoutCancel(ctx), unfinishedLook)
