@@ -60,7 +60,7 @@ func getTokenless(t *testing.T, p *process, n, pathLen int) {
 	}
 }
 
-func journalStats(t *testing.T, p *process) emulator.JournalStats {
+func journalStats(t testing.TB, p *process) emulator.JournalStats {
 	t.Helper()
 	code, body := request(t, p.client, "GET", p.root()+"_emulator/journal", "", "")
 	var stats emulator.JournalStats
