@@ -63,7 +63,10 @@ func (s *serviceConfig) addFlags(fs *flag.FlagSet) {
 // connection, a goroutine and its buffers for ever.
 type timeouts struct{ read, write, idle time.Duration }
 
-var defaultTimeouts = timeouts{read: 30 * time.Second, write: time.Minute, idle: time.Minute}
+// The idle timeout is longer than the provider's own (90s), so that the
+// client, not the emulator, closes an idle connection: a close from the
+// server side can meet a request the client just sent on it.
+var defaultTimeouts = timeouts{read: 30 * time.Second, write: time.Minute, idle: 2 * time.Minute}
 
 // httpServer is the server for h under t. Its write deadline starts
 // after the emulator's latency, which a request sleeps through before its
