@@ -46,7 +46,7 @@ func (s *serviceConfig) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.seedFile, "seed", "", "JSON file of the servers each account has at start and after a reset")
 	fs.StringVar(&s.stateFile, "state", "", "JSON file the world is kept in: read at start, written after every change; one emulator at a time (a lock FILE.lock beside it)")
 	fs.StringVar(&s.addressFile, "address-file", "", "file to write the API's URL to once listening (for -listen with port 0)")
-	fs.StringVar(&s.journalFile, "journal", "", "file to write the request journal to (JSON) when the emulator stops")
+	fs.StringVar(&s.journalFile, "journal", "", "file to write the request journal to (JSON: the latest -journal-size requests) when the emulator stops")
 	fs.StringVar(&s.adminToken, "admin-token", "", "token the control API wants from non-loopback addresses (or "+envAdminToken+")")
 	fs.BoolVar(&s.tls, "tls", false, "serve https with a certificate from a CA made at start")
 	fs.StringVar(&s.tlsNames, "tls-names", "localhost,127.0.0.1", "comma-separated host names and IP addresses of the -tls certificate")
