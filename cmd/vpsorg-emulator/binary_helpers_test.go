@@ -130,16 +130,34 @@ func (p *process) stop(t testing.TB) {
 // root is the service's root URL, where /_emulator/ hangs.
 func (p *process) root() string { return strings.TrimSuffix(p.url, "api/v1/") }
 
-// request sends one request with an optional bearer token and returns the
-// status and body.
+// request sends one request with an optional bearer token, as JSON unless
+// it is a GET, and returns the status and body.
 func request(t testing.TB, client *http.Client, method, url, token, body string) (int, string) {
+	t.Helper()
+	header := http.Header{}
+	if token != "" {
+		header.Set("Authorization", "Bearer "+token)
+	}
+	if method != http.MethodGet {
+		header.Set("Content-Type", "application/json")
+	}
+	return requestWith(t, client, method, url, header, body)
+}
+
+// requestWith sends one request with these headers (a "Host" header sets
+// the request's Host) and returns the status and body.
+func requestWith(t testing.TB, client *http.Client, method, url string, header http.Header, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v[0]
+			continue
+		}
+		req.Header[k] = v
 	}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -91,10 +91,43 @@ func (t *tokenList) Set(value string) error {
 	return nil
 }
 
+// usageHead is what -h, --help and help print above the flags.
+const usageHead = `Usage:
+  vpsorg-emulator [flags]
+        serve the emulator until SIGINT or SIGTERM
+  vpsorg-emulator run [flags] -- COMMAND [ARGS...]
+        start the emulator on a free port, run COMMAND against it, print a summary
+  vpsorg-emulator health [-url URL | -address-file FILE] [-ca-file FILE]
+        exit 0 when a running emulator answers
+  vpsorg-emulator help
+        print this text
+
+Flags (of the emulator, and of run before --):
+`
+
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
+	fs := flagSet(&cfg, stderr)
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %s (see vpsorg-emulator help)", strings.Join(fs.Args(), " "))
+	}
+	if err := cfg.check(fs); err != nil {
+		return config{}, err
+	}
+	return cfg, nil
+}
+
+// flagSet defines every flag of the emulator on cfg; its usage goes to out.
+func flagSet(cfg *config, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("vpsorg-emulator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHead)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to listen on; a non-loopback host needs -allow-remote")
 	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	fs.Var(&cfg.tokens, "token", "accepted API token, TOKEN or TOKEN=ACCOUNT; repeatable (default "+emulator.DefaultToken+")")
@@ -127,12 +160,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.options.RebootKeepsUpdatedAt, "reboot-keeps-updated-at", false, "leave updated_at alone on a reboot (the API does not promise that it moves)")
 	fs.StringVar(&cfg.options.RateLimitHeaders, "rate-limit-headers", "", "under -rate-limit, say in every answer how much is left: ratelimit (RateLimit-Limit/-Remaining/-Reset), draft (RateLimit and RateLimit-Policy) or x-ratelimit (X-RateLimit-*)")
 	fs.BoolVar(&cfg.options.StrictFilters, "strict-filters", false, "answer 400 to a list filtered by a status the documentation does not name (only active, stopped, suspended)")
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
-	}
-	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
+	return fs
+}
+
+// check completes and validates the parsed flags.
+func (cfg *config) check(fs *flag.FlagSet) error {
 	if len(cfg.tokens.order) == 0 {
 		_ = cfg.tokens.Set(emulator.DefaultToken)
 	}
@@ -149,29 +181,29 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		cfg.options.Credits = -1
 	}
 	if cfg.options.PageSize < 1 {
-		return config{}, errors.New("-page-size must be at least 1")
+		return errors.New("-page-size must be at least 1")
 	}
 	if cfg.options.JournalSize < 1 {
-		return config{}, errors.New("-journal-size must be at least 1")
+		return errors.New("-journal-size must be at least 1")
 	}
 	if cfg.options.ProvisioningTime < -1 || cfg.options.TransitionTime < -1 {
-		return config{}, errors.New("durations must not be negative")
+		return errors.New("durations must not be negative")
 	}
 	if cfg.options.Credits < -1 {
-		return config{}, errors.New("-credits must not be negative")
+		return errors.New("-credits must not be negative")
 	}
 	if err := cfg.checkFaults(isSet(fs, "burst")); err != nil {
-		return config{}, err
+		return err
 	}
 	if !cfg.allowRemote {
 		if err := checkLoopback(cfg.listen); err != nil {
-			return config{}, err
+			return err
 		}
 	}
 	if err := cfg.service.check(fs); err != nil {
-		return config{}, err
+		return err
 	}
-	return cfg, nil
+	return nil
 }
 
 // checkFaults validates the fault flags and fills in the default burst.
@@ -258,6 +290,13 @@ func checkLoopback(addr string) error {
 var subcommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
 	"run":    runCommand,
 	"health": healthCommand,
+	"help":   helpCommand,
+}
+
+// helpCommand prints the usage to stdout: it was asked for.
+func helpCommand(_ context.Context, _ []string, stdout, _ io.Writer) int {
+	flagSet(&config{}, stdout).Usage()
+	return 0
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -341,3 +341,38 @@ func TestParseFlags_UndocumentedAnswers(t *testing.T) {
 		t.Errorf("set: %+v", o)
 	}
 }
+
+// `-h`, `--help` and `help` show the same usage: the subcommands, then the
+// flags; `help` on stdout, because it was asked for.
+func TestRun_HelpListsTheSubcommandsAndTheFlags(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		stdout bool
+	}{{[]string{"-h"}, false}, {[]string{"--help"}, false}, {[]string{"help"}, true}} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), c.args, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d, stderr %s", code, stderr.String())
+			}
+			usage, other := stderr.String(), stdout.String()
+			if c.stdout {
+				usage, other = other, usage
+			}
+			if other != "" {
+				t.Errorf("the usage also wrote to the other stream: %q", other)
+			}
+			for _, want := range []string{
+				"vpsorg-emulator [flags]",
+				"vpsorg-emulator run [flags] -- COMMAND",
+				"vpsorg-emulator health [-url URL | -address-file FILE]",
+				"vpsorg-emulator help",
+				"\n  -listen string",
+				"\n  -chaos-seed uint",
+			} {
+				if !strings.Contains(usage, want) {
+					t.Errorf("usage lacks %q:\n%s", want, usage)
+				}
+			}
+		})
+	}
+}

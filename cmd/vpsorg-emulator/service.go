@@ -47,7 +47,7 @@ func (s *serviceConfig) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.stateFile, "state", "", "JSON file the world is kept in: read at start, written after every change; one emulator at a time (a lock FILE.lock beside it)")
 	fs.StringVar(&s.addressFile, "address-file", "", "file to write the API's URL to once listening (for -listen with port 0)")
 	fs.StringVar(&s.journalFile, "journal", "", "file to write the request journal to (JSON: the latest -journal-size requests) when the emulator stops")
-	fs.StringVar(&s.adminToken, "admin-token", "", "token the control API wants from non-loopback addresses (or "+envAdminToken+")")
+	fs.StringVar(&s.adminToken, "admin-token", "", "token the control API wants from callers on other addresses, behind a proxy or asking by another host name (or "+envAdminToken+")")
 	fs.BoolVar(&s.tls, "tls", false, "serve https with a certificate from a CA made at start")
 	fs.StringVar(&s.tlsNames, "tls-names", "localhost,127.0.0.1", "comma-separated host names and IP addresses of the -tls certificate")
 	fs.StringVar(&s.tlsCAFile, "tls-ca-file", "", "where -tls writes its CA certificate (PEM); default a temporary file")
@@ -116,6 +116,27 @@ func (s *serviceConfig) check(fs *flag.FlagSet) error {
 	return nil
 }
 
+// ownHosts are the names the emulator is called by besides localhost and
+// loopback addresses: the -listen host (unless it is every interface) and
+// the -tls-names. The control API serves callers on this machine by these
+// names without the admin token.
+func (c config) ownHosts() []string {
+	var hosts []string
+	if host, _, err := net.SplitHostPort(c.listen); err == nil {
+		if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
+			hosts = append(hosts, host)
+		}
+	}
+	if c.service.tls {
+		for _, name := range strings.Split(c.service.tlsNames, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				hosts = append(hosts, name)
+			}
+		}
+	}
+	return hosts
+}
+
 // instance is a running emulator with everything around it.
 type instance struct {
 	emu     *emulator.Emulator
@@ -154,7 +175,7 @@ func launch(ctx context.Context, cfg config, out io.Writer) (_ *instance, err er
 		return nil
 	}
 	var api http.Handler = in.emu
-	ctl := control.Options{AdminToken: sc.adminToken, Reset: reset}
+	ctl := control.Options{AdminToken: sc.adminToken, Reset: reset, Hosts: cfg.ownHosts()}
 	restored := ""
 	if sc.stateFile != "" {
 		store, loaded, err := persist.Open(sc.stateFile, in.emu)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -201,6 +202,82 @@ kill $pid; wait $pid || true
 	for name, want := range map[string]string{"health": "200", "servers-no-token": "401", "servers-wrong-token": "401", "servers-admin-token": "200"} {
 		if got[name] != want {
 			t.Errorf("%s from %s: %q, want %s (all: %v)", name, offLoopbackAddress, got[name], want, got)
+		}
+	}
+}
+
+// A web page in the user's browser must not reach the control API: not by
+// a cross-site POST (text/plain, its own Origin), not under a name of its
+// own pointed at 127.0.0.1 (DNS rebinding), not through a proxy on this
+// machine. Pipelines on this machine are served, and so is anyone with the
+// admin token; the live view still works from its own origin.
+func TestBinary_TheControlAPIRefusesWebPagesAndServesPipelines(t *testing.T) {
+	guarded := startBinary(t, "-listen", "127.0.0.1:0", "-quiet", "-admin-token", "adm1n")
+	open := startBinary(t, "-listen", "127.0.0.1:0", "-quiet")
+	port := strings.TrimSuffix(strings.TrimPrefix(guarded.root(), "http://127.0.0.1:"), "/")
+	crossSite := http.Header{"Origin": {"http://evil.example"}, "Content-Type": {"text/plain"}}
+	rebound := http.Header{"Host": {"rebound.evil.example:" + port}}
+	proxied := http.Header{"X-Forwarded-For": {"203.0.113.9"}}
+	withToken := func(h http.Header) http.Header {
+		h = h.Clone()
+		h.Set("Authorization", "Bearer adm1n")
+		return h
+	}
+	planted := `{"name": "planted", "plan_id": 1, "os_id": 5, "location": "us-west"}`
+	for _, c := range []struct {
+		name   string
+		p      *process
+		method string
+		path   string
+		header http.Header
+		body   string
+		want   int
+	}{
+		{"cross-site POST of a server", guarded, "POST", "_emulator/servers", crossSite, planted, 403},
+		{"cross-site reset", guarded, "POST", "_emulator/reset", crossSite, "", 403},
+		{"cross-site faults", guarded, "POST", "_emulator/faults", crossSite, `{"status": 500}`, 403},
+		{"cross-site POST to an emulator without admin token", open, "POST", "_emulator/servers", crossSite, planted, 403},
+		{"cross-site with the admin token", guarded, "POST", "_emulator/reset", withToken(crossSite), "", 403},
+		{"foreign Host reads the state", guarded, "GET", "_emulator/state", rebound, "", 401},
+		{"foreign Host where there is no admin token", open, "GET", "_emulator/state", rebound, "", 403},
+		{"foreign Host with the admin token", guarded, "GET", "_emulator/state", withToken(rebound), "", 200},
+		{"through a proxy", guarded, "GET", "_emulator/servers", proxied, "", 401},
+		{"through a proxy with the admin token", guarded, "GET", "_emulator/servers", withToken(proxied), "", 200},
+		{"loopback with the admin token", guarded, "POST", "_emulator/servers", withToken(http.Header{"Content-Type": {"application/json"}}),
+			`{"name": "by-token", "plan_id": 1, "os_id": 5, "location": "us-west"}`, 201},
+		{"loopback, as JSON", open, "POST", "_emulator/servers", http.Header{"Content-Type": {"application/json"}},
+			`{"name": "by-pipeline", "plan_id": 1, "os_id": 5, "location": "us-west"}`, 201},
+		{"loopback, not JSON", open, "POST", "_emulator/servers", http.Header{"Content-Type": {"text/plain"}}, planted, 415},
+		{"the live view", open, "GET", "_emulator/ui/", nil, "", 200},
+		{"the live view's feed", open, "GET", "_emulator/ui/feed.json", nil, "", 200},
+	} {
+		if code, body := requestWith(t, http.DefaultClient, c.method, c.p.root()+c.path, c.header, c.body); code != c.want {
+			t.Errorf("%s: %s /%s answered %d %s, want %d", c.name, c.method, c.path, code, body, c.want)
+		}
+	}
+	if got := strings.Join(append(servers(t, guarded), servers(t, open)...), ", "); got != "12345 by-token provisioning, 12345 by-pipeline provisioning" {
+		t.Errorf("servers after the requests: %q, want only those of the admin token and the pipeline", got)
+	}
+}
+
+func TestConfig_OwnHostsAreTheListenHostAndTheTLSNames(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-listen", "127.0.0.1:0"}, "127.0.0.1"},
+		{[]string{"-listen", "localhost:8080"}, "localhost"},
+		{[]string{"-listen", "0.0.0.0:8443", "-allow-remote"}, ""},
+		{[]string{"-listen", ":8443", "-allow-remote"}, ""},
+		{[]string{"-listen", "[::]:8443", "-allow-remote", "-tls", "-tls-names", "localhost, emulator,,vpsorg-emulator"}, "localhost emulator vpsorg-emulator"},
+		{[]string{"-listen", "emu.lan:8443", "-allow-remote"}, "emu.lan"},
+	} {
+		cfg, err := parseFlags(c.args, io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if got := strings.Join(cfg.ownHosts(), " "); got != c.want {
+			t.Errorf("%v: own hosts %q, want %q", c.args, got, c.want)
 		}
 	}
 }

@@ -61,11 +61,14 @@ func (e *Emulator) ClearFaults() {
 	e.buckets = map[string]*bucket{}
 }
 
-func (e *Emulator) takeFault(method, route string) (Fault, bool) {
+// takeFault returns the fault that answers the request: the first injected
+// fault that matches it, else chaos's.
+func (e *Emulator) takeFault(r *http.Request, route, id, account string) (Fault, bool) {
+	drawn := e.readChaosRequest(r, account, id)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i, f := range e.faults {
-		if (f.Method == "" || f.Method == method) && (f.Route == "" || f.Route == route) {
+		if (f.Method == "" || f.Method == r.Method) && (f.Route == "" || f.Route == route) {
 			f.remaining--
 			if f.remaining <= 0 {
 				e.faults = append(e.faults[:i:i], e.faults[i+1:]...)
@@ -73,7 +76,7 @@ func (e *Emulator) takeFault(method, route string) (Fault, bool) {
 			return f.Fault, true
 		}
 	}
-	return e.drawChaos()
+	return e.drawChaos(drawn)
 }
 
 // markFault records in the request log that a fault answered the request.

@@ -105,7 +105,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.manners.redirect(sw, r) {
 		return
 	}
-	if f, ok := e.takeFault(r.Method, route); ok {
+	if f, ok := e.takeFault(r, route, id, account); ok {
 		e.markFault(entry)
 		if f.AfterAction {
 			e.handle(&discardWriter{header: http.Header{}}, r, route, id, account, authenticated)

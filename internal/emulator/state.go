@@ -112,9 +112,9 @@ func (e *Emulator) Restore(st State) error {
 
 // Reset empties the world: no servers, ids from the first again, no
 // histories, an empty request log, no pending injected faults, no stored
-// idempotent answers, full rate-limit buckets, and the chaos sequence back
-// at its seed's start. Settings (times, lag, latency, rate limit, page
-// size, credits) stay as they are.
+// idempotent answers, full rate-limit buckets, and chaos back at its
+// seed's start (no request seen). Settings (times, lag, latency, rate
+// limit, page size, credits) stay as they are.
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -124,9 +124,7 @@ func (e *Emulator) Reset() {
 	e.faults = nil
 	e.idempotent = map[idempotencyKey]storedAnswer{}
 	e.buckets = map[string]*bucket{}
-	if e.chaos.rate > 0 {
-		e.chaos.rng = newChaosSource(e.chaos.seed)
-	}
+	e.chaos.restart()
 }
 
 // Accounts returns the accounts that have a token or a server, sorted.

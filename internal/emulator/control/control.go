@@ -4,19 +4,18 @@
 // inject faults, change settings at run time and read the request journal
 // and each server's history.
 //
-// Requests from a loopback address are served as they come; from any other
-// address they need the admin token (Options.AdminToken), and without one
-// configured they are refused: the emulator's API tokens are well known,
-// its control must not be.
+// Who may call it is in access.go: callers on this machine, by a name of
+// the machine's own, are served; anyone else needs the admin token
+// (Options.AdminToken), and without one configured is refused: the
+// emulator's API tokens are well known, its control must not be. Web pages
+// of other origins are refused outright.
 package control
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,9 +31,14 @@ const HealthPath = Prefix + "health"
 
 // Options configures the control API.
 type Options struct {
-	// AdminToken is the bearer token a request from a non-loopback address
-	// must carry; "" refuses such requests.
+	// AdminToken is the bearer token a request must carry when it comes
+	// from a non-loopback address, through a proxy or by a host name not
+	// the emulator's own; "" refuses such requests.
 	AdminToken string
+	// Hosts are the names (or addresses) of the emulator besides localhost
+	// and loopback addresses, under which a caller on this machine is served
+	// without the admin token: the listen address's host, the TLS names.
+	Hosts []string
 	// Reset puts the world back as it was at start (the seed); default
 	// Emulator.Reset.
 	Reset func() error
@@ -92,36 +96,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && h.opts.Changed != nil {
 		h.opts.Changed()
 	}
-}
-
-// authorize returns 0 when the request may use the control API, else the
-// status and message to refuse it with.
-func (h *Handler) authorize(r *http.Request) (int, string) {
-	if FromLoopback(r.RemoteAddr) {
-		return 0, ""
-	}
-	if h.opts.AdminToken == "" {
-		return http.StatusForbidden, "The control API answers only loopback addresses unless the emulator " +
-			"has an admin token (-admin-token or VPSORG_EMULATOR_ADMIN_TOKEN)."
-	}
-	given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(given), []byte(h.opts.AdminToken)) != 1 {
-		w := "Missing or wrong admin token: requests to the control API from a non-loopback address " +
-			"need Authorization: Bearer <admin token>."
-		return http.StatusUnauthorized, w
-	}
-	return 0, ""
-}
-
-// FromLoopback reports whether a remote address (host:port) is a loopback
-// address.
-func FromLoopback(remoteAddr string) bool {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (h *Handler) reset(w http.ResponseWriter, _ *http.Request) {

@@ -40,10 +40,14 @@ func newWorld(t *testing.T, opts Options) *world {
 	return w
 }
 
-// call sends a request and decodes a JSON answer into out (when not nil).
+// call sends a request, as JSON unless it is a GET, and decodes a JSON
+// answer into out (when not nil).
 func (w *world) call(method, path, token, body string, out any) int {
 	w.t.Helper()
 	req, _ := http.NewRequest(method, w.url+path, strings.NewReader(body))
+	if method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
