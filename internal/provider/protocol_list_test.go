@@ -81,7 +81,7 @@ func TestProtocolListResource_validation(t *testing.T) {
 			expectError(t, "validating "+tc.name, resp.Diagnostics, attrPath(tc.at), tc.want)
 		})
 	}
-	for _, status := range documentedStatuses {
+	for _, status := range vpsorg.Statuses {
 		resp, err := p.server.ValidateListResourceConfig(t.Context(), &tfprotov6.ValidateListResourceConfigRequest{
 			TypeName: serverType,
 			Config:   p.dynamic(p.listConfigType(), map[string]any{"status": status}),

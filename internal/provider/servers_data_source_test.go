@@ -342,3 +342,34 @@ func TestAccServerDataSource_lookupByNameOfAServerGoneSinceListed(t *testing.T) 
 		}},
 	})
 }
+
+// The API documents only active, stopped and suspended as filter values,
+// and one that checks them answers any other with 400. A transient status
+// is filtered on the provider's side: the list is read unfiltered.
+func TestAccServersDataSource_transientStatusFilteredByTheProvider(t *testing.T) {
+	env := newTestEnv(t, func(o *emulator.Options) { o.StrictFilters = true })
+	emu := env.emulator
+	if emu == nil {
+		t.Skip("needs the emulator: only its SetStatus hook holds a server in a transient status")
+	}
+	fleet := env.seedServers(serverSpec{name: "steady"}, serverSpec{name: "rebooting"})
+	emu.SetStatus(fleet[1].ID, vpsorg.StatusRebooting)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{{
+			Config: env.config(`data "vpsorg_servers" "x" { status = "rebooting" }`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.vpsorg_servers.x", tfjsonpath.New("servers"), env.own(serversAre(fleet[1]))),
+				statecheck.ExpectKnownValue("data.vpsorg_servers.x", tfjsonpath.New("id"), knownvalue.StringExact("status=rebooting")),
+			},
+			Check: env.emulatorCheck("the queries of the list requests (the emulator's request log)", func(emu *emulator.Emulator) error {
+				for _, q := range listQueries(emu) {
+					if q.Has("status") {
+						return fmt.Errorf("a list request carried status=%s, which the API does not document as a filter", q.Get("status"))
+					}
+				}
+				return nil
+			}),
+		}},
+	})
+}

@@ -222,13 +222,17 @@ func fieldNames(fields map[string][]string) []string {
 // ---------------------------------------------------------------------------
 // 1. List servers — GET servers/ → 200
 
+// The API documents only active, stopped and suspended as status filter
+// values; the emulator is strict about them, as such an API is. Any other
+// status is filtered by the client.
 func TestClient_ListServersAppliesStatusAndLocationFiltersAsQueryParameters(t *testing.T) {
-	emu, _ := startFrozen(t, emulator.Options{})
+	emu, _ := startFrozen(t, emulator.Options{StrictFilters: true})
 	c := newClient(t, emu, tokenAlpha)
 	web1 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "web-1", Status: "active", Location: "us-west"})
 	web2 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "web-2", Status: "stopped", Location: "us-west"})
 	db1 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "db-1", Status: "active", Location: "us-east", PlanID: 2, OSID: 3})
 	db2 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "db-2", Status: "suspended", Location: "us-east"})
+	db3 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "db-3", Status: "provisioning", Location: "us-east"})
 
 	tests := []struct {
 		name      string
@@ -237,7 +241,7 @@ func TestClient_ListServersAppliesStatusAndLocationFiltersAsQueryParameters(t *t
 		wantIDs   []int64
 	}{
 		{"no filter lists every server", vpsorg.ListServersOptions{},
-			url.Values{}, []int64{web1.ID, web2.ID, db1.ID, db2.ID}},
+			url.Values{}, []int64{web1.ID, web2.ID, db1.ID, db2.ID, db3.ID}},
 		{"status=active", vpsorg.ListServersOptions{Status: "active"},
 			url.Values{"status": {"active"}}, []int64{web1.ID, db1.ID}},
 		{"status=stopped", vpsorg.ListServersOptions{Status: "stopped"},
@@ -245,7 +249,11 @@ func TestClient_ListServersAppliesStatusAndLocationFiltersAsQueryParameters(t *t
 		{"status=suspended", vpsorg.ListServersOptions{Status: "suspended"},
 			url.Values{"status": {"suspended"}}, []int64{db2.ID}},
 		{"location=us-east", vpsorg.ListServersOptions{Location: "us-east"},
-			url.Values{"location": {"us-east"}}, []int64{db1.ID, db2.ID}},
+			url.Values{"location": {"us-east"}}, []int64{db1.ID, db2.ID, db3.ID}},
+		{"status=provisioning, not a filter value, is filtered by the client", vpsorg.ListServersOptions{Status: "provisioning"},
+			url.Values{}, []int64{db3.ID}},
+		{"status=rebooting with a location sends only the location", vpsorg.ListServersOptions{Status: "rebooting", Location: "us-east"},
+			url.Values{"location": {"us-east"}}, []int64{}},
 		{"status and location combined", vpsorg.ListServersOptions{Status: "active", Location: "us-east"},
 			url.Values{"status": {"active"}, "location": {"us-east"}}, []int64{db1.ID}},
 		{"a filter that matches nothing gives an empty list", vpsorg.ListServersOptions{Status: "suspended", Location: "us-west"},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -25,6 +26,17 @@ const (
 	StatusStopping     = "stopping"
 	StatusRebooting    = "rebooting"
 )
+
+// Statuses are every status the API documents, in the order it lists them.
+var Statuses = []string{
+	StatusProvisioning, StatusActive, StatusStopped, StatusSuspended,
+	StatusStarting, StatusStopping, StatusRebooting,
+}
+
+// FilterStatuses are the status values the API documents as list filters.
+// An API that checks them answers any other with 400, so ListServers
+// filters by any other status itself.
+var FilterStatuses = []string{StatusActive, StatusStopped, StatusSuspended}
 
 // Plan is a server's plan. Memory is in MB, Storage and Bandwidth in GB.
 type Plan struct {
@@ -130,10 +142,18 @@ func serverPath(id int64, action string) string {
 
 // ListServers returns every server matching opts, following "next" links
 // through all pages. It never trusts "count", and returns an empty, non-nil
-// slice when nothing matches.
+// slice when nothing matches. A status that is not among FilterStatuses is
+// not sent: the whole list is read and filtered here.
 func (c *Client) ListServers(ctx context.Context, opts ListServersOptions) ([]Server, error) {
+	status := opts.Status
+	if !slices.Contains(FilterStatuses, status) {
+		opts.Status = ""
+	}
 	servers, _, err := c.listServers(ctx, opts)
-	return servers, err
+	if err != nil || opts.Status == status {
+		return servers, err
+	}
+	return slices.DeleteFunc(servers, func(s Server) bool { return s.Status != status }), nil
 }
 
 // listAttempts bounds how often a list read starts over because the list
