@@ -43,7 +43,9 @@ func (d *serversDataSource) Metadata(_ context.Context, req datasource.MetadataR
 func (d *serversDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the account's servers, optionally filtered by status and location. " +
-			"The filters are applied by the API where it documents them; every page of the answer is read. " +
+			"The filters are applied by the API where it documents them; every page of the answer is read, " +
+			"and a list of several pages is read again until two reads agree, so a server created or deleted meanwhile " +
+			"never hides one that stayed; a list that keeps changing fails, saying so. " +
 			"A filter that matches nothing gives an empty list.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{

@@ -362,8 +362,9 @@ func TestClient_ListServersFollowsEveryPageAndReturnsEachServerOnce(t *testing.T
 		wantPages []string // the page query value of each request, "" when absent
 		active    bool     // want only the active servers
 	}{
-		{"nine servers over five pages of two", vpsorg.ListServersOptions{}, []string{"", "2", "3", "4", "5"}, false},
-		{"the status filter is kept on every page", vpsorg.ListServersOptions{Status: "active"}, []string{"", "2", "3", "4"}, true},
+		// Each list read twice, to see that it held still.
+		{"nine servers over five pages of two", vpsorg.ListServersOptions{}, []string{"", "2", "3", "4", "5", "", "2", "3", "4", "5"}, false},
+		{"the status filter is kept on every page", vpsorg.ListServersOptions{Status: "active"}, []string{"", "2", "3", "4", "", "2", "3", "4"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -396,7 +397,7 @@ func TestClient_ListServersFollowsEveryPageAndReturnsEachServerOnce(t *testing.T
 
 			reqs := requestsTo(emu, http.MethodGet, emulator.RouteServers)
 			if n := count(emu, http.MethodGet, emulator.RouteServers); n != len(tt.wantPages) {
-				t.Errorf("RequestCounts: %d list requests, want %d (one per page)", n, len(tt.wantPages))
+				t.Errorf("RequestCounts: %d list requests, want %d (one per page of each read)", n, len(tt.wantPages))
 			}
 			var pages []string
 			distinct := map[string]bool{}
@@ -1317,5 +1318,54 @@ func TestClient_CreateRetriedAfterA429CreatesExactlyOneServer(t *testing.T) {
 			shown = append(shown, show(s))
 		}
 		t.Errorf("the account holds %d servers %v, want exactly the one server %d", len(servers), shown, created.ID)
+	}
+}
+
+// Another client of the account deletes a server and creates one between
+// two page reads (emulator's ListChurn): the count stays, the later pages
+// shift, and a single read skips a server that existed throughout. A list
+// has every such server, or fails saying the account changed under it.
+func TestClient_ListServersUnderChurnMissesNoServerThatExistedThroughout(t *testing.T) {
+	tests := []struct {
+		name    string
+		churns  int // list page reads that churn; -1: every one
+		wantErr bool
+	}{
+		{"the account changes during two reads, then rests", 2, false},
+		{"the account changes during every read", -1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := startEmulator(t, emulator.Options{PageSize: 2})
+			var before []int64
+			for i := range 5 {
+				before = append(before, addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: fmt.Sprintf("web-%d", i), Status: "active"}).ID)
+			}
+			emu.SetManners(emulator.Manners{ListChurn: tt.churns})
+			got, err := newClient(t, emu, tokenAlpha).ListServers(testContext(t), vpsorg.ListServersOptions{})
+			if tt.wantErr {
+				if !errors.Is(err, vpsorg.ErrListChanged) || !strings.Contains(err.Error(), "changed while it was read") {
+					t.Fatalf("ListServers under constant change: %d servers, error %v; want ErrListChanged", len(got), err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ListServers: %v", err)
+			}
+			listed := sortedIDs(got)
+			for _, s := range emu.Servers(accountAlpha) {
+				if slices.Contains(before, s.ID) && !slices.Contains(listed, s.ID) {
+					t.Errorf("server %d existed throughout the read and is not in the list %v", s.ID, listed)
+				}
+			}
+			var now []int64
+			for _, s := range emu.Servers(accountAlpha) {
+				now = append(now, s.ID)
+			}
+			slices.Sort(now)
+			if !slices.Equal(listed, now) {
+				t.Errorf("listed %v, want the account's servers once it rested, %v", listed, now)
+			}
+		})
 	}
 }
