@@ -364,3 +364,20 @@ func TestProtocolListResource_failedOrMissingServer(t *testing.T) {
 		t.Errorf("found %v, want only %s with its resource object: %s is gone", got, fleet[1].Name, fleet[0].Name)
 	}
 }
+
+// A list that keeps changing between its page reads (the emulator's
+// ListChurn) could lack a server that exists: terraform query is told, not
+// handed a list without it.
+func TestProtocolListResource_listThatKeepsChangingIsADiagnostic(t *testing.T) {
+	t.Parallel()
+	p := newProtoEnv(t)
+	emu := p.requireEmulator("changes the list between page reads (the emulator's ListChurn manner)")
+	emu.SetPageSize(2)
+	p.seedServers(serverSpec{name: "a"}, serverSpec{name: "b"}, serverSpec{name: "c"})
+	emu.SetManners(emulator.Manners{ListChurn: -1})
+	results := p.list(listRequest{})
+	if len(results) != 1 {
+		t.Fatalf("%d results, want 1 carrying the error", len(results))
+	}
+	expectError(t, "listing a list that keeps changing", results[0].Diagnostics, nil, `^Unable to list servers: .*changed while it was read`)
+}
