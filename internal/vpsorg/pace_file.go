@@ -208,16 +208,23 @@ func mergePace(file string, rec paceRecord) error {
 // stuck; a request must not wait on it.
 const lockWait = 500 * time.Millisecond
 
-// retryLock tries to take a lock until it is taken or lockWait has passed.
-func retryLock(try func() error) error {
+// lockPaceFile takes an exclusive lock on the file at path (made if
+// missing; tryLock and unlock are each platform's) and returns its
+// release. It waits for the lock at most lockWait.
+func lockPaceFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
 	deadline := time.Now().Add(lockWait)
 	for {
-		err := try()
+		err := tryLock(f)
 		if err == nil {
-			return nil
+			return func() { unlock(f); _ = f.Close() }, nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the pace file stayed locked by another process for %v: %w", lockWait, err)
+			_ = f.Close()
+			return nil, fmt.Errorf("the pace file stayed locked by another process for %v: %w", lockWait, err)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

@@ -215,10 +215,10 @@ func TestPaceFile_EachAccountKeepsItsOwnPace(t *testing.T) {
 func TestPaceFile_ProcessesWritingOneFileKeepTheLongestHold(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, ".terraform", "vpsorg-pace.json")
-	var out syncBuffer
 	writer := func(hold, saves int, after string) *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestPaceFile_writerProcess$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "VPSORG_PACE_WRITER="+strings.Join([]string{file, strconv.Itoa(hold), strconv.Itoa(saves), after}, ","))
+		var out bytes.Buffer // one writer's output, for its failure
 		cmd.Stdout, cmd.Stderr = &out, &out
 		return cmd
 	}
@@ -241,15 +241,15 @@ func TestPaceFile_ProcessesWritingOneFileKeepTheLongestHold(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	if err := writer(40, 1, "").Run(); err != nil {
-		t.Fatalf("the writer of the 40 s hold: %v\n%s", err, out.String())
+	if cmd := writer(40, 1, ""); cmd.Run() != nil {
+		t.Fatalf("the writer of the 40 s hold failed:\n%s", cmd.Stdout)
 	}
 	if err := os.WriteFile(start, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, cmd := range others {
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("a writer: %v\n%s", err, out.String())
+		if cmd.Wait() != nil {
+			t.Fatalf("a writer failed:\n%s", cmd.Stdout)
 		}
 	}
 	p := newPaceClient(t, "one-account", file).pace
@@ -325,22 +325,4 @@ func TestPaceFile_AHoldFromTheFileIsCappedAndNamesTheFile(t *testing.T) {
 	if msg := err.Error(); !strings.Contains(msg, file) || strings.Contains(msg, "API asked") {
 		t.Errorf("the error does not say the pause came from the pace file %s: %s", file, msg)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that several processes' output can share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

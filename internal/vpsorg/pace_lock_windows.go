@@ -6,25 +6,11 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// lockPaceFile takes an exclusive lock on the file at path (made if
-// missing) and returns its release. It waits for the lock, at most
-// lockWait: a process that holds it longer is stuck.
-func lockPaceFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	h := windows.Handle(f.Fd())
-	var whole windows.Overlapped
-	err = retryLock(func() error {
-		return windows.LockFileEx(h, windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &whole)
-	})
-	if err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	return func() {
-		_ = windows.UnlockFileEx(h, 0, 1, 0, &whole)
-		_ = f.Close()
-	}, nil
+func tryLock(f *os.File) error {
+	return windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY,
+		0, 1, 0, new(windows.Overlapped))
+}
+
+func unlock(f *os.File) {
+	_ = windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, new(windows.Overlapped))
 }
