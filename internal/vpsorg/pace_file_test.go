@@ -216,7 +216,9 @@ func TestPaceFile_ProcessesWritingOneFileKeepTheLongestHold(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, ".terraform", "vpsorg-pace.json")
 	writer := func(hold, saves int, after string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestPaceFile_writerProcess$", "-test.count=1")
+		// Killed when the test ends, should one wait for a start that
+		// never comes.
+		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestPaceFile_writerProcess$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "VPSORG_PACE_WRITER="+strings.Join([]string{file, strconv.Itoa(hold), strconv.Itoa(saves), after}, ","))
 		var out bytes.Buffer // one writer's output, for its failure
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -233,10 +235,14 @@ func TestPaceFile_ProcessesWritingOneFileKeepTheLongestHold(t *testing.T) {
 	}
 	// Each writer says it has loaded the (empty) file by creating
 	// <file>.<hold>.loaded.
-	for _, hold := range []int{10, 20, 30} {
+	began := time.Now()
+	for i, hold := range []int{10, 20, 30} {
 		for {
 			if _, err := os.Stat(file + "." + strconv.Itoa(hold) + ".loaded"); err == nil {
 				break
+			}
+			if time.Since(began) > writerPatience {
+				t.Fatalf("the writer held for %d s has not loaded the file after %v:\n%s", hold, writerPatience, others[i].Stdout)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -258,6 +264,11 @@ func TestPaceFile_ProcessesWritingOneFileKeepTheLongestHold(t *testing.T) {
 	}
 }
 
+// writerPatience bounds the waits between the writer processes and the
+// test, so that a failure on one side cannot leave the other waiting
+// forever. It is no measure of speed.
+const writerPatience = time.Minute
+
 // TestPaceFile_writerProcess is one writer of the test above, in a process
 // of its own; without VPSORG_PACE_WRITER it does nothing. Once its client
 // is made it creates <file>.<hold>.loaded, waits for the start file (when
@@ -278,9 +289,12 @@ func TestPaceFile_writerProcess(t *testing.T) {
 	if err := os.WriteFile(file+"."+parts[1]+".loaded", nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for start != "" {
+	for began := time.Now(); start != ""; {
 		if _, err := os.Stat(start); err == nil {
 			break
+		}
+		if time.Since(began) > writerPatience {
+			t.Fatalf("no start after %v", writerPatience)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
