@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 
 // buildBinaries builds vpsorg-emulator (and the provider, for the terraform
 // tests) once per test run, returning the directory that holds them.
-func buildBinaries(t *testing.T) string {
+func buildBinaries(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		for _, b := range []struct{ out, pkg string }{
@@ -66,7 +66,7 @@ func buildBinaries(t *testing.T) string {
 	return binDir
 }
 
-func emulatorBinary(t *testing.T) string {
+func emulatorBinary(t testing.TB) string {
 	return filepath.Join(buildBinaries(t), "vpsorg-emulator")
 }
 
@@ -82,7 +82,7 @@ type process struct {
 
 // startBinary starts the binary with args plus an address file, and waits
 // for the address file: the readiness signal a script would use.
-func startBinary(t *testing.T, args ...string) *process {
+func startBinary(t testing.TB, args ...string) *process {
 	t.Helper()
 	p := &process{addressFile: filepath.Join(t.TempDir(), "address"),
 		stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{}), client: http.DefaultClient}
@@ -111,7 +111,7 @@ func startBinary(t *testing.T, args ...string) *process {
 }
 
 // stop sends SIGTERM, as a container runtime does, and waits for the exit.
-func (p *process) stop(t *testing.T) {
+func (p *process) stop(t testing.TB) {
 	t.Helper()
 	select {
 	case <-p.exited:
@@ -132,7 +132,7 @@ func (p *process) root() string { return strings.TrimSuffix(p.url, "api/v1/") }
 
 // request sends one request with an optional bearer token and returns the
 // status and body.
-func request(t *testing.T, client *http.Client, method, url, token, body string) (int, string) {
+func request(t testing.TB, client *http.Client, method, url, token, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {

@@ -104,6 +104,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.options.Credits, "credits", emulator.DefaultCredits, "servers an account may hold at once")
 	fs.BoolVar(&cfg.options.HonourIdempotencyKey, "honour-idempotency-key", false, "replay the first answer to a create repeated with the same Idempotency-Key")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "do not log requests")
+	fs.IntVar(&cfg.options.JournalSize, "journal-size", emulator.DefaultJournalSize,
+		fmt.Sprintf("requests the request journal keeps, the latest; each path cut to %d bytes", emulator.JournalPathLimit))
 	fs.Float64Var(&cfg.rateLimit, "rate-limit", 0, "requests per second per account, over which the API answers 429; 0 is no limit")
 	fs.IntVar(&cfg.burst, "burst", 0, "requests an account may send at once under -rate-limit (default the rate rounded up, at least 1)")
 	fs.DurationVar(&cfg.latency, "latency", 0, "delay added to every request")
@@ -149,6 +151,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if cfg.options.PageSize < 1 {
 		return config{}, errors.New("-page-size must be at least 1")
+	}
+	if cfg.options.JournalSize < 1 {
+		return config{}, errors.New("-journal-size must be at least 1")
 	}
 	if cfg.options.ProvisioningTime < -1 || cfg.options.TransitionTime < -1 {
 		return config{}, errors.New("durations must not be negative")

@@ -123,6 +123,7 @@ func TestParseFlags_Refusals(t *testing.T) {
 		{"empty token", []string{"-token", "=alice"}, "empty token"},
 		{"duplicate token", []string{"-token", "t", "-token", "t=bob"}, "twice"},
 		{"page size", []string{"-page-size", "0"}, "-page-size"},
+		{"journal size", []string{"-journal-size", "0"}, "-journal-size must be at least 1"},
 		{"negative duration", []string{"-transition-time", "-1s"}, "negative"},
 		{"negative credits", []string{"-credits", "-2"}, "-credits"},
 		{"negative rate limit", []string{"-rate-limit", "-1"}, "-rate-limit"},

@@ -80,6 +80,20 @@ func TestRun_PassesTheEnvironmentAndExitsWithTheCommandsStatus(t *testing.T) {
 	}
 }
 
+// Beyond -journal-size, the journal file holds the latest requests and the
+// summary counts them all, saying which of its figures are of the latest.
+func TestRun_TheSummaryCountsAllRequestsAndSaysWhenTheJournalKeptTheLatest(t *testing.T) {
+	r := runChildThrough(t, []string{"-journal-size", "2"}, "3", "0")
+	if len(r.journal) != 2 {
+		t.Errorf("the journal file holds %d requests, want the latest 2", len(r.journal))
+	}
+	for _, want := range []string{"requests: 3\n", "of the latest 2, which the journal keeps", "GET /api/v1/servers/", "200 x2"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
 func TestRun_RefusesAMissingCommand(t *testing.T) {
 	out, err := exec.Command(emulatorBinary(t), "run", "-quiet").CombinedOutput()
 	var exit *exec.ExitError

@@ -37,21 +37,47 @@ type serviceConfig struct {
 	tlsCAFile           string
 	chaosRate           float64
 	chaosSeed           uint64
+	timeouts            timeouts
 
 	seed *persist.Seed // loaded by check
 }
 
 func (s *serviceConfig) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.seedFile, "seed", "", "JSON file of the servers each account has at start and after a reset")
-	fs.StringVar(&s.stateFile, "state", "", "JSON file the world is kept in: read at start, written after every change")
+	fs.StringVar(&s.stateFile, "state", "", "JSON file the world is kept in: read at start, written after every change; one emulator at a time (a lock FILE.lock beside it)")
 	fs.StringVar(&s.addressFile, "address-file", "", "file to write the API's URL to once listening (for -listen with port 0)")
-	fs.StringVar(&s.journalFile, "journal", "", "file to write the request journal to (JSON) when the emulator stops")
+	fs.StringVar(&s.journalFile, "journal", "", "file to write the request journal to (JSON: the latest -journal-size requests) when the emulator stops")
 	fs.StringVar(&s.adminToken, "admin-token", "", "token the control API wants from non-loopback addresses (or "+envAdminToken+")")
 	fs.BoolVar(&s.tls, "tls", false, "serve https with a certificate from a CA made at start")
 	fs.StringVar(&s.tlsNames, "tls-names", "localhost,127.0.0.1", "comma-separated host names and IP addresses of the -tls certificate")
 	fs.StringVar(&s.tlsCAFile, "tls-ca-file", "", "where -tls writes its CA certificate (PEM); default a temporary file")
 	fs.Float64Var(&s.chaosRate, "chaos", 0, "fraction of requests (0 to 1) answered by a random fault")
 	fs.Uint64Var(&s.chaosSeed, "chaos-seed", 0, "seed of the -chaos faults; default a random one, printed so a run can be replayed")
+	fs.DurationVar(&s.timeouts.read, "read-timeout", defaultTimeouts.read, "longest a client may take to send a request, body included")
+	fs.DurationVar(&s.timeouts.write, "write-timeout", defaultTimeouts.write, "longest a client may take to take an answer, counted after the -latency")
+	fs.DurationVar(&s.timeouts.idle, "idle-timeout", defaultTimeouts.idle, "how long an idle keep-alive connection stays open")
+}
+
+// timeouts bound how long a client may hold a connection: the emulator
+// serves anyone who reaches it, and a slow or idle client must not keep a
+// connection, a goroutine and its buffers for ever.
+type timeouts struct{ read, write, idle time.Duration }
+
+// The idle timeout is longer than the provider's own (90s), so that the
+// client, not the emulator, closes an idle connection: a close from the
+// server side can meet a request the client just sent on it.
+var defaultTimeouts = timeouts{read: 30 * time.Second, write: time.Minute, idle: 2 * time.Minute}
+
+// httpServer is the server for h under t. Its write deadline starts
+// after the emulator's latency, which a request sleeps through before its
+// answer.
+func (t timeouts) httpServer(h http.Handler, emu *emulator.Emulator) *http.Server {
+	withDeadline := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(emu.Latency() + t.write))
+		h.ServeHTTP(w, r)
+	})
+	return &http.Server{Handler: withDeadline, ReadHeaderTimeout: min(10*time.Second, t.read),
+		ReadTimeout: t.read, WriteTimeout: t.write, IdleTimeout: t.idle}
 }
 
 // check validates the service flags, loads the seed, and picks a chaos
@@ -70,6 +96,9 @@ func (s *serviceConfig) check(fs *flag.FlagSet) error {
 		var b [8]byte
 		_, _ = rand.Read(b[:])                               // never fails (crypto/rand)
 		s.chaosSeed = binary.LittleEndian.Uint64(b[:]) >> 12 // short enough to retype
+	}
+	if s.timeouts.read <= 0 || s.timeouts.write <= 0 || s.timeouts.idle <= 0 {
+		return errors.New("-read-timeout, -write-timeout and -idle-timeout must be positive")
 	}
 	if s.tls && strings.Trim(s.tlsNames, ", ") == "" {
 		return errors.New("-tls-names must name at least one host")
@@ -95,6 +124,7 @@ type instance struct {
 	caFile  string // the CA certificate in -tls mode
 	caPEM   []byte
 	tempDir string // removed at stop
+	store   *persist.Store
 	srv     *http.Server
 	served  chan error
 }
@@ -104,8 +134,13 @@ func (in *instance) root() string { return strings.TrimSuffix(in.url, "api/v1/")
 
 // launch builds the emulator the configuration describes, listens and serves
 // in the background, and prints the banner to out.
-func launch(ctx context.Context, cfg config, out io.Writer) (*instance, error) {
+func launch(ctx context.Context, cfg config, out io.Writer) (_ *instance, err error) {
 	in := &instance{emu: newEmulator(cfg), cfg: cfg, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			_ = in.release()
+		}
+	}()
 	sc := cfg.service
 	in.emu.SetChaos(sc.chaosRate, sc.chaosSeed)
 	if sc.addressFile != "" {
@@ -126,6 +161,7 @@ func launch(ctx context.Context, cfg config, out io.Writer) (*instance, error) {
 		if err != nil {
 			return nil, err
 		}
+		in.store = store
 		store.OnError = func(err error) { fmt.Fprintln(os.Stderr, "vpsorg-emulator:", err) }
 		api, ctl.Changed = store.SaveAfter(api), store.SaveOrReport
 		if loaded {
@@ -166,7 +202,7 @@ func launch(ctx context.Context, cfg config, out io.Writer) (*instance, error) {
 			return nil, err
 		}
 	}
-	in.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	in.srv = sc.timeouts.httpServer(mux, in.emu)
 	go func() { in.served <- in.srv.Serve(ln) }()
 	if sc.addressFile != "" {
 		if err := persist.WriteFile(sc.addressFile, []byte(in.url+"\n")); err != nil {
@@ -213,7 +249,7 @@ func (in *instance) wait(ctx context.Context) error {
 }
 
 // stop shuts down gracefully, writes the journal if asked, and removes the
-// address file and temporary files.
+// address file; then releases what launch took.
 func (in *instance) stop() error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -227,6 +263,16 @@ func (in *instance) stop() error {
 	}
 	if f := in.cfg.service.addressFile; f != "" {
 		_ = os.Remove(f)
+	}
+	return errors.Join(err, in.release())
+}
+
+// release gives up the state file's lock and removes temporary files; a
+// second call does nothing.
+func (in *instance) release() error {
+	var err error
+	if in.store != nil {
+		err = in.store.Close()
 	}
 	if in.tempDir != "" {
 		_ = os.RemoveAll(in.tempDir)

@@ -11,9 +11,10 @@ import (
 
 // writeSummary tells what the command did to the emulator: requests by
 // route and status, refusals, faults, and the servers left per account
-// (left-overs are what a test forgot to destroy).
+// (left-overs are what a test forgot to destroy). Beyond the journal's
+// size, all but the total are of the latest requests, and it says so.
 func writeSummary(w io.Writer, emu *emulator.Emulator, command []string, code int) {
-	reqs := emu.Requests()
+	reqs, journal := emu.Requests(), emu.JournalStats()
 	byRoute := map[string]map[int]int{}
 	refusals, faults := map[int]int{}, 0
 	for _, r := range reqs {
@@ -29,7 +30,10 @@ func writeSummary(w io.Writer, emu *emulator.Emulator, command []string, code in
 		}
 	}
 	fmt.Fprintf(w, "\nvpsorg-emulator run: %q exited with status %d\n", strings.Join(command, " "), code)
-	fmt.Fprintf(w, "requests: %d\n", len(reqs))
+	fmt.Fprintf(w, "requests: %d\n", journal.Total)
+	if journal.Kept < journal.Total {
+		fmt.Fprintf(w, "  (what follows is of the latest %d, which the journal keeps: -journal-size)\n", journal.Kept)
+	}
 	routes := make([]string, 0, len(byRoute))
 	for k := range byRoute {
 		routes = append(routes, k)

@@ -62,6 +62,8 @@ func TestParseFlags_ServiceFlagsAreChecked(t *testing.T) {
 		"-tls-names a.example":       "need -tls",
 		"-tls -tls-names ,":          "-tls-names must name",
 		"-seed /nonexistent/seed.js": "seed",
+		"-read-timeout 0s":           "-read-timeout, -write-timeout and -idle-timeout must be positive",
+		"-idle-timeout -1s":          "-read-timeout, -write-timeout and -idle-timeout must be positive",
 	} {
 		if _, err := parseFlags(strings.Fields(args), &strings.Builder{}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error mentioning %q", args, err, want)

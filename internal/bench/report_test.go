@@ -172,7 +172,7 @@ func failures(w io.Writer, phases []*phase) {
 }
 
 // printSummary prints one row per N and phase: the figures the issue
-// asks for, ready for the README.
+// asks for, ready for BENCHMARKS.md.
 func printSummary(w io.Writer, s settings, results []*fleetResult) {
 	fmt.Fprintf(w, "\n## Summary\n\n")
 	fmt.Fprintf(w, "provisioning %s, `-parallelism=%d`; %s; %s.\n\n", s.provisioning, s.parallelism, limitText(s), maxRPSText(s.maxRPS))

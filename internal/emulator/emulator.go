@@ -105,10 +105,15 @@ type Options struct {
 	// documentation does not name (only active, stopped and suspended),
 	// as a typical choice filter does. Off by default: any value filters.
 	StrictFilters bool
+	// JournalSize is how many requests the request journal keeps, the
+	// latest; default DefaultJournalSize. See JournalStats.
+	JournalSize int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Log, if non-nil, gets one line per request: method, path, status,
-	// duration and account. Never the token.
+	// duration and account. Never the token. A path (or method) with
+	// spaces, quotes or control characters is quoted, as strconv.Quote
+	// does, so that no path can write a line of its own.
 	Log io.Writer
 }
 
@@ -131,8 +136,8 @@ type Emulator struct {
 
 	mu               sync.Mutex
 	servers          map[int64]*server
-	gone             map[int64]*server        // deleted, still visible under the lag
-	history          map[int64][]StatusChange // of deleted servers
+	gone             map[int64]*server // deleted, still visible under the lag
+	deleted          deletedHistories
 	lag              time.Duration
 	nextID           int64
 	provisioningTime time.Duration
@@ -142,7 +147,7 @@ type Emulator struct {
 	accountCredits   map[string]int
 	failMatch        func(name string) bool
 	idempotent       map[idempotencyKey]storedAnswer
-	requests         []*Request
+	journal          journal
 	faults           []*activeFault
 	latency          time.Duration
 	rate             float64
@@ -176,7 +181,8 @@ func New(opts Options) *Emulator {
 		log:              opts.Log,
 		servers:          map[int64]*server{},
 		gone:             map[int64]*server{},
-		history:          map[int64][]StatusChange{},
+		deleted:          newDeletedHistories(),
+		journal:          newJournal(opts.JournalSize),
 		lag:              max(opts.ConsistencyLag, 0),
 		nextID:           firstID,
 		pageSize:         opts.PageSize,

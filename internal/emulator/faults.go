@@ -127,6 +127,13 @@ func (e *Emulator) SetLatency(d time.Duration) {
 	e.latency = max(d, 0)
 }
 
+// Latency is the delay SetLatency added to every request.
+func (e *Emulator) Latency() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.latency
+}
+
 // sleep waits out the latency, reporting false if the client went away.
 func (e *Emulator) sleep(ctx context.Context) bool {
 	e.mu.Lock()

@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"time"
@@ -26,24 +27,25 @@ type Request struct {
 	// Fault is set when an injected or random fault answered the request
 	// (or dropped it), instead of the API.
 	Fault bool `json:"fault,omitempty"`
+	// Cut is set when the method, path or query was longer than
+	// JournalPathLimit and is kept cut, ending in "…".
+	Cut bool `json:"cut,omitempty"`
 }
 
 func (e *Emulator) logArrival(r *http.Request, route, account string) *Request {
-	entry := &Request{
-		Method:   r.Method,
-		Route:    route,
-		Path:     r.URL.Path,
-		RawQuery: r.URL.RawQuery,
-		Account:  account,
-		Time:     e.now(),
-	}
+	entry := &Request{Route: route, Account: account, Time: e.now()}
+	var cutMethod, cutPath, cutQuery bool
+	entry.Method, cutMethod = cut(r.Method)
+	entry.Path, cutPath = cut(r.URL.Path)
+	entry.RawQuery, cutQuery = cut(r.URL.RawQuery)
+	entry.Cut = cutMethod || cutPath || cutQuery
 	e.mu.Lock()
-	e.requests = append(e.requests, entry)
+	e.journal.add(entry)
 	e.mu.Unlock()
 	return entry
 }
 
-func (e *Emulator) logDone(entry *Request, r *http.Request, status int, took time.Duration) {
+func (e *Emulator) logDone(entry *Request, status int, took time.Duration) {
 	e.mu.Lock()
 	entry.Status = status
 	e.mu.Unlock()
@@ -56,39 +58,49 @@ func (e *Emulator) logDone(entry *Request, r *http.Request, status int, took tim
 	}
 	e.logMu.Lock()
 	defer e.logMu.Unlock()
-	fmt.Fprintf(e.log, "%s %s %s %d %s account=%s\n",
-		time.Now().UTC().Format(time.RFC3339), r.Method, r.URL.Path, status, took.Round(time.Microsecond), account)
+	fmt.Fprintf(e.log, "%s %s %s %d %s account=%s\n", time.Now().UTC().Format(time.RFC3339),
+		loggable(entry.Method), loggable(entry.Path), status, took.Round(time.Microsecond), loggable(account))
 }
 
-// Requests returns a copy of the request log in arrival order, including
-// requests answered by faults, the rate limit or errors.
+// Requests returns a copy of the request journal in arrival order,
+// including requests answered by faults, the rate limit or errors: the
+// latest Options.JournalSize since the last ResetRequests (JournalStats).
 func (e *Emulator) Requests() []Request {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]Request, len(e.requests))
-	for i, r := range e.requests {
-		out[i] = *r
-	}
-	return out
+	return e.journal.latest(len(e.journal.entries))
 }
 
-// RequestCounts counts the logged requests by "METHOD ROUTE", for example
-// "GET /api/v1/servers/{id}/".
+// RecentRequests returns the latest n requests of the journal, oldest
+// first.
+func (e *Emulator) RecentRequests(n int) []Request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.journal.latest(n)
+}
+
+// RequestCounts counts every request since the last ResetRequests, those
+// the journal no longer keeps too, by "METHOD ROUTE", for example
+// "GET /api/v1/servers/{id}/"; a method HTTP does not define counts as
+// "OTHER".
 func (e *Emulator) RequestCounts() map[string]int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	counts := map[string]int{}
-	for _, r := range e.requests {
-		counts[r.Method+" "+r.Route]++
-	}
-	return counts
+	return maps.Clone(e.journal.counts)
 }
 
-// ResetRequests empties the request log.
+// JournalStats says how many requests the journal keeps of how many came.
+func (e *Emulator) JournalStats() JournalStats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.journal.stats()
+}
+
+// ResetRequests empties the request journal and its counts.
 func (e *Emulator) ResetRequests() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.requests = nil
+	e.journal.reset()
 }
 
 // Servers returns the account's servers sorted by ID, with their true

@@ -90,7 +90,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if status == 0 {
 			status = http.StatusOK
 		}
-		e.logDone(entry, r, status, time.Since(began))
+		e.logDone(entry, status, time.Since(began))
 		if aborted {
 			panic(p)
 		}

@@ -9,8 +9,9 @@ import (
 // State is the emulated world, as Snapshot takes it and Restore puts it
 // back: every server with the transition it is in (its start and duration,
 // not a status frozen at the moment of the snapshot), the next id, and the
-// histories of deleted servers. Settings, faults, the request log and
-// changes still hidden by a consistency lag are not part of it.
+// histories of the KeptDeletedHistories servers deleted last. Settings,
+// faults, the request log and changes still hidden by a consistency lag are
+// not part of it.
 type State struct {
 	NextID  int64                    `json:"next_id"`
 	Servers []ServerState            `json:"servers"`
@@ -58,9 +59,9 @@ func (e *Emulator) Snapshot() State {
 		})
 	}
 	sort.Slice(st.Servers, func(i, j int) bool { return st.Servers[i].ID < st.Servers[j].ID })
-	if len(e.history) > 0 {
+	if len(e.deleted.byID) > 0 {
 		st.Deleted = map[int64][]StatusChange{}
-		for id, h := range e.history {
+		for id, h := range e.deleted.byID {
 			st.Deleted[id] = append([]StatusChange(nil), h...)
 		}
 	}
@@ -99,14 +100,13 @@ func (e *Emulator) Restore(st State) error {
 		}
 		next = max(next, ss.ID+1)
 	}
-	history := map[int64][]StatusChange{}
-	for id, h := range st.Deleted {
-		history[id] = append([]StatusChange(nil), h...)
+	for id := range st.Deleted {
 		next = max(next, id+1)
 	}
+	deleted := deletedHistoriesOf(st.Deleted)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.servers, e.gone, e.history, e.nextID = servers, map[int64]*server{}, history, next
+	e.servers, e.gone, e.deleted, e.nextID = servers, map[int64]*server{}, deleted, next
 	return nil
 }
 
@@ -118,9 +118,10 @@ func (e *Emulator) Restore(st State) error {
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.servers, e.gone, e.history = map[int64]*server{}, map[int64]*server{}, map[int64][]StatusChange{}
+	e.servers, e.gone, e.deleted = map[int64]*server{}, map[int64]*server{}, newDeletedHistories()
 	e.nextID = firstID
-	e.requests, e.faults = nil, nil
+	e.journal.reset()
+	e.faults = nil
 	e.idempotent = map[idempotencyKey]storedAnswer{}
 	e.buckets = map[string]*bucket{}
 	if e.chaos.rate > 0 {

@@ -52,7 +52,7 @@ func settingsFrom(config vpsorgProviderModel) settings {
 	default:
 		s.endpoint = setting{from: "the default (no endpoint argument, and " + envEndpoint + " unset)"}
 	}
-	if config.APIToken.ValueString() != "" {
+	if strings.TrimSpace(config.APIToken.ValueString()) != "" {
 		// No path: Terraform would quote the configuration line, token and all.
 		s.token = setting{from: "the api_token argument of the provider block (which takes precedence over " +
 			envToken + ")"}
@@ -95,6 +95,13 @@ func checkCredentials(ctx context.Context, client *vpsorg.Client, s settings, di
 	if !errors.As(err, &apiErr) {
 		addError(diags, "Unable to reach the VPS.org API at "+client.Endpoint(), fmt.Errorf("%w; %s", err, skipCheckAdvice), nil)
 		return
+	}
+	if apiErr.StatusCode == 0 {
+		if advice := noAnswerAdvice(err, s.endpoint.from, true); advice != "" {
+			addSettingError(diags, s.endpoint, "Unable to reach the VPS.org API at "+client.Endpoint(),
+				fmt.Sprintf("%s: %s.\n\n%s\n\n%s", noAnswer(apiErr), apiErr.Err, advice, skipCheckAdvice))
+			return
+		}
 	}
 	answered := fmt.Sprintf("The endpoint %s answered %s %s with HTTP %d %s", client.Endpoint(),
 		apiErr.Method, apiErr.Path, apiErr.StatusCode, http.StatusText(apiErr.StatusCode))

@@ -2,11 +2,14 @@ package provider
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -49,7 +52,7 @@ func addError(diags *diag.Diagnostics, summary string, err error, attributes map
 	}
 	var detail strings.Builder
 	if apiErr.StatusCode == 0 {
-		fmt.Fprintf(&detail, "The request %q got no answer from the VPS.org API%s", apiErr.Operation, url)
+		detail.WriteString(noAnswer(apiErr))
 	} else {
 		fmt.Fprintf(&detail, "The VPS.org API answered %q with HTTP %d %s%s", apiErr.Operation,
 			apiErr.StatusCode, http.StatusText(apiErr.StatusCode), url)
@@ -98,16 +101,68 @@ func addError(diags *diag.Diagnostics, summary string, err error, attributes map
 	}
 
 	switch {
+	case apiErr.StatusCode == 0:
+		if advice := noAnswerAdvice(err, endpointEitherWay, false); advice != "" {
+			detail.WriteString("\n\n" + advice)
+		}
 	case apiErr.StatusCode == http.StatusUnauthorized:
 		detail.WriteString("\n\nCheck the api_token in the provider block or the " + envToken + " environment variable.")
 	case apiErr.StatusCode == http.StatusNotFound && isCollectionPath(apiErr.Path):
-		detail.WriteString("\n\n" + wrongEndpointHint("the endpoint argument of the provider block or the "+envEndpoint+
-			" environment variable"))
+		detail.WriteString("\n\n" + wrongEndpointHint(endpointEitherWay))
 	case apiErr.StatusCode == http.StatusTooManyRequests:
 		detail.WriteString("\n\nThe API kept rate-limiting until the operation's deadline. Raise the matching value in the " +
 			"timeouts block, lower max_requests_per_second (the provider's own pace) or -parallelism, or try again later.")
 	}
 	diags.AddError(summary, detail.String())
+}
+
+// endpointEitherWay is where the endpoint was set, for messages of
+// operations that do not know which it was.
+const endpointEitherWay = "the endpoint argument of the provider block or the " + envEndpoint + " environment variable"
+
+// noAnswer begins the message of a request that got no answer: the
+// operation and the URL path it was sent to.
+func noAnswer(e *vpsorg.APIError) string {
+	s := fmt.Sprintf("The request %q got no answer from the VPS.org API", e.Operation)
+	if e.Path != "" {
+		s += fmt.Sprintf(" (%s %s)", e.Method, e.Path)
+	}
+	return s
+}
+
+// noAnswerAdvice says which setting to check when a request got no answer,
+// by the kind of failure the client's typed errors show; endpointFrom says
+// where the endpoint was set. A timeout other than the connection's counts
+// only with timeouts: for the settings check, the first request, where an
+// endpoint that does not answer is the likeliest cause; elsewhere it is
+// usually the operation's own deadline. "" when the failure names no
+// setting.
+func noAnswerAdvice(err error, endpointFrom string, timeouts bool) string {
+	check := "check the endpoint, set by " + endpointFrom
+	var unknownCA x509.UnknownAuthorityError
+	var wrongHost x509.HostnameError
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &unknownCA):
+		return "The endpoint's TLS certificate is signed by an authority this machine does not trust. If the API is " +
+			"reached through a private CA or a TLS-inspecting proxy, or is the emulator started with -tls, set ca_file in " +
+			"the provider block or the " + envCAFile + " environment variable to that authority's PEM file; otherwise " +
+			check + "."
+	case errors.As(err, &wrongHost):
+		return fmt.Sprintf("The endpoint's TLS certificate is not valid for %q: %s.", wrongHost.Host, check)
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("The host name %q does not resolve: %s, and this machine's DNS.", dnsErr.Name, check)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "Nothing accepts connections at that host and port: " + check +
+			", and that the API (or the emulator) is running there."
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return "The endpoint cannot be reached: " + check + ", and any proxy or firewall between this machine and it."
+	case timeouts && errors.As(err, &netErr) && netErr.Timeout():
+		return "The endpoint did not answer in time: " + check + ", and any proxy or firewall between this machine and it."
+	}
+	return ""
 }
 
 // isCollectionPath reports whether a URL path is the server list's, which

@@ -58,3 +58,25 @@ func testOutput(out string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// The resource page's example runs as a user copies it: the provider
+// page's configuration and the resource example, alone in a directory of
+// their own (no other file beside them), apply, plan nothing more and
+// destroy.
+func TestAccExamples_resourcePageExampleRunsAsCopied(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	env.requireEmulator("the example's servers are named web-server-01 and builder-01, which the sweepers do not delete")
+	c := newCLI(t, env.endpoint, env.token)
+	copyExample(t, c, "provider", "provider.tf")
+	copyExample(t, c, filepath.Join("resources", "vpsorg_server"), "resource.tf")
+
+	c.must("apply", "-auto-approve", "-input=false", "-no-color")
+	if out, err := c.run(nil, "plan", "-detailed-exitcode", "-input=false", "-no-color"); err != nil {
+		t.Errorf("the plan after applying the example is not empty (%v):\n%s", err, out)
+	}
+	c.must("destroy", "-auto-approve", "-input=false", "-no-color")
+	if n := len(env.emulator.Servers("acc")); n != 0 {
+		t.Errorf("the destroy left %d servers behind", n)
+	}
+}

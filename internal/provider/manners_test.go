@@ -20,7 +20,7 @@ import (
 
 // Real clouds' manners (the emulator's Options.Manners), and what the
 // provider must do about each: nothing lost, nothing made twice, the token
-// kept. The README's reliability table lists them.
+// kept. The guide "Reliability and security" lists them.
 
 // Every second answer that shows a server lacks plan, os and location: the
 // client retries it as it would a 502, so a refresh plans no replacement.
@@ -188,7 +188,7 @@ func TestAccServerResource_aLostCreateThatCannotBeSettledIsNeverMadeTwice(t *tes
 	env := newTestEnv(t, func(o *emulator.Options) { o.Manners.CreateLag = lag })
 	emu := env.requireEmulator("needs the emulator's InjectFault hook and CreateLag manner")
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 500, AfterAction: true})
-	config := env.config(env.serverConfig("unsettled", 1, `  timeouts = { create = "5s" }`))
+	config := env.config(env.serverConfig("unsettled", 1, `  timeouts { create = "5s" }`))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
@@ -258,7 +258,7 @@ func TestAccServerResource_aLostCreateWhoseSearchCannotListKeepsAPlaceholder(t *
 		emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServers, Count: 1000, Status: 500})
 		return false
 	})
-	config := env.config(env.serverConfig("unlisted", 1, `  timeouts = { create = "5s" }`))
+	config := env.config(env.serverConfig("unlisted", 1, `  timeouts { create = "5s" }`))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
@@ -292,7 +292,7 @@ func TestAccServersDataSource_readTimeoutBoundsThePages(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: env.config(`
 data "vpsorg_servers" "all" {
-  timeouts = { read = "1s" }
+  timeouts { read = "1s" }
 }
 `),
 			ExpectError: regexp.MustCompile(`(?s)Unable to list servers.*(deadline|timed out|context)`),

@@ -38,7 +38,7 @@ func TestPowerAction_refusals(t *testing.T) {
 			name: "refused, and the look after it fails: the refusal is the error", action: stopAction, seen: vpsorg.StatusActive,
 			before: func(_ *testing.T, _ *testEnv, emu *emulator.Emulator, _ int64) {
 				emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteStop, Status: 400, Body: `{"detail": "Not now."}`})
-				emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Status: 500})
+				emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 1000, Status: 500}) // outlasting the retries
 			},
 			wantErr: `HTTP 400 Bad Request: Not now\.$`, wantSent: 1,
 		},

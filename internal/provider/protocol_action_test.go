@@ -51,7 +51,7 @@ func TestProtocolAction_validateAndPlan(t *testing.T) {
 			{name: "fraction", config: map[string]any{"server_id": "12.5"}, at: attrPath("server_id"), want: `must be a server id`},
 			{name: "padded", config: map[string]any{"server_id": " 12"}, at: attrPath("server_id"), want: `must be a server id`},
 			{name: "timeout not a duration", config: map[string]any{"server_id": "12345", "timeouts": map[string]any{"invoke": "soon"}},
-				at: attrPath("timeouts").WithAttributeName("invoke"), want: `"soon" must be a string containing .* such as "300ms"`},
+				at: attrPath("timeouts").WithAttributeName("invoke"), want: `timeouts.invoke = "soon" is not a positive duration`},
 		} {
 			t.Run(a.verb+" "+tc.name, func(t *testing.T) {
 				p := p.sub(t)

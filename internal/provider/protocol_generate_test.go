@@ -32,6 +32,9 @@ func (p *protoEnv) proposedNewState(prior, config *tfprotov6.DynamicValue) *tfpr
 			proposed[a.Name] = priorAttrs[a.Name]
 		}
 	}
+	for _, b := range p.schemas.ResourceSchemas[serverType].Block.BlockTypes {
+		proposed[b.TypeName] = configAttrs[b.TypeName]
+	}
 	return p.dynamic(typ, tftypes.NewValue(typ, proposed))
 }
 

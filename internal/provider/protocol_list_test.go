@@ -350,7 +350,7 @@ func TestProtocolListResource_failedOrMissingServer(t *testing.T) {
 	emu := p.requireEmulator("answers a GET with 500 or 404 (the emulator's InjectFault hook)")
 	fleet := p.seedServers(serverSpec{name: "a"}, serverSpec{name: "b"})
 
-	emu.InjectFault(emulator.Fault{Method: "GET", Route: emulator.RouteServer, Status: 500, Body: `{"detail": "The database is on fire."}`})
+	emu.InjectFault(emulator.Fault{Method: "GET", Route: emulator.RouteServer, Count: 1000, Status: 500, Body: `{"detail": "The database is on fire."}`})
 	results := p.list(listRequest{includeResource: true})
 	if len(results) != 1 {
 		t.Fatalf("%d results, want 1: the stream ends at the error", len(results))
@@ -358,6 +358,7 @@ func TestProtocolListResource_failedOrMissingServer(t *testing.T) {
 	expectError(t, "a failed GET", results[0].Diagnostics, nil,
 		fmt.Sprintf(`^Unable to read server %d: .*HTTP 500.*The database is on fire\.`, fleet[0].ID))
 
+	emu.ClearFaults()
 	emu.InjectFault(emulator.Fault{Method: "GET", Route: emulator.RouteServer, Status: 404})
 	got := p.results(p.list(listRequest{includeResource: true}))
 	if len(got) != 1 || got[0].id != fleet[1].ID || got[0].resource == nil {

@@ -33,20 +33,36 @@ type attributeShape struct {
 	name                         string
 	typ                          tftypes.Type // nil for a nested attribute
 	required, optional, computed bool
-	nested                       []string // the attributes of a single nested attribute
+	nested                       []string // the attributes of a single block
 }
 
 func checkAttributes(t *testing.T, what string, s *tfprotov6.Schema, want []attributeShape) {
 	t.Helper()
-	var names []string
+	var names, blocks []string
 	for _, w := range want {
-		names = append(names, w.name)
+		if w.nested != nil {
+			blocks = append(blocks, w.name)
+		} else {
+			names = append(names, w.name)
+		}
 	}
 	slices.Sort(names)
 	if got := attributeNames(s.Block.Attributes); !slices.Equal(got, names) {
 		t.Errorf("%s has attributes %q, want %q", what, got, names)
 	}
+	var gotBlocks []string
+	for _, b := range s.Block.BlockTypes {
+		gotBlocks = append(gotBlocks, b.TypeName)
+	}
+	slices.Sort(gotBlocks)
+	if slices.Sort(blocks); !slices.Equal(gotBlocks, blocks) {
+		t.Errorf("%s has blocks %q, want %q", what, gotBlocks, blocks)
+	}
 	for _, w := range want {
+		if w.nested != nil {
+			checkSingleBlock(t, what, s, w)
+			continue
+		}
 		a := schemaAttribute(s, w.name)
 		if a == nil {
 			continue
@@ -56,24 +72,32 @@ func checkAttributes(t *testing.T, what string, s *tfprotov6.Schema, want []attr
 				what, w.name, a.Required, a.Optional, a.Computed, w.required, w.optional, w.computed)
 		}
 		switch {
-		case w.nested != nil:
-			// The timeouts package describes the values inside, not the block.
-			if a.NestedType == nil || a.NestedType.Nesting != tfprotov6.SchemaObjectNestingModeSingle {
-				t.Errorf("%s.%s is not a single nested attribute", what, w.name)
-				continue
-			}
-			if got := attributeNames(a.NestedType.Attributes); !slices.Equal(got, w.nested) {
-				t.Errorf("%s.%s has attributes %q, want %q", what, w.name, got, w.nested)
-			}
-			for _, n := range a.NestedType.Attributes {
-				if n.Description == "" {
-					t.Errorf("%s.%s.%s has no description", what, w.name, n.Name)
-				}
-			}
 		case a.Type == nil || !a.Type.Equal(w.typ):
 			t.Errorf("%s.%s has type %v, want %v", what, w.name, a.Type, w.typ)
 		case a.Description == "":
 			t.Errorf("%s.%s has no description", what, w.name)
+		}
+	}
+}
+
+// checkSingleBlock checks a block that holds optional, described values,
+// such as `timeouts`.
+func checkSingleBlock(t *testing.T, what string, s *tfprotov6.Schema, w attributeShape) {
+	t.Helper()
+	for _, b := range s.Block.BlockTypes {
+		if b.TypeName != w.name {
+			continue
+		}
+		if b.Nesting != tfprotov6.SchemaNestedBlockNestingModeSingle {
+			t.Errorf("%s.%s is not a single block", what, w.name)
+		}
+		if got := attributeNames(b.Block.Attributes); !slices.Equal(got, w.nested) {
+			t.Errorf("%s.%s has attributes %q, want %q", what, w.name, got, w.nested)
+		}
+		for _, n := range b.Block.Attributes {
+			if n.Description == "" || !n.Optional {
+				t.Errorf("%s.%s.%s is not optional or has no description", what, w.name, n.Name)
+			}
 		}
 	}
 }

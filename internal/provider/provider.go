@@ -86,7 +86,8 @@ func (p *vpsorgProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			},
 			"api_token": schema.StringAttribute{
 				MarkdownDescription: "API token, sent as a bearer token. May also be set with the `" + envToken +
-					"` environment variable, which keeps it out of configuration files.",
+					"` environment variable, which keeps it out of configuration files. Whitespace around it (the " +
+					"newline `file(\"token.txt\")` keeps) is ignored.",
 				Optional:  true,
 				Sensitive: true,
 			},
@@ -156,7 +157,8 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	}
 
 	endpoint := firstNonEmpty(config.Endpoint.ValueString(), os.Getenv(envEndpoint), vpsorg.DefaultEndpoint)
-	token := firstNonEmpty(config.APIToken.ValueString(), os.Getenv(envToken))
+	// A token read with file() ends with a newline, never part of it.
+	token := firstNonEmpty(strings.TrimSpace(config.APIToken.ValueString()), strings.TrimSpace(os.Getenv(envToken)))
 
 	if err := checkEndpoint(endpoint); err != nil {
 		from := settingsFrom(config).endpoint
@@ -167,6 +169,9 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		resp.Diagnostics.AddAttributeError(path.Root("api_token"), "Missing VPS.org API token",
 			"The provider needs an API token. Set api_token in the provider block or, better, the "+
 				envToken+" environment variable.")
+	} else if err := checkToken(token); err != nil {
+		from := settingsFrom(config).token
+		addSettingError(&resp.Diagnostics, from, "Invalid VPS.org API token", fmt.Sprintf("%s. Copy the token again without it.\n\nThe API token came from %s.", upperFirst(err.Error()), from.from))
 	}
 	maxRate, ok := maxRequestRate(config.MaxRequestsPerSecond, &resp.Diagnostics)
 	roots := trustedRoots(firstNonEmpty(config.CAFile.ValueString(), os.Getenv(envCAFile)), &resp.Diagnostics)
@@ -310,6 +315,19 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checkToken refuses a token that HTTP cannot carry in a header: a control
+// character inside it (whitespace around it is trimmed before). Its
+// message never shows the token.
+func checkToken(token string) error {
+	for i, r := range token {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("the API token holds a control character (such as a newline or a tab) at byte %d, "+
+				"which cannot be sent in an HTTP header", i+1)
+		}
+	}
+	return nil
 }
 
 func userAgent(version, terraformVersion string) string {

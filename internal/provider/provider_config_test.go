@@ -181,3 +181,76 @@ func TestProviderConfig_maxRequestsPerSecondReachesTheClient(t *testing.T) {
 		})
 	}
 }
+
+// A token read with file() ends with a newline: the whitespace around a
+// token is never part of it, from the provider block or the environment.
+func TestProviderConfig_tokenIsTrimmedOfSurroundingWhitespace(t *testing.T) {
+	env := newTestEnv(t)
+	skipOnEndpointFromEnv(t, "sets the endpoint and token itself")
+	t.Run("api_token", func(t *testing.T) {
+		resource.UnitTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: env.factories(),
+			Steps: []resource.TestStep{{
+				Config: fmt.Sprintf("provider \"vpsorg\" {\n  endpoint  = %q\n  api_token = \"  %s\\n\"\n}\n", env.endpoint, env.token) +
+					`data "vpsorg_servers" "all" {}`,
+			}},
+		})
+	})
+	t.Run(envToken, func(t *testing.T) {
+		t.Setenv(envEndpoint, env.endpoint)
+		t.Setenv(envToken, "\t"+env.token+"\r\n")
+		resource.UnitTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: env.factories(),
+			Steps:                    []resource.TestStep{{Config: `data "vpsorg_servers" "all" {}`}},
+		})
+	})
+}
+
+// A control character inside a token can never be sent: refused when the
+// provider is configured, naming where the token came from, never showing
+// it, before any request.
+func TestProviderConfig_tokenWithAControlCharacterIsRefused(t *testing.T) {
+	env := newTestEnv(t)
+	skipOnEndpointFromEnv(t, "sets the endpoint and token itself")
+	const secret = "abc\\u0001def"
+	t.Run("api_token", func(t *testing.T) {
+		resource.UnitTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: env.factories(),
+			Steps: []resource.TestStep{{
+				Config: fmt.Sprintf("provider \"vpsorg\" {\n  endpoint  = %q\n  api_token = \"%s\"\n}\n", env.endpoint, secret) +
+					`data "vpsorg_servers" "all" {}`,
+				ExpectError: regexp.MustCompile(`(?s)Invalid VPS.org API token.*control character.*api_token argument of the provider block`),
+			}},
+		})
+	})
+	t.Run(envToken, func(t *testing.T) {
+		t.Setenv(envEndpoint, env.endpoint)
+		t.Setenv(envToken, "abc\ndef")
+		resource.UnitTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: env.factories(),
+			Steps: []resource.TestStep{{
+				Config:      `data "vpsorg_servers" "all" {}`,
+				ExpectError: regexp.MustCompile(`(?s)Invalid VPS.org API token.*control character.*the VPSORG_API_TOKEN environment variable`),
+			}},
+		})
+	})
+	if n := len(env.emulator.Requests()); n != 0 {
+		t.Errorf("a token that cannot be sent still led to %d requests", n)
+	}
+}
+
+// No message about a token shows it.
+func TestCheckToken_neverShowsTheToken(t *testing.T) {
+	for _, token := range []string{"abc\x01def", "abc\ndef", "abc\x7fdef"} {
+		err := checkToken(token)
+		if err == nil {
+			t.Fatalf("checkToken(%q) = nil, want an error", token)
+		}
+		if strings.Contains(err.Error(), "abc") || strings.Contains(err.Error(), "def") {
+			t.Errorf("error %q shows the token", err)
+		}
+	}
+	if err := checkToken("tok-5ecret"); err != nil {
+		t.Errorf("checkToken of a good token = %v", err)
+	}
+}

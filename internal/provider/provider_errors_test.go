@@ -199,19 +199,41 @@ import {
 	})
 }
 
-// A timeout that is not a duration is reported on the timeouts attribute,
-// whose line Terraform quotes, not on the resource as a whole.
+// A timeout that is not a duration is reported on the line that sets it,
+// which Terraform quotes, not on the resource as a whole.
 func TestAccServerResource_badTimeoutPointsAtTimeouts(t *testing.T) {
 	env := newTestEnv(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		Steps: []resource.TestStep{{
-			Config:   env.config(env.serverConfig("slow", 1, `  timeouts = { create = "5 minutes" }`)),
+			Config:   env.config(env.serverConfig("slow", 1, `  timeouts { create = "5 minutes" }`)),
 			PlanOnly: true,
-			ExpectError: regexp.MustCompile(`(?s)Invalid timeout.*\d+:\s+timeouts = \{ create = "5 minutes" \}.*` +
+			ExpectError: regexp.MustCompile(`(?s)Invalid timeout.*\d+:\s+timeouts \{ create = "5 minutes" \}.*` +
 				`timeouts.create = "5 minutes" is not a positive\s+duration`),
 		}},
 	})
+}
+
+// A misspelt timeout is an error at validate, not a silent default: the
+// timeouts are a block, whose arguments Terraform checks, where an
+// object-typed attribute would drop the unknown key.
+func TestAccServerResource_misspeltTimeoutIsRejectedAtValidate(t *testing.T) {
+	env := newTestEnv(t)
+	for name, config := range map[string]string{
+		"resource":    env.serverConfig("typo", 1, "  timeouts {\n    creat = \"30m\"\n  }"),
+		"data source": "data \"vpsorg_servers\" \"all\" {\n  timeouts {\n    raed = \"1m\"\n  }\n}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: env.factories(),
+				Steps: []resource.TestStep{{
+					Config:      env.config(config),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(`(?s)Unsupported argument.*An argument named "(creat|raed)" is not expected here`),
+				}},
+			})
+		})
+	}
 }
 
 // The mark an import leaves for Read is gone once the server was read: a

@@ -270,7 +270,7 @@ func (e *testEnv) name(s string) string { return e.prefix + s }
 // every operation. Otherwise the resource's own defaults apply, as for a user.
 func (e *testEnv) serverConfig(name string, planID int64, extra string) string {
 	if d := os.Getenv(envAccTimeout); d != "" && !strings.Contains(extra, "timeouts") {
-		extra += fmt.Sprintf("\n  timeouts = { create = %[1]q, update = %[1]q, delete = %[1]q }", d)
+		extra += fmt.Sprintf("\n  timeouts {\n    create = %[1]q\n    update = %[1]q\n    delete = %[1]q\n  }", d)
 	}
 	return serverConfig(e.name(name), planID, extra)
 }

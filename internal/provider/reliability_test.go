@@ -18,8 +18,8 @@ import (
 )
 
 // Each scenario here is a fault a real cloud produces, injected into the
-// emulator, and what the provider must do about it. The README's
-// reliability table lists them.
+// emulator, and what the provider must do about it. The guide "Reliability
+// and security" (templates/guides/reliability.md.tmpl) lists them.
 
 // expectServers checks the emulator holds exactly n servers for the test
 // account, each with a distinct name, and every one is in state.
@@ -162,7 +162,7 @@ func TestAccServerResource_hourLongRetryAfterFailsCleanly(t *testing.T) {
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config:      env.config(env.serverConfig("impatient", catalog.plans[0], `  timeouts = { create = "30s" }`)),
+			Config:      env.config(env.serverConfig("impatient", catalog.plans[0], `  timeouts { create = "30s" }`)),
 			ExpectError: regexp.MustCompile(`(?s)Unable to create server.*HTTP 429 Too Many Requests.*rate-limiting`),
 		}},
 	})

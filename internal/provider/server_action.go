@@ -74,11 +74,8 @@ func (a *serverPowerAction) Schema(ctx context.Context, _ action.SchemaRequest, 
 					stringvalidator.RegexMatches(serverIDRegexp, "must be a server id: a positive integer such as \"12345\""),
 				},
 			},
-			"timeouts": timeouts.AttributesWithOpts(ctx, timeouts.Opts{
-				InvokeDescription: "How long the action may take, from sending the request to the server reaching " +
-					"the status it leads to. Default `10m`.",
-			}),
 		},
+		Blocks: map[string]schema.Block{"timeouts": actionTimeoutsBlock(ctx)},
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	dstimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -39,7 +38,6 @@ func (d *serverDataSource) Metadata(_ context.Context, req datasource.MetadataRe
 
 func (d *serverDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := dataSourceComputed(serverDetailViewFields)
-	attrs["timeouts"] = dataSourceTimeouts(ctx)
 	attrs["id"] = schema.StringAttribute{
 		MarkdownDescription: "The id of the server to look up. Exactly one of `id` and `name` must be set.",
 		Optional:            true,
@@ -55,6 +53,7 @@ func (d *serverDataSource) Schema(ctx context.Context, _ datasource.SchemaReques
 		MarkdownDescription: "Looks up one server by id or by name and gives its full detail view, " +
 			"resource usage included.",
 		Attributes: attrs,
+		Blocks:     map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx)},
 	}
 }
 
@@ -154,11 +153,3 @@ func idsByName(servers []vpsorg.Server, name string) []int64 {
 // defaultReadTimeout bounds a data source's read, every page of a list
 // included, unless its timeouts say otherwise.
 const defaultReadTimeout = 5 * time.Minute
-
-// dataSourceTimeouts is the timeouts attribute of both data sources.
-func dataSourceTimeouts(ctx context.Context) schema.Attribute {
-	return dstimeouts.AttributesWithOpts(ctx, dstimeouts.Opts{
-		ReadDescription: "How long the read may take, every page of the list included, " +
-			`as a Go duration such as "30s" or "2m". Default 5m.`,
-	})
-}

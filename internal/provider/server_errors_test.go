@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
@@ -81,8 +82,8 @@ func TestServerResource_readKeepsTheServerUnlessTheAPISaysItIsGone(t *testing.T)
 		wantErr string        // "" for none
 		gone    bool
 	}{
-		{name: "500", break_: func(emu *emulator.Emulator, _ int64) {
-			emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Status: 500})
+		{name: "500, outlasting the retries", break_: func(emu *emulator.Emulator, _ int64) {
+			emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 1000, Status: 500})
 		}, wantErr: `(?s)Unable to read server \d+.*HTTP 500`},
 		{name: "401", break_: func(emu *emulator.Emulator, _ int64) {
 			emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Status: 401})
@@ -161,7 +162,7 @@ func TestServerResource_updateReadsBackWhatTheAnswerDoesNotShow(t *testing.T) {
 		{name: "answered with the server: no read-back", wantGETs: 0},
 		{name: "answered with {}: read back", empty: true, wantGETs: 1},
 		{name: "answered with part of the server: read back", partial: true, wantGETs: 1},
-		{name: "answered with {}, read-back fails", empty: true, failGET: true, wantGETs: 1,
+		{name: "answered with {}, read-back fails past its retries", empty: true, failGET: true, wantGETs: 5,
 			wantError: `(?s)Unable to read server \d+ after changing it.*HTTP 500`},
 	}
 	for _, tc := range cases {
@@ -172,10 +173,12 @@ func TestServerResource_updateReadsBackWhatTheAnswerDoesNotShow(t *testing.T) {
 					Body: fmt.Sprintf(`{"id": %d, "name": "web-renamed"}`, id)})
 			}
 			if tc.failGET {
-				emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Status: 500})
+				emu.InjectFault(emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 1000, Status: 500})
 			}
 			state := serverState(t, r, map[string]any{"id": fmt.Sprint(id), "name": "web"})
-			plan := serverState(t, r, map[string]any{"id": fmt.Sprint(id), "name": "web-renamed"})
+			// As Terraform plans a rename: what the apply reads back is unknown.
+			plan := serverState(t, r, map[string]any{"id": fmt.Sprint(id), "name": "web-renamed",
+				"status": types.StringUnknown(), "power_state": types.StringUnknown(), "updated_at": types.StringUnknown()})
 
 			resp := resource.UpdateResponse{State: state}
 			r.Update(context.Background(), resource.UpdateRequest{State: state, Plan: tfsdk.Plan(plan)}, &resp)
@@ -201,7 +204,8 @@ func TestServerResource_updateReadsBackWhatTheAnswerDoesNotShow(t *testing.T) {
 	}
 }
 
-// A DELETE that fails is the destroy's error and leaves the server; a 404
+// A DELETE that fails past its retries (one 500 is ridden) is the
+// destroy's error and leaves the server; a 404
 // means it is already gone, which is what destroy wants; a server deleted
 // whose disappearance cannot be checked is an error that says so.
 func TestServerResource_deleteErrors(t *testing.T) {
@@ -210,12 +214,14 @@ func TestServerResource_deleteErrors(t *testing.T) {
 		fault     emulator.Fault
 		wantError string // "" for none
 		exists    bool
+		deletes   int // DELETEs sent: a 500 is retried, a 404 is an answer
 	}{
-		{name: "DELETE answered 500", fault: emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Status: 500},
-			wantError: `(?s)Unable to delete server \d+.*HTTP 500`, exists: true},
-		{name: "DELETE answered 404", fault: emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Status: 404}, exists: true},
-		{name: "the wait after it fails", fault: emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Status: 500},
-			wantError: `(?s)Server \d+ was deleted but did not disappear.*HTTP 500`},
+		{name: "DELETE answered 500 past its retries", fault: emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Count: 1000, Status: 500},
+			wantError: `(?s)Unable to delete server \d+.*HTTP 500`, exists: true, deletes: 5},
+		{name: "DELETE answered 500 once", fault: emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Status: 500}, deletes: 2},
+		{name: "DELETE answered 404", fault: emulator.Fault{Method: http.MethodDelete, Route: emulator.RouteServer, Status: 404}, exists: true, deletes: 1},
+		{name: "the wait after it fails", fault: emulator.Fault{Method: http.MethodGet, Route: emulator.RouteServer, Count: 1000, Status: 500},
+			wantError: `(?s)Server \d+ was deleted but did not disappear.*HTTP 500`, deletes: 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,10 +240,31 @@ func TestServerResource_deleteErrors(t *testing.T) {
 			if _, exists := emu.Server(id); exists != tc.exists {
 				t.Errorf("server exists = %v after the delete, want %v", exists, tc.exists)
 			}
-			if n := env.sent(requests{route: "DELETE " + emulator.RouteServer}); n != 1 {
-				t.Errorf("DELETE sent %d times, want once", n)
+			if n := env.sent(requests{route: "DELETE " + emulator.RouteServer}); n != tc.deletes {
+				t.Errorf("DELETE sent %d times, want %d", n, tc.deletes)
 			}
 		})
+	}
+}
+
+// A create answered 303 See Other was carried out (RFC 9110): like a lost
+// answer, it is looked for and the server adopted, never sent again.
+func TestCreateServer_a303IsLookedForAndAdopted(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.requireEmulator(needsFaults)
+	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Status: http.StatusSeeOther, AfterAction: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	made, err := createServer(ctx, env.client, serverSpec{name: "see-other"}.request(env))
+	if err != nil {
+		t.Fatalf("createServer: %v", err)
+	}
+	if made.Name != env.name("see-other") {
+		t.Errorf("adopted %q, want %q", made.Name, env.name("see-other"))
+	}
+	if n := env.sent(requests{route: routeCreate}); n != 1 {
+		t.Errorf("the create was sent %d times, want once", n)
 	}
 }
 

@@ -30,6 +30,8 @@ type field struct {
 	nested      []field // objectField only
 	// fixed marks a value that never changes once the server exists: the
 	// resource plans it as its prior value instead of "known after apply".
+	// A null prior value is not fixed yet (the addresses of a server still
+	// provisioning), so it stays "known after apply".
 	fixed bool
 }
 
@@ -111,7 +113,7 @@ func resourceComputed(fields []field) map[string]rschema.Attribute {
 		case stringField:
 			a := rschema.StringAttribute{MarkdownDescription: f.description, Computed: true}
 			if f.fixed {
-				a.PlanModifiers = []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+				a.PlanModifiers = []planmodifier.String{stringplanmodifier.UseNonNullStateForUnknown()}
 			}
 			out[f.name] = a
 		case int64Field:
@@ -123,7 +125,7 @@ func resourceComputed(fields []field) map[string]rschema.Attribute {
 		case objectField:
 			a := rschema.SingleNestedAttribute{MarkdownDescription: f.description, Computed: true, Attributes: resourceComputed(f.nested)}
 			if f.fixed {
-				a.PlanModifiers = []planmodifier.Object{objectplanmodifier.UseStateForUnknown()}
+				a.PlanModifiers = []planmodifier.Object{objectplanmodifier.UseNonNullStateForUnknown()}
 			}
 			out[f.name] = a
 		}

@@ -46,7 +46,9 @@ func (l *serverListResource) Metadata(_ context.Context, req resource.MetadataRe
 func (l *serverListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Finds the account's servers for `terraform query`, optionally filtered by status " +
-			"and location. The API applies the filters; every page of its answer is read. Each result is a " +
+			"and location; every page of the API's answer is read. `list` blocks go in a file whose name ends " +
+			"in `.tfquery.hcl`, beside the configuration's `.tf` files, where `terraform query` (Terraform 1.14 " +
+			"or later) reads them. Each result is a " +
 			"server's identity (its numeric id) with its name as display name. " +
 			"A list costs one request per page of servers; with `include_resource = true` (which " +
 			"`-generate-config-out` implies), one more GET per result, because only the detail view has " +

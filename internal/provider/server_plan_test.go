@@ -78,3 +78,53 @@ func TestAccServerResource_rebootTriggerChangeWarnsInThePlan(t *testing.T) {
 	}
 	c.must("destroy", "-no-color", "-input=false", "-auto-approve")
 }
+
+// What the resource documentation promises of create_before_destroy: a
+// location the API refuses, on an existing server, leaves the old server
+// running and in state, as the API refuses it only when the replacement is
+// created. (Without it Terraform destroys the old server first.)
+func TestAccServerResource_createBeforeDestroyKeepsTheServerWhenTheAPIRefusesTheNewValue(t *testing.T) {
+	env := newTestEnv(t)
+	config := func(location string) string {
+		return env.config(fmt.Sprintf(`
+resource "vpsorg_server" "web" {
+  name     = %q
+  plan_id  = %d
+  os_id    = %d
+  location = %q
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+`, env.name("kept"), catalog.plans[0], catalog.systems[0], location))
+	}
+	var id string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config(catalog.locations[0]),
+				Check: resource.TestCheckResourceAttrWith("vpsorg_server.web", "id", func(v string) error {
+					id = v
+					return nil
+				}),
+			},
+			{
+				Config:      config(catalog.locations[0] + "-typo"),
+				ExpectError: regexp.MustCompile(`(?s)Unable to create server.*location`),
+			},
+			{
+				Config: config(catalog.locations[0]),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttrPtr("vpsorg_server.web", "id", &id),
+					env.expectStatus("kept", "active"),
+				),
+			},
+		},
+	})
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -87,6 +86,7 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 	resp.Diagnostics.Append(plan.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, plan.ID)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, originKey, []byte(originCreated))...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -97,6 +97,21 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 		Pending:     []string{vpsorg.StatusProvisioning},
 		NotFoundFor: notFoundAfterCreate,
 	})
+	if err != nil && interrupted(ctx) {
+		// Terraform was interrupted (Ctrl-C), not the server: an error would
+		// taint a server that may be healthy, and the next apply would
+		// replace it. Saved as the API last showed it, the next refresh
+		// reads how it is; power_state stays as planned, as a stop has
+		// not been tried.
+		if !wantPower.IsUnknown() {
+			plan.PowerState = wantPower
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Server %s was created; the wait for it to be provisioned was interrupted", plan.ID.ValueString()),
+			fmt.Sprintf("It is saved in state, not tainted, with the status the API last showed (%q). The next plan reads "+
+				"how it is now and replaces nothing; if it failed to provision, that refresh shows it.", plan.Status.ValueString()))
+		return
+	}
 	if err != nil {
 		addError(&resp.Diagnostics, fmt.Sprintf("Server %s was created but did not finish provisioning", plan.ID.ValueString()), err, nil)
 		return
@@ -200,7 +215,7 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if patch := plan.updateRequest(&state); !patch.IsEmpty() {
 		server, err := r.client.UpdateServer(ctx, id, patch)
 		if err != nil {
-			addError(&resp.Diagnostics, fmt.Sprintf("Unable to update server %d", id), err, serverAttributePaths)
+			addUpdateError(&resp.Diagnostics, fmt.Sprintf("Unable to update server %d", id), id, err, serverAttributePaths)
 			return
 		}
 		if isDetailView(server, id) {
@@ -208,71 +223,131 @@ func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 	}
 
-	if wantsPower, wantsReboot := plan.powerChange(&state); wantsPower != "" || wantsReboot {
-		server, err := r.client.GetServer(ctx, id)
-		if err != nil {
-			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d", id), err, nil)
+	if power, reboot := plan.powerChange(&state); power != "" || reboot {
+		if latest = r.changePower(ctx, id, &plan, &state, &resp.Diagnostics); latest == nil {
+			r.saveUnfinished(ctx, id, plan, state, resp)
 			return
 		}
-		if server, err = settle(ctx, r.client, server); err != nil {
-			addError(&resp.Diagnostics, fmt.Sprintf("Unable to change the power state of server %d", id), err, nil)
-			return
-		}
-		wasRunning := server.Status == vpsorg.StatusActive
-		if wantsPower != "" {
-			if server, err = setPower(ctx, r.client, server, wantsPower); err != nil {
-				addError(&resp.Diagnostics, fmt.Sprintf("Unable to change the power state of server %d", id), err, nil)
-				return
-			}
-		}
-		// A reboot is owed only to a server that was running and stays
-		// running: a start from stopped boots the new configuration anyway.
-		if wantsReboot && wasRunning && server.Status == vpsorg.StatusActive {
-			if server, err = rebootAction.runFrom(ctx, r.client, server); err != nil {
-				addError(&resp.Diagnostics, fmt.Sprintf("Unable to reboot server %d", id), err, nil)
-				return
-			}
-		}
-		latest = server
 	}
 
 	if latest == nil {
 		server, err := r.client.GetServer(ctx, id)
 		if err != nil {
-			addError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d after changing it", id), err, nil)
+			addUpdateError(&resp.Diagnostics, fmt.Sprintf("Unable to read server %d after changing it", id), id, err, nil)
 			return
 		}
 		latest = server
 	}
 	planned := plan
 	resp.Diagnostics.Append(plan.fromAPI(latest)...)
-	keepPlannedPower(&resp.Diagnostics, &plan, &planned)
+	keepPlanned(&resp.Diagnostics, &plan, &planned)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, plan.ID)...)
 }
 
-// keepPlannedPower keeps the status and power_state the plan knew when the
-// server shows others after an update that sent no power request: someone
-// started or stopped it between the plan and the apply. Terraform takes a
-// known planned value the apply contradicts for a provider bug ("inconsistent
-// result after apply"); the change is the world's, not this apply's, so it
-// is a warning and the next refresh records it.
-func keepPlannedPower(diags *diag.Diagnostics, got, planned *serverResourceModel) {
-	statusMoved := known(planned.Status) && !got.Status.Equal(planned.Status)
-	powerMoved := known(planned.PowerState) && !got.PowerState.Equal(planned.PowerState)
+// changePower sees the plan's power change and reboot through, from the
+// server as the API shows it now, and returns the server as last seen in
+// full; nil when it failed, with diags saying why.
+func (r *serverResource) changePower(ctx context.Context, id int64, plan, state *serverResourceModel, diags *diag.Diagnostics) *vpsorg.Server {
+	power, reboot := plan.powerChange(state)
+	server, err := r.client.GetServer(ctx, id)
+	if err != nil {
+		addUpdateError(diags, fmt.Sprintf("Unable to read server %d", id), id, err, nil)
+		return nil
+	}
+	if server, err = settle(ctx, r.client, server); err != nil {
+		addError(diags, fmt.Sprintf("Unable to change the power state of server %d", id), err, nil)
+		return nil
+	}
+	wasRunning := server.Status == vpsorg.StatusActive
+	if reboot && !wasRunning && plan.rebootPromised(state) {
+		diags.AddAttributeError(path.Root("reboot_trigger"), fmt.Sprintf("Server %d was not rebooted", id),
+			fmt.Sprintf("The plan was to reboot it because it was running; it is now %q: its power changed outside Terraform "+
+				"after the plan, and a server that is not running cannot be rebooted. This apply sent no power request; "+
+				"the state keeps the old reboot_trigger. Run `terraform plan` again: it shows the reboot again if the "+
+				"server runs, or else records the new reboot_trigger, as the server boots its new configuration when started.",
+				server.Status))
+		return nil
+	}
+	if power != "" {
+		if server, err = setPower(ctx, r.client, server, power); err != nil {
+			addError(diags, fmt.Sprintf("Unable to change the power state of server %d", id), err, nil)
+			return nil
+		}
+	}
+	// A reboot is owed only to a server that was running and stays
+	// running: a start from stopped boots the new configuration anyway.
+	if reboot && wasRunning && server.Status == vpsorg.StatusActive {
+		if server, err = rebootAction.runFrom(ctx, r.client, server); err != nil {
+			addError(diags, fmt.Sprintf("Unable to reboot server %d", id), err, nil)
+			return nil
+		}
+	}
+	return server
+}
+
+// saveUnfinished saves, after a power change or reboot failed, the server as
+// the API shows it now, with the power_state and reboot_trigger it had
+// before: what was not done stays owed, and the next plan shows it again.
+// Left to the framework, the state would be the prior one, with the status
+// and settings from before this apply (a PATCH may have gone through).
+func (r *serverResource) saveUnfinished(ctx context.Context, id int64, plan, state serverResourceModel, resp *resource.UpdateResponse) {
+	// The failure may be the deadline or an interrupt: the look gets time of its own.
+	look, cancel := context.WithTimeout(context.WithoutCancel(ctx), unfinishedLook)
+	defer cancel()
+	server, err := r.client.GetServer(look, id)
+	if err != nil {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...) // the next refresh reads it
+		return
+	}
+	plan.PowerState, plan.RebootTrigger = state.PowerState, state.RebootTrigger
+	resp.Diagnostics.Append(plan.fromAPI(server)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// unfinishedLook bounds the read that saves a failed update's server.
+const unfinishedLook = 10 * time.Second
+
+// addUpdateError is addError for an update; a server deleted since the plan
+// (404) gets the wording that says so and what to do.
+func addUpdateError(diags *diag.Diagnostics, summary string, id int64, err error, paths map[string]path.Path) {
+	if errors.Is(err, vpsorg.ErrNotFound) {
+		diags.AddError(fmt.Sprintf("Server %d no longer exists", id),
+			"It was deleted outside Terraform after the plan was made, so this apply cannot change it. Run `terraform plan` "+
+				"again: its refresh removes the server from state, and the plan shows it to be created anew.")
+		return
+	}
+	addError(diags, summary, err, paths)
+}
+
+// keepPlanned returns the values the plan knew of status, power_state and
+// updated_at where the server shows others after an update that sent no
+// request to change them: someone started, stopped or changed it between
+// the plan and the apply. Terraform takes a planned value (null included)
+// that the apply contradicts for a provider bug ("inconsistent result after
+// apply"); the change is the world's, not this apply's, so a power change is
+// a warning, and the next refresh records the new values.
+func keepPlanned(diags *diag.Diagnostics, got, planned *serverResourceModel) {
+	if !planned.UpdatedAt.IsUnknown() {
+		got.UpdatedAt = planned.UpdatedAt // planned only when nothing is sent (sendsNothing)
+	}
+	statusMoved := !planned.Status.IsUnknown() && !got.Status.Equal(planned.Status)
+	powerMoved := !planned.PowerState.IsUnknown() && !got.PowerState.Equal(planned.PowerState)
 	if !statusMoved && !powerMoved {
 		return
 	}
 	diags.AddWarning("The server's power changed outside this apply",
-		fmt.Sprintf("Server %s (%q) was planned with status %q, but the API now reports %q: it was started or stopped "+
+		fmt.Sprintf("Server %s (%q) now reports status %q, which this plan did not expect: it was started or stopped "+
 			"by something other than Terraform after the plan. This apply changed only its settings; the next "+
 			"refresh records the new status, and a plan then shows what power_state asks for.",
-			got.ID.ValueString(), got.Name.ValueString(), planned.Status.ValueString(), got.Status.ValueString()))
-	got.Status, got.PowerState = planned.Status, planned.PowerState
+			got.ID.ValueString(), got.Name.ValueString(), got.Status.ValueString()))
+	if statusMoved {
+		got.Status = planned.Status
+	}
+	if powerMoved {
+		got.PowerState = planned.PowerState
+	}
 }
-
-// known reports whether v has a value: neither null nor unknown.
-func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
 
 func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state serverResourceModel
@@ -316,8 +391,19 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	if err := r.client.WaitForDeleted(ctx, id); err != nil {
-		addError(&resp.Diagnostics, fmt.Sprintf("Server %d was deleted but did not disappear", id), err, nil)
+		summary := fmt.Sprintf("Server %d was deleted but did not disappear", id)
+		if interrupted(ctx) {
+			summary = fmt.Sprintf("Server %d was deleted; the wait for it to disappear was interrupted", id)
+		}
+		addError(&resp.Diagnostics, summary, err, nil)
 	}
+}
+
+// interrupted reports whether ctx was cancelled by Terraform (Ctrl-C, which
+// the framework passes on as a cancellation): the operation's deadline
+// from the timeouts block is not an interrupt.
+func interrupted(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
 }
 
 // ImportState accepts the numeric id, or the identity; Read then fills in
@@ -330,6 +416,24 @@ func (r *serverResource) ImportState(ctx context.Context, req resource.ImportSta
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importingKey, importingMark)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, originKey, []byte(originImported))...)
+}
+
+// originKey records in private state whether this provider created the
+// server or imported it: only a server it created got its ssh_key_id at
+// creation (sshKeyReplaces). States written before it have neither.
+const (
+	originKey      = "origin"
+	originCreated  = `"created"`
+	originImported = `"imported"`
+)
+
+// serverOrigin is originCreated, originImported or "" (not recorded).
+func serverOrigin(ctx context.Context, private interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}) string {
+	origin, _ := private.GetKey(ctx, originKey)
+	return string(origin)
 }
 
 // withTimeout bounds ctx by the operation's value from the timeouts block:
@@ -374,4 +478,5 @@ func (r *serverResource) readPending(ctx context.Context, req resource.ReadReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, unresolvedCreateKey, nil)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, originKey, []byte(originCreated))...)
 }

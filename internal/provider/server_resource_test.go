@@ -308,7 +308,7 @@ func TestAccServerResource_createTimeoutTaintsAndReplaces(t *testing.T) {
 		CheckDestroy:             env.checkDestroyed,
 		Steps: []resource.TestStep{
 			{
-				Config:      env.config(env.serverConfig("slow", catalog.plans[0], fmt.Sprintf(`  timeouts = { create = %q }`, timeout))),
+				Config:      env.config(env.serverConfig("slow", catalog.plans[0], fmt.Sprintf(`  timeouts { create = %q }`, timeout))),
 				ExpectError: regexp.MustCompile(timedOut),
 			},
 			{

@@ -2,11 +2,13 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
@@ -61,18 +63,14 @@ func serverResourceSchema(ctx context.Context) schema.Schema {
 		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 	}
 	attrs["ssh_key_id"] = schema.Int64Attribute{
-		MarkdownDescription: "Id of an SSH key to install at creation. The API does not report it back, " +
-			"so it is kept as configured. Changing it replaces the server, except on an imported server, " +
-			"where setting it only records the value.",
-		Optional:   true,
-		Validators: []validator.Int64{int64validator.AtLeast(1)},
-		PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplaceIf(
-			func(_ context.Context, req planmodifier.Int64Request, resp *int64planmodifier.RequiresReplaceIfFuncResponse) {
-				resp.RequiresReplace = !req.StateValue.IsNull()
-			},
-			"Replaces the server when a recorded SSH key changes.",
-			"Replaces the server when a recorded SSH key changes.",
-		)},
+		MarkdownDescription: "Id of an SSH key to install at creation. The API installs a key only when it creates " +
+			"a server and does not report it back, so it is kept as configured. Changing it replaces the server, " +
+			"except when it is set on an imported server that had none recorded: then it is only recorded, the key is " +
+			"not installed, and the plan warns so (replace the server, for example with `terraform apply -replace`, " +
+			"to install it).",
+		Optional:      true,
+		Validators:    []validator.Int64{int64validator.AtLeast(1)},
+		PlanModifiers: []planmodifier.Int64{sshKeyReplaces},
 	}
 	attrs["hostname"] = schema.StringAttribute{
 		MarkdownDescription: "Fully qualified domain name, such as `web01.example.com`. Changes in place. " +
@@ -97,10 +95,12 @@ func serverResourceSchema(ctx context.Context) schema.Schema {
 			"stops the server to match. When unset, power is not managed: Terraform never switches the " +
 			"server on or off, and the attribute reports where the server's status leads " +
 			"(`provisioning`, `starting` and `rebooting` count as `running`; `stopping` and `suspended` as `stopped`).",
-		Optional:      true,
-		Computed:      true,
-		Validators:    []validator.String{stringvalidator.OneOf(powerRunning, powerStopped)},
-		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+		Optional:   true,
+		Computed:   true,
+		Validators: []validator.String{stringvalidator.OneOf(powerRunning, powerStopped)},
+		// Null after an import in a status the provider does not map: the
+		// apply's read may then find one, so null is not carried into a plan.
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseNonNullStateForUnknown()},
 	}
 	attrs["reboot_trigger"] = schema.StringAttribute{
 		MarkdownDescription: "Any string; when it changes from one non-null value to another while the " +
@@ -119,21 +119,48 @@ func serverResourceSchema(ctx context.Context) schema.Schema {
 		Computed: true,
 		Default:  booldefault.StaticBool(false),
 	}
-	attrs["timeouts"] = resourceTimeouts(timeouts.Attributes(ctx, timeouts.Opts{
+	timeoutsBlock := resourceTimeoutsBlock(ctx, timeouts.Opts{
 		Create:            true,
 		CreateDescription: "How long to wait for a new server to be provisioned (and stopped, if asked). Default `15m`.",
 		Update:            true,
 		UpdateDescription: "How long an update may take, power changes and reboots included. Default `10m`.",
 		Delete:            true,
 		DeleteDescription: "How long to wait for a server to be gone, a graceful stop (`shutdown_before_delete`) included. Default `10m`.",
-	}))
+	})
 
 	return schema.Schema{
 		MarkdownDescription: "A VPS.org server. Terraform creates it, waits until it is provisioned, keeps its " +
 			"settings and (when `power_state` is set) its power state equal to the configuration, and deletes it.",
 		Attributes: attrs,
+		Blocks:     map[string]schema.Block{"timeouts": timeoutsBlock},
 	}
 }
+
+// sshKeyReplaces replaces the server when ssh_key_id changes, except when a
+// key is set on a server this provider did not create (serverOrigin) and
+// none was recorded: replacing an adopted server for a key would be a
+// surprise, so the key is recorded, and the plan says it is not installed.
+var sshKeyReplaces = int64planmodifier.RequiresReplaceIf(
+	func(ctx context.Context, req planmodifier.Int64Request, resp *int64planmodifier.RequiresReplaceIfFuncResponse) {
+		origin := serverOrigin(ctx, req.Private)
+		if !req.StateValue.IsNull() || origin == originCreated {
+			resp.RequiresReplace = true
+			return
+		}
+		var id string
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+		how := "was imported"
+		if origin == "" {
+			how = "is in a state written by an earlier version of this provider, which cannot tell whether it created it"
+		}
+		resp.Diagnostics.AddAttributeWarning(req.Path, "The SSH key is recorded, not installed",
+			fmt.Sprintf("Server %s %s, so setting ssh_key_id only records the value: the API installs a key only when it "+
+				"creates a server. Install the key on the server yourself, or replace the server to create it with the key "+
+				"(terraform apply -replace=<address>).", id, how))
+	},
+	"Replaces the server when the SSH key changes, except when one is set on an imported server.",
+	"Replaces the server when the SSH key changes, except when one is set on an imported server.",
+)
 
 // serverAttributePaths maps the API's field names to attribute paths, so
 // that the API's field messages land on the attribute the user wrote.

@@ -123,7 +123,7 @@ func TestAccServerResource_shutdownBeforeDeleteSendsNoStopToAServerNotRunning(t 
 func TestAccServerResource_shutdownBeforeDeleteDeletesWhenTheStopNeverFinishes(t *testing.T) {
 	env := newTestEnv(t)
 	emu := env.requireEmulator("needs the emulator's SetTransitionTime hook: a stop that never finishes")
-	config := shutdownConfig(env, "slow-stop", "  timeouts = {\n    delete = \"4s\"\n  }")
+	config := shutdownConfig(env, "slow-stop", "  timeouts {\n    delete = \"4s\"\n  }")
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.factories(),
 		CheckDestroy:             destroyedAfter(env, 1),

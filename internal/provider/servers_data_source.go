@@ -67,8 +67,8 @@ func (d *serversDataSource) Schema(ctx context.Context, _ datasource.SchemaReque
 				Computed:            true,
 				NestedObject:        schema.NestedAttributeObject{Attributes: dataSourceComputed(serverListViewFields)},
 			},
-			"timeouts": dataSourceTimeouts(ctx),
 		},
+		Blocks: map[string]schema.Block{"timeouts": dataSourceTimeoutsBlock(ctx)},
 	}
 }
 

@@ -118,6 +118,25 @@ func TestRedirects_AreNeverFollowedWithTheToken(t *testing.T) {
 		}
 		checkRedirectRefused(t, c, "http://api.vps.test:"+port, &tokens)
 	})
+	// A 303 to a create says it was carried out, its result elsewhere (RFC
+	// 9110, 15.4.4): a create that may have acted, sent once, not followed.
+	t.Run("a create answered 303 See Other", func(t *testing.T) {
+		rec := &recorder{replies: []reply{{status: 303, header: map[string]string{"Location": target.URL + "/api/v1/servers/12347/"}}}}
+		c, _ := newTestClient(t, rec)
+		_, err := c.CreateServer(context.Background(), CreateServerRequest{Name: "web-server-02", PlanID: 1, OSID: 5, Location: "us-west"})
+		if err == nil || !strings.Contains(err.Error(), "HTTP 303") || !strings.Contains(err.Error(), target.URL+"/api/v1/servers/12347/") {
+			t.Fatalf("error = %v, want one naming the 303 and its Location", err)
+		}
+		if !MayHaveActed(err) {
+			t.Error("MayHaveActed = false: a create answered 303 was carried out, and must be looked for")
+		}
+		if n := len(rec.requests()); n != 1 {
+			t.Errorf("the create was sent %d times, want once", n)
+		}
+		if n := tokens.Load(); n != 0 {
+			t.Errorf("the redirect's target saw the token %d times", n)
+		}
+	})
 	t.Run("a PATCH is not turned into a GET", func(t *testing.T) {
 		c, _ := newTestClient(t, redirector(target.URL))
 		name := "x"

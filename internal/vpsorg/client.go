@@ -22,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http/httpproxy"
 )
 
 // DefaultEndpoint is the base URL of the production API.
@@ -52,8 +54,9 @@ type Config struct {
 	// "terraform-provider-vpsorg/dev".
 	UserAgent string
 	// HTTPClient is an optional base client. The Client uses a copy of it
-	// whose Transport is wrapped (see noReplayTransport). Default: a pooled
-	// transport with connection, TLS and header timeouts.
+	// whose Transport is wrapped (see noReplayTransport); its proxy is its
+	// own. Default: a pooled transport with connection, TLS and header
+	// timeouts, using the environment's proxy except for loopback hosts.
 	HTTPClient *http.Client
 	// RootCAs are the certificate authorities the default transport
 	// trusts; nil trusts the system's. Ignored with HTTPClient.
@@ -224,6 +227,11 @@ func parseEndpoint(endpoint string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("vpsorg: endpoint %q must not have a query or fragment", endpoint)
 	}
+	if net.ParseIP(u.Hostname()) == nil {
+		// Host names are case-insensitive, and net/http's proxy exclusion
+		// knows "localhost" only in lower case.
+		u.Host = strings.ToLower(u.Host)
+	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 		if u.RawPath != "" {
@@ -240,7 +248,7 @@ func defaultHTTPClient(roots *x509.CertPool) *http.Client {
 	return &http.Client{
 		Timeout: 2 * time.Minute,
 		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
+			Proxy:                 proxyFunc(),
 			DialContext:           dialer.DialContext,
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          100,
@@ -252,6 +260,32 @@ func defaultHTTPClient(roots *x509.CertPool) *http.Client {
 			ExpectContinueTimeout: 1 * time.Second,
 		},
 	}
+}
+
+// proxyFunc is the environment's proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY,
+// read now: http.ProxyFromEnvironment reads them once per process), except
+// that a loopback host never goes through one. Plain http is allowed only
+// on loopback because the token then never leaves the machine; a proxy
+// would receive it in clear text, and net/http's own exclusion misses
+// "LOCALHOST".
+func proxyFunc() func(*http.Request) (*url.URL, error) {
+	fromEnv := httpproxy.FromEnvironment().ProxyFunc()
+	return func(req *http.Request) (*url.URL, error) {
+		if isLoopbackHost(req.URL.Hostname()) {
+			return nil, nil
+		}
+		return fromEnv(req.URL)
+	}
+}
+
+// isLoopbackHost reports whether host is "localhost" in any case or a
+// loopback IP address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // noReplayTransport makes every POST body non-rewindable.

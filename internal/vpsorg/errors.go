@@ -102,15 +102,17 @@ func (e *APIError) Unwrap() error { return e.Err }
 //
 // It is true when the request reached the API, or may have, and no answer
 // says it was refused: no answer at all or a connection dropped after
-// sending, a 5xx, a 408, a 2xx whose body could not be read or used, a
-// context that ended while the request was in flight. It is false when the
+// sending, a 5xx, a 408, a 303 See Other (by RFC 9110 the request was
+// carried out, its result elsewhere), a 2xx whose body could not be read
+// or used, a context that ended while the request was in flight. It is false when the
 // request provably did not act: it never reached the API (connection
 // refused, DNS failure, a TLS certificate the client does not trust), it
 // was never sent (the context had ended, or waiting out a rate limit would
-// have passed its deadline), the API refused it with a 4xx other than 408
-// (429 included), or answered it with a redirect (3xx), which the client
-// does not follow. A request tried several times may have acted when any
-// of its tries may have. A nil err is no failure: false.
+// have passed its deadline, or HTTP forbids it as built), the API refused
+// it with a 4xx other than 408 (429 included), or answered it with another
+// redirect (3xx), which the client does not follow. A request tried
+// several times may have acted when any of its tries may have. A nil err
+// is no failure: false.
 func MayHaveActed(err error) bool {
 	if err == nil {
 		return false
@@ -132,6 +134,8 @@ func mayHaveActed(status int, err error) bool {
 		return true
 	case status >= 400:
 		return false
+	case status == http.StatusSeeOther:
+		return true // the request was carried out; its result is elsewhere
 	case status >= 300:
 		return false // a redirect: the API did not carry the request out here, and the client follows none
 	}
@@ -141,8 +145,9 @@ func mayHaveActed(status int, err error) bool {
 // neverSent reports whether err says the request never reached the API.
 func neverSent(err error) bool {
 	var notSent *notSentError
+	var unsendable *unsendableError
 	var dnsErr *net.DNSError
-	return errors.As(err, &notSent) || errors.As(err, &dnsErr) ||
+	return errors.As(err, &notSent) || errors.As(err, &unsendable) || errors.As(err, &dnsErr) ||
 		errors.Is(err, syscall.ECONNREFUSED) || isCertError(err)
 }
 
@@ -183,6 +188,10 @@ func newAPIError(op string, r *response, err error, red redactor) *APIError {
 		}
 		e.Message = "the API answered with a redirect to " + loc + ", which is not followed: " +
 			"the token would go with it, and the API documents no redirects. Check the provider's endpoint"
+		if r.status == http.StatusSeeOther {
+			e.Message = "the API carried the request out and pointed to its result at " + loc + ", which is not followed: " +
+				"the token would go with it, and the API documents no redirects. Check the provider's endpoint"
+		}
 		e.Fields = nil
 	}
 	return e

@@ -171,6 +171,7 @@ func TestMayHaveActed_TellsAFailureThatMayHaveActedFromOneThatDidNot(t *testing.
 		{"a 2xx whose body is not a server", replying(reply{status: 201, body: `{"oops": true}`}), nil, create, true},
 		{"a 2xx whose server lacks plan, os and location", replying(reply{status: 201, body: `{"id": 12347, "name": "a", "status": "provisioning"}`}), nil, create, true},
 		{"a redirect, not followed", replying(reply{status: 307, header: map[string]string{"Location": "http://127.0.0.1:9/api/v1/servers/"}}), nil, create, false},
+		{"303 See Other: the request was carried out (RFC 9110)", replying(reply{status: 303, header: map[string]string{"Location": "http://127.0.0.1:9/api/v1/servers/12347/"}}), nil, create, true},
 		{"a 2xx whose body could not be read", func(t *testing.T) string {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Length", "1000")

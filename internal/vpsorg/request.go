@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // maxResponseBody bounds how much of a response the client reads.
@@ -54,7 +56,7 @@ func (c *Client) doChecked(ctx context.Context, op, method string, u *url.URL, i
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
-		return nil, &APIError{Operation: op, Err: red.err(err)}
+		return nil, &APIError{Operation: op, Err: &unsendableError{reason: red.text(err.Error())}}
 	}
 	for k, vs := range header {
 		req.Header[k] = vs
@@ -66,6 +68,9 @@ func (c *Client) doChecked(ctx context.Context, op, method string, u *url.URL, i
 	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if err := checkHeader(req.Header); err != nil {
+		return nil, &APIError{Operation: op, Method: method, Path: u.EscapedPath(), Err: err}
 	}
 
 	x := &exchange{c: c, req: req, body: body, check: check}
@@ -280,6 +285,33 @@ func (e *notSentError) Is(target error) bool {
 
 func (e *notSentError) Unwrap() error { return e.err }
 
+// unsendableError is a request that can never be sent as built: a header
+// value HTTP forbids (a token read from a file with its newline), a URL
+// that does not parse. Trying again cannot help, and the API never saw it.
+// Its text never holds a header's value.
+type unsendableError struct {
+	reason string
+}
+
+func (e *unsendableError) Error() string { return "the request cannot be sent: " + e.reason }
+
+// checkHeader refuses what net/http would refuse on every try, before any:
+// a header name or value HTTP does not allow.
+func checkHeader(h http.Header) error {
+	for name, values := range h {
+		if !httpguts.ValidHeaderFieldName(name) {
+			return &unsendableError{reason: fmt.Sprintf("the header name %q is not a valid HTTP token", name)}
+		}
+		for _, v := range values {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return &unsendableError{reason: fmt.Sprintf("the %s header's value holds a character HTTP forbids "+
+					"(a control character, such as a newline)", name)}
+			}
+		}
+	}
+	return nil
+}
+
 // sleep waits for d or until ctx ends, whichever comes first.
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
@@ -298,14 +330,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 // retryable is the method-aware retry policy (DESIGN.md): whether a try
 // that failed this way is worth repeating. A failure that repeating cannot
 // fix (a certificate the client does not trust, a body too large) never
-// is. GET, PUT, PATCH and DELETE are idempotent: repeating them after a lost
-// answer is harmless, so every transient failure is retried. A POST is
-// repeated only when the API provably did not act on it (MayHaveActed).
+// is. GET, PUT, PATCH and DELETE are idempotent (a PUT or PATCH sets the
+// values it names, a DELETE of a deleted server answers 404): repeating
+// them after a lost answer is harmless, so every transient failure is
+// retried, and a 500 too, as often a passing failure (a worker restarted, a
+// database failing over) as a 502. A POST is repeated only when the API
+// provably did not act on it (MayHaveActed), which a 500 does not show.
 func retryable(method string, status int, err error) bool {
-	if !transientFailure(status, err) {
-		return false
+	if method == http.MethodPost {
+		return transientFailure(status, err) && !mayHaveActed(status, err)
 	}
-	return method != http.MethodPost || !mayHaveActed(status, err)
+	return transientFailure(status, err) || status == http.StatusInternalServerError
 }
 
 // transientFailure reports whether a try's failure may pass by itself: no

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -57,7 +58,7 @@ func TestRetryPolicy_RepeatsOnlyWhatCannotDoHarm(t *testing.T) {
 		{"502", reply{status: 502, body: "Bad Gateway"}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 502},
 		{"503", reply{status: 503}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 503},
 		{"504", reply{status: 504}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 504},
-		{"500", reply{status: 500, body: `{"detail": "boom"}`}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 500},
+		{"500", reply{status: 500, body: `{"detail": "boom"}`}, map[string]int{"GET": retried, "PUT": retried, "PATCH": retried, "DELETE": retried, "POST": once}, 500},
 		{"400", reply{status: 400, body: `{"detail": "bad"}`}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 400},
 		{"401", reply{status: 401}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 401},
 		{"402", reply{status: 402}, map[string]int{"GET": once, "PUT": once, "PATCH": once, "DELETE": once, "POST": once}, 402},
@@ -162,6 +163,34 @@ func TestRetryPolicy_SucceedsAfterTransientFailures(t *testing.T) {
 	}
 	if n := len(rec.requests()); n != 3 {
 		t.Errorf("%d tries, want 3", n)
+	}
+}
+
+// A 500 is as often a passing failure as a 502 (a worker restarted, a
+// database failing over): the idempotent methods ride through one. A POST
+// answered 500 may have acted, and is not sent again (TestMayHaveActed).
+func TestRetryPolicy_RidesThroughOne500OnTheIdempotentMethods(t *testing.T) {
+	success := map[string]reply{
+		"GetServer":     {status: 200, body: detailJSON},
+		"ListServers":   {status: 200, body: listJSON},
+		"ReplaceServer": {status: 200, body: detailJSON},
+		"UpdateServer":  {status: 200, body: detailJSON},
+		"DeleteServer":  {status: 204},
+	}
+	for _, call := range calls {
+		if call.method == http.MethodPost {
+			continue
+		}
+		t.Run(call.name, func(t *testing.T) {
+			rec := &recorder{replies: []reply{{status: 500, body: `{"detail": "Internal error."}`}, success[call.name]}}
+			c, _ := newTestClient(t, rec)
+			if err := call.call(context.Background(), c); err != nil {
+				t.Fatalf("%s after one 500: %v", call.name, err)
+			}
+			if n := len(rec.requests()); n != 2 {
+				t.Errorf("%d tries, want 2", n)
+			}
+		})
 	}
 }
 
@@ -344,5 +373,43 @@ func TestRetry_NoRetriesWhenRetryMaxIsNegative(t *testing.T) {
 	}
 	if n.Load() != 1 {
 		t.Errorf("%d tries, want 1", n.Load())
+	}
+}
+
+// A request HTTP forbids (a token read from a file with its newline, a
+// control character in a header) can never be sent: it fails at once,
+// never retried, not a request that may have acted, and without the token.
+func TestRetryPolicy_NeverRetriesARequestThatCannotBeSent(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		edit   func(*Config)
+		header string
+	}{
+		{"a token with a newline", func(cfg *Config) { cfg.Token = testToken + "\n" }, "Authorization"},
+		{"a token with an inner control character", func(cfg *Config) { cfg.Token = "tok\x01" + testToken }, "Authorization"},
+		{"a User-Agent with a carriage return", func(cfg *Config) { cfg.UserAgent = "a\rb" }, "User-Agent"},
+	} {
+		for _, call := range calls {
+			t.Run(tt.name+"/"+call.name, func(t *testing.T) {
+				rec := &recorder{}
+				sink := &logSink{}
+				c, _ := newTestClient(t, rec, tt.edit, func(cfg *Config) { cfg.Log = sink.log })
+				err := call.call(context.Background(), c)
+				var apiErr *APIError
+				if !errors.As(err, &apiErr) || apiErr.StatusCode != 0 || !strings.Contains(err.Error(), "cannot be sent") ||
+					!strings.Contains(err.Error(), tt.header) {
+					t.Fatalf("error = %v, want an *APIError saying the request cannot be sent, naming %s", err, tt.header)
+				}
+				if strings.Contains(err.Error(), testToken) {
+					t.Errorf("error %q contains the token", err)
+				}
+				if MayHaveActed(err) {
+					t.Error("MayHaveActed = true for a request that was never sent")
+				}
+				if n := sink.count("vpsorg: HTTP request"); n > 1 || len(rec.requests()) != 0 {
+					t.Errorf("%d tries logged, %d reached the API; want at most one try and none", n, len(rec.requests()))
+				}
+			})
+		}
 	}
 }

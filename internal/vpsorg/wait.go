@@ -129,8 +129,9 @@ func targetText(target []string) string {
 // server as a GET last saw it (the full detail view). It is
 // bounded only by ctx: it fails at once on a status outside Target and
 // Pending, on a 404 once NotFoundFor has passed, or on an API error
-// that polling again cannot cure (401, 500, ...); it polls on through
-// transient failures (429, 502–504, no answer). When ctx ends it returns
+// that polling again cannot cure (401, a 500 that outlasted the client's
+// retries, ...); it polls on through transient failures (429, 502–504, no
+// answer). When ctx ends it returns
 // *WaitTimeoutError naming the last status seen. Concurrent waits of one
 // client share their polls (see poller).
 func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*Server, error) {
@@ -329,8 +330,8 @@ const quickPoll = 25 * time.Millisecond
 
 // transient reports whether err is an API failure that the retry policy
 // would have retried for a GET (429, 502, 503, 504, or no answer at all),
-// as opposed to one that polling again cannot cure (401, 500, a body that
-// is not a server, ...).
+// as opposed to one that polling again cannot cure (401, a 500 that
+// outlasted the retries, a body that is not a server, ...).
 func transient(err error) bool {
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) {

@@ -74,7 +74,8 @@ func TestWaitForStatus(t *testing.T) {
 				}
 			}},
 		{name: "a 404 without tolerance fails at once", statuses: []string{"404"}, spec: toActive, wantGETs: 1, wantErr: "not found"},
-		{name: "a non-retryable API error fails the wait", statuses: []string{"provisioning", "500"}, spec: toActive, wantGETs: 2,
+		{name: "one 500 while provisioning is ridden", statuses: []string{"provisioning", "500", "active"}, spec: toActive, wantGETs: 3, wantFinal: "active"},
+		{name: "a 500 that outlasts the client's retries fails the wait", statuses: []string{"provisioning", "500", "500", "500"}, spec: toActive, wantGETs: 4,
 			wantErr: "get server 12345: HTTP 500 Internal Server Error: Internal error.",
 			check: func(t *testing.T, err error) {
 				var apiErr *APIError

@@ -21,7 +21,7 @@ action "vpsorg_server_reboot" "web" {
   config {
     server_id = vpsorg_server.web.id
 
-    timeouts = {
+    timeouts {
       invoke = "5m"
     }
   }

@@ -1,3 +1,6 @@
+# List blocks go in a file whose name ends in .tfquery.hcl, such as this one,
+# beside the configuration's .tf files; `terraform query` reads them.
+
 # Every server of the account: `terraform query` prints each one's id and name.
 list "vpsorg_server" "all" {
   provider = vpsorg

@@ -1,3 +1,12 @@
+# The application's configuration; with your own file next to this one,
+# file("${path.module}/app.conf") does the same.
+locals {
+  app_config = <<-EOT
+    workers = 4
+    listen  = ":8080"
+  EOT
+}
+
 # A web server that Terraform keeps running.
 resource "vpsorg_server" "web" {
   name            = "web-server-01"
@@ -9,9 +18,9 @@ resource "vpsorg_server" "web" {
   power_state     = "running"
 
   # Reboot whenever the application configuration changes.
-  reboot_trigger = sha1(file("${path.module}/app.conf"))
+  reboot_trigger = sha1(local.app_config)
 
-  timeouts = {
+  timeouts {
     create = "20m"
   }
 }

@@ -76,6 +76,7 @@ func New(emu *emulator.Emulator, opts Options) *Handler {
 	h.mux.HandleFunc("GET "+Prefix+"requests", h.requests)
 	h.mux.HandleFunc("DELETE "+Prefix+"requests", h.resetRequests)
 	h.mux.HandleFunc("GET "+Prefix+"requests/counts", h.requestCounts)
+	h.mux.HandleFunc("GET "+Prefix+"journal", h.journalStats)
 	return h
 }
 

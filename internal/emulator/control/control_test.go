@@ -278,6 +278,11 @@ func TestJournal_FiltersByMethodPathAndTime(t *testing.T) {
 	if counts["GET /api/v1/servers/"] != 1 || counts["POST /api/v1/servers/"] != 1 {
 		t.Errorf("counts %v", counts)
 	}
+	var stats emulator.JournalStats
+	w.call("GET", "/_emulator/journal", "", "", &stats)
+	if want := (emulator.JournalStats{Size: emulator.DefaultJournalSize, Kept: 3, Total: 3, PathLimit: emulator.JournalPathLimit}); stats != want {
+		t.Errorf("journal stats %+v, want %+v", stats, want)
+	}
 	if code := w.call("GET", "/_emulator/requests?since=yesterday", "", "", nil); code != 400 {
 		t.Errorf("a bad time: %d", code)
 	}

@@ -80,3 +80,10 @@ func (h *Handler) resetRequests(w http.ResponseWriter, _ *http.Request) {
 	h.emu.ResetRequests()
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// journalStats says how many requests the journal keeps of how many came
+// since its last reset: the journal keeps the latest only, while the counts
+// count all.
+func (h *Handler) journalStats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, h.emu.JournalStats())
+}

@@ -48,10 +48,12 @@ func New(emu *emulator.Emulator) http.Handler {
 	return mux
 }
 
-// feed is what the page shows.
+// feed is what the page shows: the latest recentRequests requests, and
+// how many the journal has seen.
 type feed struct {
-	Accounts []accountFeed      `json:"accounts"`
-	Requests []emulator.Request `json:"requests"`
+	Accounts []accountFeed         `json:"accounts"`
+	Requests []emulator.Request    `json:"requests"`
+	Journal  emulator.JournalStats `json:"journal"`
 }
 
 type accountFeed struct {
@@ -64,7 +66,7 @@ func feedOf(emu *emulator.Emulator) feed {
 	for _, a := range emu.Accounts() {
 		f.Accounts = append(f.Accounts, accountFeed{Name: a, Servers: emu.Servers(a)})
 	}
-	reqs := emu.Requests()
-	f.Requests = reqs[max(0, len(reqs)-recentRequests):]
+	f.Requests = emu.RecentRequests(recentRequests)
+	f.Journal = emu.JournalStats()
 	return f
 }

@@ -3,6 +3,7 @@ package liveview
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -72,6 +73,41 @@ func TestFeed_ShowsEachAccountsServersAndTheRecentRequests(t *testing.T) {
 	}
 	if len(f.Requests) != 1 || f.Requests[0].Status != http.StatusCreated {
 		t.Errorf("requests %+v", f.Requests)
+	}
+}
+
+// The feed needs no token and the page polls it twice a second: however
+// many requests came and however long their paths, it stays small.
+func TestFeed_StaysSmallAfterManyTokenlessRequestsWithLongPaths(t *testing.T) {
+	_, base := serve(t)
+	long := base + "/api/v1/" + strings.Repeat("x", 64<<10) + "/"
+	for range recentRequests + 50 {
+		resp, err := http.Get(long)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(base + FeedPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each entry: a cut path and some 200 bytes of other fields.
+	if limit := recentRequests * (emulator.JournalPathLimit + 300); len(body) > limit {
+		t.Errorf("the feed is %d bytes, want at most %d", len(body), limit)
+	}
+	var f feed
+	if err := json.Unmarshal(body, &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Requests) != recentRequests || f.Journal.Total != recentRequests+50 {
+		t.Errorf("the feed shows %d requests and says %d came, want the latest %d of %d",
+			len(f.Requests), f.Journal.Total, recentRequests, recentRequests+50)
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package persist keeps the emulator's world in files: a seed (the servers
 // each account has at start and after a reset) and a state file, written
-// atomically after every change, from which a restarted emulator carries on
-// with its servers and the transitions they were in.
+// atomically after every change and only then, from which a restarted
+// emulator carries on with its servers and the transitions they were in.
+// One emulator at a time owns a state file (lock.go).
 package persist
 
 import (
@@ -68,21 +69,35 @@ func (s Seed) Apply(emu *emulator.Emulator) error {
 	return nil
 }
 
-// Store writes the emulator's state to a file after every change.
+// Store writes the emulator's state to a file whenever it changed, and
+// holds the file's lock until Close.
 type Store struct {
 	path string
 	emu  *emulator.Emulator
+	lock *stateLock
 	// OnError, if set, hears of failed saves (the emulator keeps serving).
 	OnError func(error)
 
-	mu sync.Mutex // one save at a time, each of the latest state
+	mu     sync.Mutex // one save at a time, each of the latest state
+	last   []byte     // what the file holds
+	writes int
 }
 
-// Open returns a Store for path. When the file exists, emu is restored from
-// it and loaded is true; a file that cannot be read or restored is an
-// error, never silently replaced.
+// Open locks the state file at path (a second Open fails, naming the
+// holder's pid, until the first Closes) and returns a Store for it. When
+// the file exists, emu is restored from it and loaded is true; a file that
+// cannot be read or restored is an error, never silently replaced.
 func Open(path string, emu *emulator.Emulator) (st *Store, loaded bool, err error) {
-	st = &Store{path: path, emu: emu}
+	lock, err := lockState(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer func() {
+		if err != nil {
+			_ = lock.release()
+		}
+	}()
+	st = &Store{path: path, emu: emu, lock: lock}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, false, nil
@@ -97,21 +112,50 @@ func Open(path string, emu *emulator.Emulator) (st *Store, loaded bool, err erro
 	if err := emu.Restore(state); err != nil {
 		return nil, false, fmt.Errorf("state %s: %w", path, err)
 	}
+	st.last = data
 	return st, true, nil
 }
 
-// Save writes the current state atomically (see WriteFile).
+// Close releases the state file's lock; the Store saves no more.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lock == nil {
+		return nil
+	}
+	err := s.lock.release()
+	s.lock = nil
+	return err
+}
+
+// Save writes the current state atomically (see WriteFile) when it is not
+// what the file already holds.
 func (s *Store) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.lock == nil {
+		return fmt.Errorf("state %s: saved after Close", s.path)
+	}
 	data, err := json.MarshalIndent(s.emu.Snapshot(), "", "  ")
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	if err := WriteFile(s.path, append(data, '\n')); err != nil {
+	data = append(data, '\n')
+	if bytes.Equal(data, s.last) {
+		return nil
+	}
+	if err := WriteFile(s.path, data); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
+	s.last, s.writes = data, s.writes+1
 	return nil
+}
+
+// Writes is how many times the Store wrote the file.
+func (s *Store) Writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
 }
 
 // WriteFile writes data to a temporary file in path's directory, syncs it
@@ -138,8 +182,10 @@ func WriteFile(path string, data []byte) error {
 }
 
 // SaveAfter wraps h so that the state is saved after every request that
-// may change it (any method but GET, HEAD and OPTIONS). Transitions need
-// no save: the file keeps their start and duration.
+// may change it (any method but GET, HEAD and OPTIONS) and did: Save
+// writes nothing when the state is what the file holds, as after a request
+// refused for want of a token. Transitions need no save: the file keeps
+// their start and duration.
 func (s *Store) SaveAfter(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)

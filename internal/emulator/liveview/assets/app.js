@@ -46,7 +46,12 @@ function draw(feed) {
   const accounts = document.getElementById("accounts");
   accounts.replaceChildren(...feed.accounts.map(serverTable));
   const timeline = document.getElementById("timeline");
-  timeline.replaceChildren(...(feed.requests || []).slice().reverse().map(requestItem));
+  const requests = feed.requests || [];
+  timeline.replaceChildren(...requests.slice().reverse().map(requestItem));
+  // The feed carries the latest requests only; say so once there were more.
+  const total = feed.journal ? feed.journal.total : requests.length;
+  document.getElementById("journal").textContent =
+    total > requests.length ? "(the latest " + requests.length + " of " + total + ")" : "";
 }
 
 async function poll() {
