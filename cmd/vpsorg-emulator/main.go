@@ -154,6 +154,7 @@ func flagSet(cfg *config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&m.HostileNext, "hostile-next", "", `send this as the "next" link of every list page`)
 	fs.BoolVar(&m.HugeErrors, "huge-errors", false, "make every error body about 1 MiB, nested 200 levels deep")
 	fs.BoolVar(&m.EchoHeaders, "echo-headers", false, "echo the request's headers, Authorization included, in every error body")
+	fs.IntVar(&m.ListChurn, "list-churn", 0, "before each of the next N requests for a list page after the first, delete the account's oldest server and create one like it; -1 is every one")
 	// Answers the API documentation leaves open, each way (see the emulator's README).
 	fs.BoolVar(&cfg.options.ExtendedCatalog, "extended-catalog", false, "accept plans 3-4, OS 1, 6, 7 and eu-central, ap-south besides the documented catalog (the emulator's own invention)")
 	fs.BoolVar(&cfg.options.EmptyUpdateAnswer, "empty-update-answer", false, "answer PUT and PATCH with {} instead of the server (the body is undocumented)")

@@ -77,12 +77,13 @@ func TestParseFlags_Manners(t *testing.T) {
 	cfg, err := parseFlags([]string{
 		"-create-lag", "3s", "-clock-offset", "-20s", "-partial-every", "3", "-unknown-status", "maintenance",
 		"-redirect-to", "http://127.0.0.1:9/", "-hostile-next", "?page=1#x", "-huge-errors", "-echo-headers",
+		"-list-churn", "2",
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := emulator.Manners{CreateLag: 3 * time.Second, ClockOffset: -20 * time.Second, PartialEvery: 3, UnknownStatus: "maintenance",
-		RedirectTo: "http://127.0.0.1:9/", HostileNext: "?page=1#x", HugeErrors: true, EchoHeaders: true}
+		RedirectTo: "http://127.0.0.1:9/", HostileNext: "?page=1#x", HugeErrors: true, EchoHeaders: true, ListChurn: 2}
 	if cfg.options.Manners != want {
 		t.Errorf("manners = %+v, want %+v", cfg.options.Manners, want)
 	}

@@ -66,8 +66,12 @@ func (e *Emulator) list(w http.ResponseWriter, r *http.Request, account string) 
 		return
 	}
 
+	churn := page > 1 && e.manners.churn()
 	now := e.now()
 	e.mu.Lock()
+	if churn {
+		e.churnList(account, now)
+	}
 	var matched []server
 	for _, s := range e.readable(account, now) {
 		if (status == "" || s.status == status) && (location == "" || s.location == location) {

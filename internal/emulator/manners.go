@@ -45,6 +45,14 @@ type Manners struct {
 	// EchoHeaders makes every error body echo the request's headers, the
 	// Authorization header included, as some debugging proxies do.
 	EchoHeaders bool
+	// ListChurn makes the list change between page reads, as another
+	// client of the account would: each of the next ListChurn requests for
+	// a list page after the first (every one, when negative) first deletes
+	// the account's oldest server and creates one like it (same name,
+	// plan, OS and location; active). The count stays, every later page
+	// shifts by one, and a reader that does not look again skips a server
+	// that existed throughout. Each churn counts down the setting.
+	ListChurn int
 }
 
 // manners is the emulator's state for its Manners.
@@ -73,6 +81,40 @@ func (e *Emulator) SetManners(m Manners) {
 
 // Manners returns the manners in force.
 func (e *Emulator) Manners() Manners { return e.manners.current() }
+
+// churn reports whether a request for a list page after the first should
+// change the list first (ListChurn), counting it down.
+func (m *manners) churn() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.m.ListChurn < 0:
+		return true
+	case m.m.ListChurn > 0:
+		m.m.ListChurn--
+		return true
+	}
+	return false
+}
+
+// churnList deletes account's oldest server and creates one like it, for
+// ListChurn. e.mu must be held.
+func (e *Emulator) churnList(account string, now time.Time) {
+	var oldest *server
+	for _, s := range e.servers {
+		if s.account == account && (oldest == nil || s.id < oldest.id) {
+			oldest = s
+		}
+	}
+	if oldest == nil {
+		return
+	}
+	oldest.settle(now)
+	e.remove(oldest, now, "ListChurn")
+	like := createRequest{name: oldest.name, hostname: cloneString(oldest.hostname), location: oldest.location,
+		plan: oldest.plan, os: oldest.os, backups: oldest.backups}
+	e.insert(account, like, now).setStatus(StatusActive, now, "ListChurn")
+}
 
 // rewrites reports whether any manner rewrites answers.
 func (m *manners) rewrites() bool {

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +97,39 @@ func TestManners_ErrorBodiesHugeOrEchoingTheRequest(t *testing.T) {
 	r := h.do(http.MethodGet, serverPath(99, ""), nil)
 	if r.status != 404 || len(r.raw) < 1<<20 || strings.Count(string(r.raw), `"field": {`) < 199 {
 		t.Errorf("a %d answer of %d bytes, want a 404 of 1 MiB nested 200 deep", r.status, len(r.raw))
+	}
+}
+
+func TestManners_ListChurnShiftsTheLaterPagesByOne(t *testing.T) {
+	h := newHarness(t, Options{PageSize: 2, Manners: Manners{ListChurn: 1}})
+	var ids []int64
+	for _, name := range []string{"a", "b", "c", "d", "e"} {
+		ids = append(ids, h.createActive(name))
+	}
+	names := func(r response) (out []string) {
+		for _, s := range r.body["results"].([]any) {
+			out = append(out, s.(map[string]any)["name"].(string))
+		}
+		return out
+	}
+	first := h.do(http.MethodGet, RouteServers, nil)
+	second := h.do(http.MethodGet, RouteServers+"?page=2", nil)
+	// a was deleted and a new a created at the end: page 2 is now d, e,
+	// and c, on neither page read, was skipped.
+	if got := append(names(first), names(second)...); !slices.Equal(got, []string{"a", "b", "d", "e"}) {
+		t.Errorf("pages 1 and 2 read %v, want [a b d e]: c skipped by the shift", got)
+	}
+	if first.body["count"] != float64(5) || second.body["count"] != float64(5) {
+		t.Errorf("counts %v and %v, want 5 both times", first.body["count"], second.body["count"])
+	}
+	if r := h.do(http.MethodGet, serverPath(ids[0], ""), nil); r.status != http.StatusNotFound {
+		t.Errorf("the oldest server after the churn: %v, want 404", r)
+	}
+	if left := h.emu.Manners().ListChurn; left != 0 {
+		t.Errorf("ListChurn left %d, want 0 after one churn", left)
+	}
+	again := h.do(http.MethodGet, RouteServers+"?page=2", nil)
+	if got := names(again); !slices.Equal(got, []string{"d", "e"}) {
+		t.Errorf("page 2 after the churn ran out reads %v, want [d e]", got)
 	}
 }

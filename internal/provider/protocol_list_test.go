@@ -81,7 +81,7 @@ func TestProtocolListResource_validation(t *testing.T) {
 			expectError(t, "validating "+tc.name, resp.Diagnostics, attrPath(tc.at), tc.want)
 		})
 	}
-	for _, status := range documentedStatuses {
+	for _, status := range vpsorg.Statuses {
 		resp, err := p.server.ValidateListResourceConfig(t.Context(), &tfprotov6.ValidateListResourceConfigRequest{
 			TypeName: serverType,
 			Config:   p.dynamic(p.listConfigType(), map[string]any{"status": status}),
@@ -171,6 +171,10 @@ func expectListPages(emu *emulator.Emulator, config map[string]any, pages int) e
 	want := []string{""}
 	for page := 2; page <= pages; page++ {
 		want = append(want, fmt.Sprint(page))
+	}
+	if pages > 1 {
+		// A list of several pages is read twice, to see it hold still.
+		want = append(want, want...)
 	}
 	if !slices.Equal(got, want) {
 		return fmt.Errorf("pages read %q, want %q", got, want)
@@ -360,4 +364,21 @@ func TestProtocolListResource_failedOrMissingServer(t *testing.T) {
 	if len(got) != 1 || got[0].id != fleet[1].ID || got[0].resource == nil {
 		t.Errorf("found %v, want only %s with its resource object: %s is gone", got, fleet[1].Name, fleet[0].Name)
 	}
+}
+
+// A list that keeps changing between its page reads (the emulator's
+// ListChurn) could lack a server that exists: terraform query is told, not
+// handed a list without it.
+func TestProtocolListResource_listThatKeepsChangingIsADiagnostic(t *testing.T) {
+	t.Parallel()
+	p := newProtoEnv(t)
+	emu := p.requireEmulator("changes the list between page reads (the emulator's ListChurn manner)")
+	emu.SetPageSize(2)
+	p.seedServers(serverSpec{name: "a"}, serverSpec{name: "b"}, serverSpec{name: "c"})
+	emu.SetManners(emulator.Manners{ListChurn: -1})
+	results := p.list(listRequest{})
+	if len(results) != 1 {
+		t.Fatalf("%d results, want 1 carrying the error", len(results))
+	}
+	expectError(t, "listing a list that keeps changing", results[0].Diagnostics, nil, `^Unable to list servers: .*changed while it was read`)
 }

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"strings"
+
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -12,15 +14,26 @@ import (
 // data source and the vpsorg_server list resource: described, validated and
 // sent one way.
 
-const (
-	statusFilterDescription = "Only servers in this status. The API documents `active`, `stopped` and " +
-		"`suspended` as filter values and filters by them; other statuses (`provisioning`, `starting`, " +
-		"`stopping`, `rebooting`) are filtered by the provider after reading the list."
-	locationFilterDescription = "Only servers in this data-center location, such as `us-west`."
-)
+// statusFilterDescription lists every documented status. The API filters
+// by those it documents as filter values; the client filters by the others
+// (vpsorg.ListServers).
+var statusFilterDescription = "Only servers in this status: one of " + codeList(vpsorg.Statuses) + ". " +
+	"The API filters by " + codeList(vpsorg.FilterStatuses) + ", the values it documents as filters; " +
+	"for any other the provider reads the whole list and filters it."
+
+const locationFilterDescription = "Only servers in this data-center location, such as `us-west`."
 
 func statusFilterValidators() []validator.String {
-	return []validator.String{stringvalidator.OneOf(documentedStatuses...)}
+	return []validator.String{stringvalidator.OneOf(vpsorg.Statuses...)}
+}
+
+// codeList writes values as Markdown code, separated by commas.
+func codeList(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "`" + v + "`"
+	}
+	return strings.Join(quoted, ", ")
 }
 
 func locationFilterValidators() []validator.String {

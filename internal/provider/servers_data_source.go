@@ -19,12 +19,6 @@ var (
 	_ datasource.DataSourceWithConfigure = (*serversDataSource)(nil)
 )
 
-// documentedStatuses are the status values the API documents.
-var documentedStatuses = []string{
-	vpsorg.StatusProvisioning, vpsorg.StatusActive, vpsorg.StatusStopped, vpsorg.StatusSuspended,
-	vpsorg.StatusStarting, vpsorg.StatusStopping, vpsorg.StatusRebooting,
-}
-
 // NewServersDataSource is the vpsorg_servers data source's constructor.
 func NewServersDataSource() datasource.DataSource {
 	return &serversDataSource{}
@@ -48,8 +42,10 @@ func (d *serversDataSource) Metadata(_ context.Context, req datasource.MetadataR
 
 func (d *serversDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Lists the account's servers, optionally filtered by status and location; " +
-			"every page of the API's answer is read. " +
+		MarkdownDescription: "Lists the account's servers, optionally filtered by status and location. " +
+			"The filters are applied by the API where it documents them; every page of the answer is read, " +
+			"and a list of several pages is read again until two reads agree, so a server created or deleted meanwhile " +
+			"never hides one that stayed; a list that keeps changing fails, saying so. " +
 			"A filter that matches nothing gives an empty list.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{

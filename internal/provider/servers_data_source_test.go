@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
@@ -340,5 +341,94 @@ func TestAccServerDataSource_lookupByNameOfAServerGoneSinceListed(t *testing.T) 
 			// The attribute's line is quoted only when the error is on its path.
 			ExpectError: regexp.MustCompile(`(?s)Server not found.*\d+:\s+name\s+= "[^"]*vanishing".*No server with id \d+ exists for this API\s+token.\s+It was listed under the\s+name\s+"[^"]*vanishing",\s+then\s+deleted`),
 		}},
+	})
+}
+
+// The API documents only active, stopped and suspended as filter values,
+// and one that checks them answers any other with 400. A transient status
+// is filtered on the provider's side: the list is read unfiltered.
+func TestAccServersDataSource_transientStatusFilteredByTheProvider(t *testing.T) {
+	env := newTestEnv(t, func(o *emulator.Options) { o.StrictFilters = true })
+	emu := env.emulator
+	if emu == nil {
+		t.Skip("needs the emulator: only its SetStatus hook holds a server in a transient status")
+	}
+	fleet := env.seedServers(serverSpec{name: "steady"}, serverSpec{name: "rebooting"})
+	emu.SetStatus(fleet[1].ID, vpsorg.StatusRebooting)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{{
+			Config: env.config(`data "vpsorg_servers" "x" { status = "rebooting" }`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.vpsorg_servers.x", tfjsonpath.New("servers"), env.own(serversAre(fleet[1]))),
+				statecheck.ExpectKnownValue("data.vpsorg_servers.x", tfjsonpath.New("id"), knownvalue.StringExact("status=rebooting")),
+			},
+			Check: env.emulatorCheck("the queries of the list requests (the emulator's request log)", func(emu *emulator.Emulator) error {
+				for _, q := range listQueries(emu) {
+					if q.Has("status") {
+						return fmt.Errorf("a list request carried status=%s, which the API does not document as a filter", q.Get("status"))
+					}
+				}
+				return nil
+			}),
+		}},
+	})
+}
+
+// Another client of the account deletes a server and creates one between
+// the data source's page reads (the emulator's ListChurn, pages of two):
+// the count stays and a single read skips a server that existed
+// throughout. The list holds every such server, or the read fails saying
+// the account changed while it was read.
+func TestAccServersDataSource_listChangingBetweenPages(t *testing.T) {
+	env := newTestEnv(t)
+	emu := env.emulator
+	if emu == nil {
+		t.Skip("needs the emulator: only its ListChurn manner changes the list between page reads")
+	}
+	emu.SetPageSize(2)
+	var specs []serverSpec
+	for i := range 5 {
+		specs = append(specs, serverSpec{name: fmt.Sprintf("churn-%d", i)})
+	}
+	env.seedServers(specs...)
+	churn := func(reads int) func() {
+		return func() { emu.SetManners(emulator.Manners{ListChurn: reads}) }
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		Steps: []resource.TestStep{
+			{
+				PreConfig:   churn(-1),
+				Config:      env.config(`data "vpsorg_servers" "all" {}`),
+				ExpectError: regexp.MustCompile(`server list changed while it was read`),
+			},
+			{
+				PreConfig: churn(2),
+				Config:    env.config(`data "vpsorg_servers" "all" {}`),
+				Check: func(s *terraform.State) error {
+					attrs := s.RootModule().Resources["data.vpsorg_servers.all"].Primary.Attributes
+					listed := map[string]bool{}
+					for i := range len(attrs) {
+						if id, ok := attrs[fmt.Sprintf("servers.%d.id", i)]; ok {
+							listed[id] = true
+						}
+					}
+					live := emu.Servers("acc")
+					for _, srv := range live {
+						if id := strconv.FormatInt(srv.ID, 10); !listed[id] {
+							return fmt.Errorf("server %s (%s) exists and is not in the list %v", id, srv.Name, listed)
+						}
+					}
+					if len(listed) != len(live) {
+						return fmt.Errorf("listed %d servers, the account has %d: %v", len(listed), len(live), listed)
+					}
+					if left := emu.Manners().ListChurn; left != 0 {
+						return fmt.Errorf("the list changed %d times fewer than asked: the test proved less than it says", left)
+					}
+					return nil
+				},
+			},
+		},
 	})
 }

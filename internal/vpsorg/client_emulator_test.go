@@ -222,13 +222,17 @@ func fieldNames(fields map[string][]string) []string {
 // ---------------------------------------------------------------------------
 // 1. List servers — GET servers/ → 200
 
+// The API documents only active, stopped and suspended as status filter
+// values; the emulator is strict about them, as such an API is. Any other
+// status is filtered by the client.
 func TestClient_ListServersAppliesStatusAndLocationFiltersAsQueryParameters(t *testing.T) {
-	emu, _ := startFrozen(t, emulator.Options{})
+	emu, _ := startFrozen(t, emulator.Options{StrictFilters: true})
 	c := newClient(t, emu, tokenAlpha)
 	web1 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "web-1", Status: "active", Location: "us-west"})
 	web2 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "web-2", Status: "stopped", Location: "us-west"})
 	db1 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "db-1", Status: "active", Location: "us-east", PlanID: 2, OSID: 3})
 	db2 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "db-2", Status: "suspended", Location: "us-east"})
+	db3 := addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: "db-3", Status: "provisioning", Location: "us-east"})
 
 	tests := []struct {
 		name      string
@@ -237,7 +241,7 @@ func TestClient_ListServersAppliesStatusAndLocationFiltersAsQueryParameters(t *t
 		wantIDs   []int64
 	}{
 		{"no filter lists every server", vpsorg.ListServersOptions{},
-			url.Values{}, []int64{web1.ID, web2.ID, db1.ID, db2.ID}},
+			url.Values{}, []int64{web1.ID, web2.ID, db1.ID, db2.ID, db3.ID}},
 		{"status=active", vpsorg.ListServersOptions{Status: "active"},
 			url.Values{"status": {"active"}}, []int64{web1.ID, db1.ID}},
 		{"status=stopped", vpsorg.ListServersOptions{Status: "stopped"},
@@ -245,7 +249,11 @@ func TestClient_ListServersAppliesStatusAndLocationFiltersAsQueryParameters(t *t
 		{"status=suspended", vpsorg.ListServersOptions{Status: "suspended"},
 			url.Values{"status": {"suspended"}}, []int64{db2.ID}},
 		{"location=us-east", vpsorg.ListServersOptions{Location: "us-east"},
-			url.Values{"location": {"us-east"}}, []int64{db1.ID, db2.ID}},
+			url.Values{"location": {"us-east"}}, []int64{db1.ID, db2.ID, db3.ID}},
+		{"status=provisioning, not a filter value, is filtered by the client", vpsorg.ListServersOptions{Status: "provisioning"},
+			url.Values{}, []int64{db3.ID}},
+		{"status=rebooting with a location sends only the location", vpsorg.ListServersOptions{Status: "rebooting", Location: "us-east"},
+			url.Values{"location": {"us-east"}}, []int64{}},
 		{"status and location combined", vpsorg.ListServersOptions{Status: "active", Location: "us-east"},
 			url.Values{"status": {"active"}, "location": {"us-east"}}, []int64{db1.ID}},
 		{"a filter that matches nothing gives an empty list", vpsorg.ListServersOptions{Status: "suspended", Location: "us-west"},
@@ -354,8 +362,9 @@ func TestClient_ListServersFollowsEveryPageAndReturnsEachServerOnce(t *testing.T
 		wantPages []string // the page query value of each request, "" when absent
 		active    bool     // want only the active servers
 	}{
-		{"nine servers over five pages of two", vpsorg.ListServersOptions{}, []string{"", "2", "3", "4", "5"}, false},
-		{"the status filter is kept on every page", vpsorg.ListServersOptions{Status: "active"}, []string{"", "2", "3", "4"}, true},
+		// Each list read twice, to see that it held still.
+		{"nine servers over five pages of two", vpsorg.ListServersOptions{}, []string{"", "2", "3", "4", "5", "", "2", "3", "4", "5"}, false},
+		{"the status filter is kept on every page", vpsorg.ListServersOptions{Status: "active"}, []string{"", "2", "3", "4", "", "2", "3", "4"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -388,7 +397,7 @@ func TestClient_ListServersFollowsEveryPageAndReturnsEachServerOnce(t *testing.T
 
 			reqs := requestsTo(emu, http.MethodGet, emulator.RouteServers)
 			if n := count(emu, http.MethodGet, emulator.RouteServers); n != len(tt.wantPages) {
-				t.Errorf("RequestCounts: %d list requests, want %d (one per page)", n, len(tt.wantPages))
+				t.Errorf("RequestCounts: %d list requests, want %d (one per page of each read)", n, len(tt.wantPages))
 			}
 			var pages []string
 			distinct := map[string]bool{}
@@ -1309,5 +1318,54 @@ func TestClient_CreateRetriedAfterA429CreatesExactlyOneServer(t *testing.T) {
 			shown = append(shown, show(s))
 		}
 		t.Errorf("the account holds %d servers %v, want exactly the one server %d", len(servers), shown, created.ID)
+	}
+}
+
+// Another client of the account deletes a server and creates one between
+// two page reads (emulator's ListChurn): the count stays, the later pages
+// shift, and a single read skips a server that existed throughout. A list
+// has every such server, or fails saying the account changed under it.
+func TestClient_ListServersUnderChurnMissesNoServerThatExistedThroughout(t *testing.T) {
+	tests := []struct {
+		name    string
+		churns  int // list page reads that churn; -1: every one
+		wantErr bool
+	}{
+		{"the account changes during two reads, then rests", 2, false},
+		{"the account changes during every read", -1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			emu := startEmulator(t, emulator.Options{PageSize: 2})
+			var before []int64
+			for i := range 5 {
+				before = append(before, addServer(t, emu, accountAlpha, emulator.ServerSpec{Name: fmt.Sprintf("web-%d", i), Status: "active"}).ID)
+			}
+			emu.SetManners(emulator.Manners{ListChurn: tt.churns})
+			got, err := newClient(t, emu, tokenAlpha).ListServers(testContext(t), vpsorg.ListServersOptions{})
+			if tt.wantErr {
+				if !errors.Is(err, vpsorg.ErrListChanged) || !strings.Contains(err.Error(), "changed while it was read") {
+					t.Fatalf("ListServers under constant change: %d servers, error %v; want ErrListChanged", len(got), err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ListServers: %v", err)
+			}
+			listed := sortedIDs(got)
+			for _, s := range emu.Servers(accountAlpha) {
+				if slices.Contains(before, s.ID) && !slices.Contains(listed, s.ID) {
+					t.Errorf("server %d existed throughout the read and is not in the list %v", s.ID, listed)
+				}
+			}
+			var now []int64
+			for _, s := range emu.Servers(accountAlpha) {
+				now = append(now, s.ID)
+			}
+			slices.Sort(now)
+			if !slices.Equal(listed, now) {
+				t.Errorf("listed %v, want the account's servers once it rested, %v", listed, now)
+			}
+		})
 	}
 }

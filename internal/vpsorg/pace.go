@@ -64,6 +64,9 @@ type pacer struct {
 
 	mu        sync.Mutex
 	holdUntil time.Time
+	// holdFrom names the pace file when the hold is one an earlier
+	// process kept there, not the API's answer to this one.
+	holdFrom string
 	// limit is the adaptive pace in requests/s, 0 while there is none.
 	limit float64
 	// refused is the pace the API last refused (or, when there was none,
@@ -82,6 +85,7 @@ type pacer struct {
 	// save is set when the pace or the hold changed since the last save.
 	file     string
 	endpoint string
+	account  string // accountFingerprint of the token
 	save     bool
 	fileMu   sync.Mutex
 	// warm is set while the pace is the file's and this process has met
@@ -114,6 +118,7 @@ func newPacer(c *Client, maxPerSecond float64, file string) *pacer {
 	}
 	if file != "" {
 		p.endpoint = c.base.String()
+		p.account = accountFingerprint(c.token)
 		p.loadPace(time.Now())
 	}
 	p.startSlowly()
@@ -206,15 +211,19 @@ func (p *pacer) holding(now time.Time) bool {
 func (p *pacer) waitHold(ctx context.Context, until time.Time, what string) error {
 	for {
 		p.mu.Lock()
-		end := p.holdUntil
+		end, from := p.holdUntil, p.holdFrom
 		p.mu.Unlock()
 		left := time.Until(end)
 		if left <= 0 {
 			return nil
 		}
 		if end.After(until) {
-			return &notSentError{reason: fmt.Sprintf("rate-limited: the API asked for a pause of %v more, which ends after %s",
-				left.Round(time.Millisecond), what)}
+			asked := "the API asked for a pause"
+			if from != "" {
+				asked = "an earlier provider process kept a pause in " + from
+			}
+			return &notSentError{reason: fmt.Sprintf("rate-limited: %s of %v more, which ends after %s",
+				asked, left.Round(time.Millisecond), what)}
 		}
 		if err := sleep(ctx, left); err != nil {
 			return &notSentError{reason: "rate-limited: the context ended during the API's pause", err: err}
@@ -300,7 +309,7 @@ func (p *pacer) hold(ctx context.Context, now time.Time, h http.Header) {
 			"hold_ms":     until.Sub(now).Milliseconds(),
 		})
 	}
-	p.holdUntil = until
+	p.holdUntil, p.holdFrom = until, ""
 	p.save = true
 }
 

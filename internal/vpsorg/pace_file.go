@@ -2,7 +2,10 @@ package vpsorg
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -28,29 +31,68 @@ const paceMemory = 10 * time.Minute
 // the pace, where the adaptive pace takes minutes.
 const warmStep = 0.35
 
-// paceRecord is the file's content. It never holds the token.
+// paceRecord is the pace of one account at one endpoint. It never holds
+// the token: Account is accountFingerprint's.
 type paceRecord struct {
 	Endpoint string    `json:"endpoint"`
+	Account  string    `json:"account"`
 	Pace     float64   `json:"requests_per_second"` // 0: not pacing
 	Refused  float64   `json:"refused_per_second"`
 	Hold     time.Time `json:"hold_until,omitzero"`
 	Saved    time.Time `json:"saved"`
 }
 
-// loadPace starts the pacer from the file, when it holds a recent pace for
-// this endpoint. A missing or unreadable file is no pace: the client
-// learns as if it had none.
-func (p *pacer) loadPace(now time.Time) {
-	data, err := os.ReadFile(p.file)
+// paceFileContent is the file's content: one record for each account and
+// endpoint the workspace's provider processes used in the last paceMemory.
+// Provider aliases of one workspace may use several accounts, and one
+// account's limit says nothing about another's.
+type paceFileContent struct {
+	Paces []paceRecord `json:"paces"`
+}
+
+// accountFingerprint names the account of token in the file: a hash under
+// a fixed prefix of our own, so the file tells accounts apart without
+// holding, or making it easy to look up, the token.
+func accountFingerprint(token string) string {
+	sum := sha256.Sum256([]byte("vpsorg pace file account\x00" + token))
+	return hex.EncodeToString(sum[:8])
+}
+
+// readPaces reads the file's records; a missing or unreadable file, or one
+// in an older shape, has none.
+func readPaces(file string) []paceRecord {
+	data, err := os.ReadFile(file)
 	if err != nil {
-		return
+		return nil
 	}
+	var content paceFileContent
+	if json.Unmarshal(data, &content) != nil {
+		return nil
+	}
+	return content.Paces
+}
+
+// loadPace starts the pacer from the file, when it holds a recent pace for
+// this endpoint and account. A missing or unreadable file is no pace: the
+// client learns as if it had none. A hold is cut to the longest the client
+// would hold by itself (MaxRetryAfter): a hold further ahead comes from a
+// broken clock or an edited file, not from the API.
+func (p *pacer) loadPace(now time.Time) {
 	var rec paceRecord
-	if json.Unmarshal(data, &rec) != nil || rec.Endpoint != p.endpoint || now.Sub(rec.Saved) > paceMemory || now.Before(rec.Saved.Add(-time.Minute)) {
+	for _, r := range readPaces(p.file) {
+		if r.Endpoint == p.endpoint && r.Account == p.account {
+			rec = r
+		}
+	}
+	if rec.Saved.IsZero() || now.Sub(rec.Saved) > paceMemory || now.Before(rec.Saved.Add(-time.Minute)) {
 		return
 	}
 	if rec.Hold.After(now) {
 		p.holdUntil = rec.Hold
+		if longest := now.Add(p.maxRetryAfter); p.holdUntil.After(longest) {
+			p.holdUntil = longest
+		}
+		p.holdFrom = p.file
 	}
 	if rec.Pace <= 0 || rec.Pace < p.floor/2 || rec.Pace > 1e6 {
 		return
@@ -96,39 +138,94 @@ func (p *pacer) paceSnapshot(now time.Time) *paceRecord {
 	if span := min(now.Sub(p.firstAnswer), keepWindow); pace > 0 && span >= time.Second {
 		pace = min(pace, max(float64(len(p.kept))/span.Seconds(), p.floor))
 	}
-	return &paceRecord{Endpoint: p.endpoint, Pace: pace, Refused: p.refused, Hold: p.holdUntil, Saved: now}
+	return &paceRecord{Endpoint: p.endpoint, Account: p.account, Pace: pace, Refused: p.refused, Hold: p.holdUntil, Saved: now}
 }
 
-// savePace writes a snapshot (outside the pacer's mutex): to a temporary
-// file renamed over the old, so a reader never sees half of it. Failing to
-// save costs the next process a burst, nothing more: the error is logged.
+// savePace writes a snapshot (outside the pacer's mutex). Other provider
+// processes of the workspace write the same file at the same time, for
+// this account or others, so under the file's lock it reads what is there,
+// replaces this account's record keeping the later of the two holds (a
+// routine save must not end another process's hold), keeps the other
+// accounts' recent records, and writes the result to a temporary file
+// renamed over the old, so a reader never sees half of it. Failing to save
+// costs the next process a burst, nothing more: the error is logged.
 func (p *pacer) savePace(ctx context.Context, rec *paceRecord) {
 	if rec == nil {
 		return
 	}
 	p.fileMu.Lock()
 	defer p.fileMu.Unlock()
-	data, err := json.Marshal(rec)
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(p.file), 0o755)
+	if err := mergePace(p.file, *rec); err != nil {
+		p.log(ctx, "vpsorg: could not keep the learned pace for the next process", map[string]any{"file": p.file, "error": err.Error()})
 	}
-	var tmp *os.File
-	if err == nil {
-		tmp, err = os.CreateTemp(filepath.Dir(p.file), ".vpsorg-pace-*")
+}
+
+// mergePace writes rec into file, under the file's lock, as savePace says.
+func mergePace(file string, rec paceRecord) error {
+	dir := filepath.Dir(file)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	unlock, err := lockPaceFile(file + ".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	content := paceFileContent{Paces: []paceRecord{rec}}
+	for _, r := range readPaces(file) {
+		switch {
+		case r.Endpoint == rec.Endpoint && r.Account == rec.Account:
+			if r.Hold.After(content.Paces[0].Hold) {
+				content.Paces[0].Hold = r.Hold
+			}
+		case rec.Saved.Sub(r.Saved) <= paceMemory:
+			content.Paces = append(content.Paces, r)
+		}
+	}
+	data, err := json.Marshal(content)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".vpsorg-pace-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
 	if err == nil {
-		_, err = tmp.Write(data)
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), p.file)
-		}
-		if err != nil {
-			_ = os.Remove(tmp.Name())
-		}
+		err = os.Rename(tmp.Name(), file)
 	}
 	if err != nil {
-		p.log(ctx, "vpsorg: could not keep the learned pace for the next process", map[string]any{"file": p.file, "error": err.Error()})
+		_ = os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// lockWait bounds how long a save waits for another process's: a save
+// takes about a millisecond, and a process that holds the lock longer is
+// stuck; a request must not wait on it.
+const lockWait = 500 * time.Millisecond
+
+// lockPaceFile takes an exclusive lock on the file at path (made if
+// missing; tryLock and unlock are each platform's) and returns its
+// release. It waits for the lock at most lockWait.
+func lockPaceFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(lockWait)
+	for {
+		err := tryLock(f)
+		if err == nil {
+			return func() { unlock(f); _ = f.Close() }, nil
+		}
+		if time.Now().After(deadline) {
+			_ = f.Close()
+			return nil, fmt.Errorf("the pace file stayed locked by another process for %v: %w", lockWait, err)
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }

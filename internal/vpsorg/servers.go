@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -25,6 +26,17 @@ const (
 	StatusStopping     = "stopping"
 	StatusRebooting    = "rebooting"
 )
+
+// Statuses are every status the API documents, in the order it lists them.
+var Statuses = []string{
+	StatusProvisioning, StatusActive, StatusStopped, StatusSuspended,
+	StatusStarting, StatusStopping, StatusRebooting,
+}
+
+// FilterStatuses are the status values the API documents as list filters.
+// An API that checks them answers any other with 400, so ListServers
+// filters by any other status itself.
+var FilterStatuses = []string{StatusActive, StatusStopped, StatusSuspended}
 
 // Plan is a server's plan. Memory is in MB, Storage and Bandwidth in GB.
 type Plan struct {
@@ -129,18 +141,99 @@ func serverPath(id int64, action string) string {
 }
 
 // ListServers returns every server matching opts, following "next" links
-// through all pages. It never trusts "count", and returns an empty, non-nil
-// slice when nothing matches.
+// through all pages, and has every server that existed throughout the read
+// or fails with ErrListChanged (listSettled). It never trusts "count", and
+// returns an empty, non-nil slice when nothing matches. A status that is not among FilterStatuses is
+// not sent: the whole list is read and filtered here.
 func (c *Client) ListServers(ctx context.Context, opts ListServersOptions) ([]Server, error) {
-	servers, _, err := c.listServers(ctx, opts)
-	return servers, err
+	status := opts.Status
+	if !slices.Contains(FilterStatuses, status) {
+		opts.Status = ""
+	}
+	servers, err := c.listSettled(ctx, opts)
+	if err != nil || opts.Status == status {
+		return servers, err
+	}
+	return slices.DeleteFunc(servers, func(s Server) bool { return s.Status != status }), nil
+}
+
+// ErrListChanged is the error of a list read while the account kept
+// changing: no two reads in a row agreed, so any of them could lack a
+// server that existed throughout.
+var ErrListChanged = errors.New("the server list changed while it was read")
+
+// listReads bounds how often ListServers reads a list that spans pages
+// before it gives up on two reads that agree.
+const listReads = 5
+
+// listSettled is the list as ListServers returns it: with every server
+// that existed throughout the read. One page is one answer, a snapshot. A
+// list of several pages is not: a server created or deleted between two
+// page requests shifts the later pages, and a read skips a server or shows
+// one twice, with the count unchanged when one server came as another
+// went. So such a list is read until two reads in a row show the same
+// servers (twice, when the account is quiet): a server a read skipped
+// shows in the next, and a server deleted during a read is gone from the
+// next, so two that agree missed nothing that stayed. A read whose later
+// page was gone (404) starts over; that 404 stands when the last read
+// meets it too. After listReads reads without two that
+// agree, the list fails with ErrListChanged: any read could lack a live
+// server, and a consumer (DNS, a load balancer) is better told than handed
+// a list that silently lacks one.
+func (c *Client) listSettled(ctx context.Context, opts ListServersOptions) ([]Server, error) {
+	var last []Server
+	var err error
+	for read := 1; read <= listReads; read++ {
+		var servers []Server
+		var pages int
+		var changed bool
+		servers, pages, changed, err = c.listOnce(ctx, opts)
+		switch {
+		case err != nil && !changed: // not a later page gone
+			return nil, err
+		case err == nil && pages == 1:
+			return servers, nil
+		case err == nil && last != nil && sameServers(last, servers):
+			return servers, nil
+		}
+		last = servers
+		if err == nil && read > 1 {
+			c.log(ctx, "vpsorg: the server list changed while it was read; reading it again", map[string]any{"read": read})
+		}
+	}
+	if err != nil { // a later page gone on the last read too
+		return nil, err
+	}
+	return nil, fmt.Errorf("list servers: %w: no two of %d reads in a row showed the same servers (servers created or deleted "+
+		"between the reads of its pages), so any of them could lack a server that exists; try again when the account changes less",
+		ErrListChanged, listReads)
+}
+
+// sameServers reports whether two reads of the list show the same servers.
+func sameServers(a, b []Server) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	ids := make(map[int64]bool, len(a))
+	for _, s := range a {
+		ids[s.ID] = true
+	}
+	for _, s := range b {
+		if !ids[s.ID] {
+			return false
+		}
+	}
+	return true
 }
 
 // listAttempts bounds how often a list read starts over because the list
 // changed while it was being read.
 const listAttempts = 4
 
-// listServers is ListServers that also says how many pages it read.
+// listServers is the poller's read of the list (poll.go), which also says
+// how many pages it read. The poller needs no guarantee: a server its list
+// lacks gets a GET of its own. So it reads once, or again as below, never
+// twice to confirm as ListServers does.
 //
 // The API pages its list with no snapshot: a server created or deleted
 // between two page requests shifts the rest, so a read can skip a server or

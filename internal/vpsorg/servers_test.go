@@ -457,18 +457,26 @@ func TestListServers_FollowsNextThroughEveryPage(t *testing.T) {
 	if !reflect.DeepEqual(ids, []int64{1, 2, 3, 4}) {
 		t.Errorf("ids = %v, want [1 2 3 4]", ids)
 	}
-	if len(seen) != 4 {
-		t.Errorf("fetched %d pages (%v), want 4", len(seen), seen)
+	if len(seen) != 8 {
+		t.Errorf("fetched %d pages (%v), want 8: the list of four pages read twice, to see it hold still", len(seen), seen)
 	}
 }
 
 // The API pages with no snapshot: a server deleted or created between two
-// page requests shifts the rest of the list. A read whose count moves, or
-// whose later page is gone, starts over; the last read stands.
+// page requests shifts the rest of the list. A list of several pages is
+// read until two reads in a row show the same servers; a read whose later
+// page is gone starts over. A list that never holds still fails.
 func TestListServers_ReadsAgainWhenTheListChangesUnderTheRead(t *testing.T) {
 	type page struct {
 		status int
 		body   string
+	}
+	// twoPages is a read of two pages, a server each.
+	twoPages := func(first, second int64) []page {
+		one := func(id int64, next string) string {
+			return fmt.Sprintf(`{"count": 2, "next": %s, "results": [{"id": %d, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`, next, id)
+		}
+		return []page{{200, one(first, `"?page=2"`)}, {200, one(second, "null")}}
 	}
 	cases := []struct {
 		name    string
@@ -478,12 +486,12 @@ func TestListServers_ReadsAgainWhenTheListChangesUnderTheRead(t *testing.T) {
 		fetches int
 	}{
 		{
-			name: "a server deleted between pages: count moves, read again",
+			name: "a server deleted between pages: read until two reads agree",
 			reads: [][]page{
 				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 2, "next": null, "results": []}`}},
 				{{200, `{"count": 2, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 3, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 2, "next": null, "results": []}`}},
 			},
-			want: []int64{1, 3}, fetches: 4,
+			want: []int64{1, 3}, fetches: 6,
 		},
 		{
 			name: "a later page gone: read again",
@@ -498,24 +506,21 @@ func TestListServers_ReadsAgainWhenTheListChangesUnderTheRead(t *testing.T) {
 			reads: [][]page{
 				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 3, "next": null, "results": [{"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 3, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
 			},
-			want: []int64{1, 2, 3}, fetches: 2,
+			want: []int64{1, 2, 3}, fetches: 4,
 		},
 		{
-			name: "a list that never holds still: the last read stands",
+			name: "a list whose servers differ on every read: ErrListChanged",
 			reads: [][]page{
-				{{200, `{"count": 1, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 2, "next": null, "results": [{"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
-				{{200, `{"count": 3, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 4, "next": null, "results": [{"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
-				{{200, `{"count": 5, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 6, "next": null, "results": [{"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
-				{{200, `{"count": 7, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {200, `{"count": 8, "next": null, "results": [{"id": 2, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}, {"id": 9, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}},
+				twoPages(1, 2), twoPages(1, 3), twoPages(1, 4), twoPages(1, 5), twoPages(1, 6),
 			},
-			want: []int64{1, 2, 9}, fetches: 8,
+			wantErr: "changed while it was read", fetches: 10,
 		},
 		{
 			name: "a later page gone on every read: the 404 stands",
 			reads: [][]page{
 				{{200, `{"count": 2, "next": "?page=2", "results": [{"id": 1, "name": "w", "status": "active", "location": "us-west", "plan": {"id": 1}, "os": {"id": 5}, "created_at": "2025-01-10T14:30:00Z"}]}`}, {404, `{"detail": "Invalid page."}`}},
 			},
-			wantErr: "Invalid page", fetches: 8,
+			wantErr: "Invalid page", fetches: 10,
 		},
 	}
 	for _, tc := range cases {

@@ -208,11 +208,11 @@ func TestSettings_MannersStrictnessAndUpdateAnswersChangeTheAPIAtOnce(t *testing
 	if code := w.call("PATCH", "/_emulator/settings", "", `{"manners": {"create_lag": "1h", "clock_offset": "-20m"}}`, nil); code != 200 {
 		t.Fatalf("manners: %d", code)
 	}
-	if code := w.call("PATCH", "/_emulator/settings", "", `{"manners": {"echo_headers": true}}`, nil); code != 200 {
+	if code := w.call("PATCH", "/_emulator/settings", "", `{"manners": {"echo_headers": true, "list_churn": 3}}`, nil); code != 200 {
 		t.Fatalf("manners: %d", code)
 	}
-	if m := w.emu.Manners(); m.CreateLag != time.Hour || m.ClockOffset != -20*time.Minute || !m.EchoHeaders {
-		t.Errorf("manners in force %+v: want create_lag 1h and clock_offset -20m kept beside echo_headers", m)
+	if m := w.emu.Manners(); m.CreateLag != time.Hour || m.ClockOffset != -20*time.Minute || !m.EchoHeaders || m.ListChurn != 3 {
+		t.Errorf("manners in force %+v: want create_lag 1h and clock_offset -20m kept beside echo_headers and list_churn 3", m)
 	}
 	var created struct{ ID int64 }
 	w.call("POST", "/api/v1/servers/", "alice-token", `{"name": "late", "plan_id": 1, "os_id": 5, "location": "us-west"}`, &created)

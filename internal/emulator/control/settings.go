@@ -95,7 +95,7 @@ var Settings = []Setting{
 			return func(e *emulator.Emulator) { e.SetChaos(v.Rate, v.Seed) }, nil
 		}},
 	{Name: "manners", Doc: "real clouds' habits (create_lag, clock_offset, partial_every, unknown_status, redirect_to, " +
-		"hostile_next, huge_errors, echo_headers, as the flags of those names); the fields given change, the others stay",
+		"hostile_next, huge_errors, echo_headers, list_churn, as the flags of those names); the fields given change, the others stay",
 		Example: `{"create_lag": "3s", "clock_offset": "-20s"}`, Parse: parseManners},
 	{Name: "update_answers", Doc: "answers the documentation leaves open: PUT and PATCH answered {} (empty_update_answer), " +
 		"a reboot that leaves updated_at alone (reboot_keeps_updated_at)",
@@ -136,6 +136,7 @@ func parseManners(raw json.RawMessage) (func(*emulator.Emulator), error) {
 		HostileNext   *string `json:"hostile_next"`
 		HugeErrors    *bool   `json:"huge_errors"`
 		EchoHeaders   *bool   `json:"echo_headers"`
+		ListChurn     *int    `json:"list_churn"`
 	}
 	if err := strictUnmarshal(raw, &v); err != nil {
 		return nil, fmt.Errorf("want an object of manners: %w", err)
@@ -169,6 +170,7 @@ func parseManners(raw json.RawMessage) (func(*emulator.Emulator), error) {
 		setIf(&m.HostileNext, v.HostileNext)
 		setIf(&m.HugeErrors, v.HugeErrors)
 		setIf(&m.EchoHeaders, v.EchoHeaders)
+		setIf(&m.ListChurn, v.ListChurn)
 		e.SetManners(m)
 	}, nil
 }
