@@ -173,6 +173,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if importing {
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, importingKey, nil)...)
 	}
+	noteRefreshed(r.client, id) // no collision for the plan: it is in state
 	resp.Diagnostics.Append(state.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

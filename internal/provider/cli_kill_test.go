@@ -1,0 +1,155 @@
+package provider
+
+import (
+	"bytes"
+	"fmt"
+
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// killedFleet is the configuration of the kill test: n servers in one
+// counted block, and maybe one more with a name of its own.
+func (e *testEnv) killedFleet(n int, extra string) string {
+	return cliRequiredProviders + e.fleetConfig("kill", "kill", n, catalog.plans[0], catalog.systems[0], catalog.locations[0]) + extra
+}
+
+// An apply killed with SIGKILL while its servers provision saves none of
+// them. The next plan names each server that exists under a planned name,
+// with its id and the import block that adopts it, at the cost of one list
+// of the account for the whole plan; a new name beside them gets no
+// warning. Following the advice ends with every server in state, none made
+// twice; and the plans after it (a rename, a replacement, a tainted server)
+// warn about nothing.
+func TestAccServerResource_anApplyKilledWhileServersProvisionIsNeverMadeTwice(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	emu := env.requireEmulator("needs the emulator's SetProvisioningTime hook and request log")
+	c := newCLI(t, env.endpoint, env.token)
+	const n = 4
+	emu.SetProvisioningTime(5 * time.Second) // long enough to kill the apply in, short for the test
+	c.write("main.tf", env.killedFleet(n, ""))
+
+	var out bytes.Buffer
+	cmd := c.command(t.Context(), nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	// The whole process group, provider included, as a CI runner or the
+	// OOM killer ends a job.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(accTimeout()); len(emu.Servers("acc")) < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the apply never created its %d servers:\n%s", n, out.String())
+		}
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if state := c.state(); len(state) != 0 {
+		t.Fatalf("the killed apply saved %d resources; the test needs it to have saved none:\n%s", len(state), out.String())
+	}
+	emu.SetProvisioningTime(testProvisioningTime)
+	made := map[string]string{} // name → id
+	for _, s := range emu.Servers("acc") {
+		made[s.Name] = fmt.Sprint(s.ID)
+	}
+
+	// What a plan costs without the check: Terraform's own configure and
+	// refresh of an empty state.
+	emu.ResetRequests()
+	c.must("plan", "-refresh-only", "-input=false", "-no-color")
+	baseline := len(emu.Requests())
+	emu.ResetRequests()
+	c.write("main.tf", env.killedFleet(n, fmt.Sprintf(`
+resource "vpsorg_server" "fresh" {
+  name     = %q
+  plan_id  = %d
+  os_id    = %d
+  location = %q
+}
+`, env.name("fresh"), catalog.plans[0], catalog.systems[0], catalog.locations[0])))
+	plan := c.must("plan", "-input=false", "-no-color")
+	if sent := len(emu.Requests()); sent > baseline+2 {
+		t.Errorf("the plan of %d creates sent %d requests, its refresh alone %d: the look for existing servers must cost one list, not one per server\n%v",
+			n+1, sent, baseline, emu.Requests())
+	}
+	if got := strings.Count(plan, "Warning: A server named"); got != n {
+		t.Errorf("the plan warned %d times, want once for each of the %d servers the killed apply made:\n%s", got, n, plan)
+	}
+	for name, id := range made {
+		block := regexp.MustCompile(fmt.Sprintf(`(?s)A server named %q already exists.*server %s in .*status "provisioning".*ago.*import \{.*id = "%s"`, name, id, id))
+		if !block.MatchString(plan) {
+			t.Errorf("the plan does not name server %s (%q) with its status, age and import block:\n%s", id, name, plan)
+		}
+	}
+	if strings.Contains(plan, fmt.Sprintf("A server named %q", env.name("fresh"))) {
+		t.Errorf("the plan warned about a new name that nothing uses:\n%s", plan)
+	}
+
+	// Following the advice: an import block for each.
+	var imports strings.Builder
+	for i := range n {
+		id := made[env.name(fmt.Sprintf("kill-%d", i))]
+		fmt.Fprintf(&imports, "import {\n  to = vpsorg_server.kill[%d]\n  id = %q\n}\n", i, id)
+	}
+	for _, id := range made {
+		if _, err := env.waitActive(t.Context(), mustParseID(t, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.write("imports.tf", imports.String())
+	applied := c.must("apply", "-auto-approve", "-input=false", "-no-color")
+	if !strings.Contains(applied, fmt.Sprintf("%d imported, 1 added, 0 changed, 0 destroyed", n)) {
+		t.Errorf("the apply after the advice did not import the %d servers and add the new one:\n%s", n, applied)
+	}
+	names := map[string]int{}
+	for _, s := range emu.Servers("acc") {
+		names[s.Name]++
+	}
+	if len(names) != n+1 {
+		t.Errorf("the account holds %v; want %d servers, one of each name", names, n+1)
+	}
+	for name, count := range names {
+		if count != 1 {
+			t.Errorf("%d servers named %q", count, name)
+		}
+	}
+	inState := map[string]bool{}
+	for _, r := range c.state() {
+		inState[fmt.Sprint(r.Values["id"])] = true
+	}
+	for name, id := range made {
+		if !inState[id] {
+			t.Errorf("server %s (%q) is not in state after the import", id, name)
+		}
+	}
+
+	// No collision: a rename, a replacement, a tainted server.
+	c.write("imports.tf", "")
+	renamed := strings.Replace(env.killedFleet(n, ""), `-${count.index}"`, `-${count.index}-renamed"`, 1)
+	for what, step := range map[string]func() string{
+		"a rename": func() string { c.write("main.tf", renamed); return c.must("plan", "-input=false", "-no-color") },
+		"a replacement": func() string {
+			c.write("main.tf", strings.Replace(env.killedFleet(n, ""), fmt.Sprintf("os_id    = %d", catalog.systems[0]), fmt.Sprintf("os_id    = %d", catalog.systems[1]), 1))
+			return c.must("plan", "-input=false", "-no-color")
+		},
+		"a tainted server": func() string {
+			c.write("main.tf", env.killedFleet(n, ""))
+			c.must("taint", "vpsorg_server.kill[1]")
+			defer c.must("untaint", "vpsorg_server.kill[1]")
+			return c.must("plan", "-input=false", "-no-color")
+		},
+	} {
+		if got := step(); strings.Contains(got, "already exists") || !strings.Contains(got, "Plan:") {
+			t.Errorf("the plan of %s warned of a collision, or planned nothing:\n%s", what, got)
+		}
+	}
+	c.write("main.tf", env.killedFleet(n, ""))
+	c.must("destroy", "-auto-approve", "-input=false")
+}
