@@ -368,9 +368,7 @@ func (r *serverResource) readPending(ctx context.Context, req resource.ReadReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.AddWarning(fmt.Sprintf("Found server %d, made by a create whose answer was lost", server.ID),
-		"It is now in state. The failed apply left the resource tainted: run `terraform untaint <address>` to keep this server, "+
-			"or the next apply replaces it.")
+	resp.Diagnostics.AddWarning(fmt.Sprintf("Found server %d, made by a create whose answer was lost", server.ID), adoptedAdvice)
 	resp.Diagnostics.Append(state.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)

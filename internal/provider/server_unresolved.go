@@ -69,9 +69,17 @@ func saveUnresolved(ctx context.Context, plan serverResourceModel, e *unresolved
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// adoptedAdvice is the warning of a refresh that found the server of an
+// unresolved create. A refresh within a plan saves nothing: the placeholder
+// stays in state until an apply saves the refresh.
+const adoptedAdvice = "This refresh adopts it in place of the placeholder. A plan saves no state: the placeholder stays in state " +
+	"(terraform state show still shows it, with no id) until an apply saves this refresh. The failed apply left the resource tainted, " +
+	"so applying this plan replaces the server. To keep it instead, run terraform apply -refresh-only (which saves the adoption), " +
+	"then terraform untaint ADDRESS, where ADDRESS is this resource's address as Terraform shows it above, after \"with\"."
+
 // resolvePending looks once more for the server of an unresolved create.
-// It returns the server when exactly one is listed; otherwise an error
-// diagnostic with the advice.
+// It returns the server when exactly one is listed that nothing else
+// accounts for; otherwise an error diagnostic with the advice.
 func resolvePending(ctx context.Context, c *vpsorg.Client, u *unresolvedCreate) (*vpsorg.Server, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	began, err := time.Parse(time.RFC3339, u.Began)
@@ -82,12 +90,16 @@ func resolvePending(ctx context.Context, c *vpsorg.Client, u *unresolvedCreate) 
 	if err == nil {
 		var made *vpsorg.Server
 		// began is already on the API's clock.
-		if made, err = pickCreated(servers, u.request(), began, c.RecentlyDeleted); err == nil {
+		if made, err = pickCreated(servers, u.request(), began, accountedFor(c)); err == nil {
 			return made, nil
 		}
 	}
+	var ambiguous *ambiguousCreate
+	if errors.As(err, &ambiguous) {
+		u.Candidates = ambiguous.servers
+	}
 	detail := u.advice()
-	if !errors.Is(err, errNoneListed) {
+	if !errors.Is(err, errNoneListed) && ambiguous == nil {
 		detail = fmt.Sprintf("%s\n\nLooking again failed: %v", detail, err)
 	}
 	diags.AddError("A create that may have made a server is unresolved", detail)

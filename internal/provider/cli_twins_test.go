@@ -3,12 +3,16 @@ package provider
 import (
 	"bytes"
 	"fmt"
-
+	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
 
 // killedFleet is the configuration of the kill test: n servers in one
@@ -152,4 +156,92 @@ resource "vpsorg_server" "fresh" {
 	}
 	c.write("main.tf", env.killedFleet(n, ""))
 	c.must("destroy", "-auto-approve", "-input=false")
+}
+
+// A create whose answer is lost while a second server matching it appears
+// at the same moment (the search cannot tell which one it made): the apply
+// keeps a placeholder and lists both, saying that one may be another
+// resource's and deleting neither; the next apply creates nothing. Once
+// only one candidate is left, a plan's refresh adopts it without claiming
+// that state was saved, and the way it gives (apply -refresh-only, then
+// untaint) keeps the server: one create sent in all.
+func TestAccServerResource_aLostCreateAmongTwinsKeepsAPlaceholder(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	emu := env.requireEmulator("needs the emulator's InjectFault and FailProvisioning hooks")
+	c := newCLI(t, env.endpoint, env.token)
+	name := env.name("twin")
+	var twin atomic.Int64
+	// The twin appears when the create arrives: created in the same second,
+	// it is as likely as the create's own server to be the one it made.
+	emu.FailProvisioning(func(got string) bool {
+		if got == name && twin.Load() == 0 {
+			s, err := emu.AddServer("acc", emulator.ServerSpec{Name: name, PlanID: catalog.plans[0], OSID: catalog.systems[0], Location: catalog.locations[0], Status: vpsorg.StatusActive})
+			if err != nil {
+				t.Error(err)
+			}
+			twin.Store(s.ID)
+		}
+		return false
+	})
+	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 500, AfterAction: true})
+	c.write("main.tf", cliRequiredProviders+env.config(env.serverConfig("twin", catalog.plans[0], `  timeouts = { create = "5s" }`)))
+
+	out, err := c.run(nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	var made int64
+	for _, s := range emu.Servers("acc") {
+		if s.ID != twin.Load() {
+			made = s.ID
+		}
+	}
+	if err == nil || twin.Load() == 0 || made == 0 {
+		t.Fatalf("want a failed apply, the twin and the server the create made (twin %d, made %d):\n%s", twin.Load(), made, out)
+	}
+	for _, want := range []string{
+		"Unable to tell whether the create made a server",
+		fmt.Sprintf(`server %d, status "active"`, min(made, twin.Load())),
+		fmt.Sprintf(`server %d, status`, max(made, twin.Load())),
+		"another instance of the same count",
+		"delete none of them",
+		"with vpsorg_server.web",
+		"terraform state rm ADDRESS && terraform import ADDRESS ID",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the failed apply does not say %q:\n%s", want, out)
+		}
+	}
+	if state := c.state(); len(state) != 1 || state[0].Values["id"] != nil || !state[0].Tainted {
+		t.Fatalf("state after the failed apply = %+v; want the placeholder (no id), tainted", state)
+	}
+
+	out, err = c.run(nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	if err == nil || !strings.Contains(out, "A create that may have made a server is unresolved") {
+		t.Errorf("the next apply did not stop at the unresolved create:\n%s", out)
+	}
+	if n := env.sent(requests{route: routeCreate}); n != 1 {
+		t.Fatalf("%d creates sent, want the one", n)
+	}
+
+	// The user finds the twin is someone else's, who deletes it.
+	emu.DeleteServer(twin.Load())
+	plan := c.must("plan", "-input=false", "-no-color")
+	if !strings.Contains(plan, fmt.Sprintf("Found server %d", made)) || strings.Contains(plan, "It is now in state") ||
+		!strings.Contains(plan, "A plan saves no state") || !strings.Contains(plan, "terraform apply -refresh-only") {
+		t.Errorf("the plan's refresh did not adopt server %d, or claimed a plan saves it:\n%s", made, plan)
+	}
+	if state := c.state(); len(state) != 1 || state[0].Values["id"] != nil {
+		t.Errorf("the plan saved state: %+v", state)
+	}
+	c.must("apply", "-refresh-only", "-auto-approve", "-input=false")
+	c.must("untaint", "vpsorg_server.web")
+	if out, err := c.run(nil, "plan", "-detailed-exitcode", "-input=false", "-no-color"); err != nil {
+		t.Errorf("after the advice the plan is not empty: %v\n%s", err, out)
+	}
+	if state := c.state(); len(state) != 1 || fmt.Sprint(state[0].Values["id"]) != fmt.Sprint(made) {
+		t.Errorf("state = %+v, want server %d", state, made)
+	}
+	c.must("destroy", "-auto-approve", "-input=false")
+	if n := env.sent(requests{route: routeCreate}); n != 1 {
+		t.Errorf("%d creates sent, want the one", n)
+	}
 }
