@@ -245,3 +245,48 @@ func TestAccServerResource_aLostCreateAmongTwinsKeepsAPlaceholder(t *testing.T) 
 		t.Errorf("%d creates sent, want the one", n)
 	}
 }
+
+// A placeholder replaced with create_before_destroy and -refresh=false:
+// Terraform creates the replacement before it deletes the placeholder, and
+// never shows the provider a tainted object at plan time. The placeholder's
+// delete finds the server its create made (the replacement, this process's
+// own create, is never taken for it) and deletes it: one server, and the
+// plans after it are clean.
+func TestAccServerResource_aPlaceholderReplacedBeforeDestroyWithoutRefreshLeavesOneServer(t *testing.T) {
+	t.Parallel()
+	const lag = 15 * time.Second // past the search's 10 s minimum, with a 5 s create timeout
+	env := newTestEnv(t, func(o *emulator.Options) { o.Manners.CreateLag = lag })
+	emu := env.requireEmulator("needs the emulator's InjectFault hook and CreateLag manner")
+	c := newCLI(t, env.endpoint, env.token)
+	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 500, AfterAction: true})
+	c.write("main.tf", cliRequiredProviders+env.config(env.serverConfig("before", catalog.plans[0], `  timeouts = { create = "5s" }
+  lifecycle {
+    create_before_destroy = true
+  }`)))
+	if out, err := c.run(nil, "apply", "-auto-approve", "-input=false", "-no-color"); err == nil || !strings.Contains(out, "Unable to tell whether the create made a server") {
+		t.Fatalf("want the placeholder of an unresolved create:\n%s", out)
+	}
+	servers := emu.Servers("acc")
+	if len(servers) != 1 {
+		t.Fatalf("%d servers after the lost create, want 1", len(servers))
+	}
+	lost := servers[0].ID
+	time.Sleep(time.Until(servers[0].CreatedAt.Add(lag + time.Second))) // the API lists it now
+	emu.SetManners(emulator.Manners{})
+
+	out, err := c.run(nil, "apply", "-refresh=false", "-auto-approve", "-input=false", "-no-color")
+	if err != nil {
+		t.Errorf("the replacing apply failed: %v\n%s", err, out)
+	}
+	servers = emu.Servers("acc")
+	if len(servers) != 1 || servers[0].ID == lost {
+		t.Fatalf("after the replacement the account holds %+v; want one server, the replacement, not %d\n%s", servers, lost, out)
+	}
+	if state := c.state(); len(state) != 1 || fmt.Sprint(state[0].Values["id"]) != fmt.Sprint(servers[0].ID) || state[0].Tainted {
+		t.Errorf("state = %+v; want the replacement %d, untainted", state, servers[0].ID)
+	}
+	if out, err := c.run(nil, "plan", "-detailed-exitcode", "-input=false", "-no-color"); err != nil {
+		t.Errorf("the plan after the replacement is not empty: %v\n%s", err, out)
+	}
+	c.must("destroy", "-auto-approve", "-input=false")
+}

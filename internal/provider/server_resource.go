@@ -286,18 +286,13 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	defer cancel()
+	var id int64
 	if state.ID.IsNull() {
-		// An unresolved create's placeholder: deleting it would let the
-		// apply create a second server.
-		pending, diags := pendingCreate(ctx, req.Private)
-		resp.Diagnostics.Append(diags...)
-		if pending != nil {
-			resp.Diagnostics.AddError("A create that may have made a server is unresolved", pending.advice())
+		// An unresolved create's placeholder (server_unresolved.go).
+		if id, ok = pendingToDelete(ctx, r.client, req.Private, &resp.Diagnostics); !ok {
+			return
 		}
-		return
-	}
-	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString(), idFromState)
-	if !ok {
+	} else if id, ok = parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString(), idFromState); !ok {
 		return
 	}
 

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
@@ -104,4 +105,28 @@ func resolvePending(ctx context.Context, c *vpsorg.Client, u *unresolvedCreate) 
 	}
 	diags.AddError("A create that may have made a server is unresolved", detail)
 	return nil, diags
+}
+
+// pendingToDelete is the server the delete of an unresolved create's
+// placeholder deletes: the one server the create made, found now. Delete
+// runs without a refresh (-refresh=false) and, with create_before_destroy,
+// after the replacement's create: refusing then would leave two servers,
+// and the placeholder, deposed, would stop every later plan. The
+// replacement is this process's own create (Client.CreatedHere), so it is
+// never taken for the placeholder's server. When the server cannot be told
+// (none listed, several), the delete fails with the advice: deleting the
+// placeholder alone would let an apply create a second server.
+func pendingToDelete(ctx context.Context, c *vpsorg.Client, private privateState, diags *diag.Diagnostics) (int64, bool) {
+	pending, getDiags := pendingCreate(ctx, private)
+	diags.Append(getDiags...)
+	if pending == nil {
+		return 0, false
+	}
+	server, findDiags := resolvePending(ctx, c, pending)
+	diags.Append(findDiags...)
+	if server == nil {
+		return 0, false
+	}
+	tflog.Info(ctx, "deleting the server an unresolved create made, found by the delete of its placeholder", map[string]any{"id": server.ID})
+	return server.ID, true
 }
