@@ -91,33 +91,52 @@ type spyServer struct {
 	got *context.Context
 }
 
-func (s spyServer) ReadResource(ctx context.Context, _ *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+// record keeps the context the framework was given and checks that the
+// RPC's values reached it.
+func (s spyServer) record(ctx context.Context) error {
 	*s.got = ctx
 	if ctx.Value(rpcValueKey{}) != "logger" {
-		return nil, errors.New("the RPC's values did not reach the framework")
+		return errors.New("the RPC's values did not reach the framework")
 	}
-	return &tfprotov6.ReadResourceResponse{}, nil
+	return nil
+}
+
+func (s spyServer) ReadResource(ctx context.Context, _ *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	return &tfprotov6.ReadResourceResponse{}, s.record(ctx)
 }
 
 func (s spyServer) GenerateResourceConfig(ctx context.Context, _ *tfprotov6.GenerateResourceConfigRequest) (*tfprotov6.GenerateResourceConfigResponse, error) {
-	*s.got = ctx
-	if ctx.Value(rpcValueKey{}) != "logger" {
-		return nil, errors.New("the RPC's values did not reach the framework")
-	}
-	return &tfprotov6.GenerateResourceConfigResponse{}, nil
+	return &tfprotov6.GenerateResourceConfigResponse{}, s.record(ctx)
 }
 
-// terraform query -generate-config-out calls GenerateResourceConfig once
-// per resource found: it must let go of its context like the others.
-func TestReleasingServer_GenerateResourceConfigReleasesTheContextItGaveTheFramework(t *testing.T) {
+// Each wrapped RPC lets go of the context it gave the framework when it
+// returns; terraform query -generate-config-out calls
+// GenerateResourceConfig once per resource found.
+func TestReleasingServer_releasesTheContextItGaveTheFramework(t *testing.T) {
 	var got context.Context
 	server := releasingServer{spyServer{got: &got}}
-	ctx := context.WithValue(t.Context(), rpcValueKey{}, "logger")
-	if _, err := server.GenerateResourceConfig(ctx, &tfprotov6.GenerateResourceConfigRequest{}); err != nil {
-		t.Fatal(err)
-	}
-	if got.Value(rpcValueKey{}) != nil || got.Err() == nil {
-		t.Errorf("after GenerateResourceConfig returned, the framework's context has value %v and error %v; want nil and cancelled", got.Value(rpcValueKey{}), got.Err())
+	for rpc, call := range map[string]func(context.Context) error{
+		"ReadResource": func(ctx context.Context) error {
+			_, err := server.ReadResource(ctx, &tfprotov6.ReadResourceRequest{})
+			return err
+		},
+		"GenerateResourceConfig": func(ctx context.Context) error {
+			_, err := server.GenerateResourceConfig(ctx, &tfprotov6.GenerateResourceConfigRequest{})
+			return err
+		},
+	} {
+		t.Run(rpc, func(t *testing.T) {
+			ctx := context.WithValue(t.Context(), rpcValueKey{}, "logger")
+			if err := call(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got.Value(rpcValueKey{}) != nil || got.Err() == nil {
+				t.Errorf("after %s returned, the framework's context has value %v and error %v; want nil and cancelled", rpc, got.Value(rpcValueKey{}), got.Err())
+			}
+			if ctx.Err() != nil {
+				t.Errorf("the RPC's own context was cancelled (%v); only the framework's copy should be", ctx.Err())
+			}
+		})
 	}
 }
 
@@ -136,21 +155,6 @@ func TestProtocolServer_aFrameworkServerOfAnotherShapeIsRefusedSayingWhy(t *test
 	failing := errors.New("framework says no")
 	if _, err := releasingFactory(func() (tfprotov6.ProviderServer, error) { return nil, failing }); !errors.Is(err, failing) {
 		t.Fatalf("the framework's own error was lost: %v", err)
-	}
-}
-
-func TestReleasingServer_ReadResourceReleasesTheContextItGaveTheFramework(t *testing.T) {
-	var got context.Context
-	server := releasingServer{spyServer{got: &got}}
-	ctx := context.WithValue(t.Context(), rpcValueKey{}, "logger")
-	if _, err := server.ReadResource(ctx, &tfprotov6.ReadResourceRequest{}); err != nil {
-		t.Fatal(err)
-	}
-	if got.Value(rpcValueKey{}) != nil || got.Err() == nil {
-		t.Errorf("after ReadResource returned, the framework's context has value %v and error %v; want nil and cancelled", got.Value(rpcValueKey{}), got.Err())
-	}
-	if ctx.Err() != nil {
-		t.Errorf("the RPC's own context was cancelled (%v); only the framework's copy should be", ctx.Err())
 	}
 }
 
