@@ -87,7 +87,7 @@ resource "vpsorg_server" "fresh" {
 		t.Errorf("the plan warned %d times, want once for each of the %d servers the killed apply made:\n%s", got, n, plan)
 	}
 	for name, id := range made {
-		block := regexp.MustCompile(fmt.Sprintf(`(?s)A server named %q already exists.*server %s in .*status "provisioning".*ago.*import \{.*id = "%s"`, name, id, id))
+		block := regexp.MustCompile(fmt.Sprintf(`(?s)A server named %q already exists.*server %s in .*status "(provisioning|active)".*ago.*import \{.*id = "%s"`, name, id, id))
 		if !block.MatchString(plan) {
 			t.Errorf("the plan does not name server %s (%q) with its status, age and import block:\n%s", id, name, plan)
 		}
