@@ -31,8 +31,11 @@ import (
 // changed attribute comes as a create too, but Terraform shows only the
 // errors of that second look, and the server itself was refreshed.
 
-// collisionListAge is how long one list serves the creates of a plan.
-const collisionListAge = 5 * time.Minute
+// collisionListAge is how long one list serves the creates of a provider
+// process: a plan's, and an apply's, whose re-plans of each resource come
+// throughout its walk (servers it creates itself are set aside by
+// CreatedHere, so an old list misses only servers made elsewhere since).
+const collisionListAge = 30 * time.Minute
 
 // refreshed holds, per client (one per provider process), the ids of the
 // servers a refresh in this process read from state (int64 → struct{}).
