@@ -56,10 +56,23 @@ func wasRefreshed(c *vpsorg.Client, id int64) bool {
 	return ok
 }
 
-// warnCollisions warns, when the plan creates a server, about the servers
-// that already exist under its name and in its location.
+// planNoSecondServer is ModifyPlan's part in never making a second server:
+// a create warns of the servers that already exist under its name; a
+// placeholder is never planned without a refresh (server_unresolved.go).
+func (r *serverResource) planNoSecondServer(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	switch {
+	case req.Plan.Raw.IsNull():
+	case req.State.Raw.IsNull():
+		r.warnCollisions(ctx, req, resp)
+	default:
+		refusePlaceholderPlan(ctx, req, resp)
+	}
+}
+
+// warnCollisions warns about the servers that already exist under the name
+// and in the location of a planned create.
 func (r *serverResource) warnCollisions(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if r.client == nil || !req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if r.client == nil {
 		return
 	}
 	var name, location types.String

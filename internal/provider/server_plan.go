@@ -28,7 +28,7 @@ var _ resource.ResourceWithModifyPlan = (*serverResource)(nil)
 // A reboot_trigger change warns, naming the server, when the apply will
 // reboot it: a running server that is to stay running (Update's rule).
 func (r *serverResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	r.warnCollisions(ctx, req, resp) // server_collisions.go
+	r.planNoSecondServer(ctx, req, resp) // server_collisions.go
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return // a create (or a replacement's new server) or a destroy: nothing known to keep
 	}

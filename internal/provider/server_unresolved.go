@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -105,6 +106,26 @@ func resolvePending(ctx context.Context, c *vpsorg.Client, u *unresolvedCreate) 
 	}
 	diags.AddError("A create that may have made a server is unresolved", detail)
 	return nil, diags
+}
+
+// refusePlaceholderPlan stops a plan of a placeholder that Terraform shows
+// the provider (one that was untainted): only a plan made without a refresh
+// reaches it, since the refresh adopts the server or fails. Planned as it
+// is, a replacement with create_before_destroy would create a server before
+// the placeholder's delete could look for the one its create made.
+func refusePlaceholderPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var id types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	if !id.IsNull() {
+		return
+	}
+	pending, diags := pendingCreate(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if pending == nil {
+		return
+	}
+	resp.Diagnostics.AddError("A create that may have made a server is unresolved", pending.advice()+
+		"\n\nThis plan did not look for it (made with -refresh=false): plan again with a refresh, which looks for the server and adopts it if it is listed.")
 }
 
 // pendingToDelete is the server the delete of an unresolved create's
