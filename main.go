@@ -37,8 +37,11 @@ func main() {
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}
-	err := tf6server.Serve(provider.Address, provider.ProtocolServer(version), opts...)
+	serve, err := provider.ProtocolServer(version)
 	if err != nil {
+		log.Fatal(err)
+	}
+	if err := tf6server.Serve(provider.Address, serve, opts...); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -195,7 +195,7 @@ func TestAccServerResource_aLostCreateThatCannotBeSettledIsNeverMadeTwice(t *tes
 		Steps: []resource.TestStep{
 			{
 				Config:      config,
-				ExpectError: regexp.MustCompile(`(?s)Unable to tell whether the create made a server.*terraform import <address> <id>`),
+				ExpectError: regexp.MustCompile(`(?s)Unable to tell whether the create made a server.*terraform import ADDRESS ID`),
 			},
 			{
 				Config:      config,

@@ -39,7 +39,13 @@ func BenchmarkRefreshOf1000(b *testing.B) {
 	b.Run("framework_server", func(b *testing.B) {
 		benchRefreshOf1000(b, func() tfprotov6.ProviderServer { return providerserver.NewProtocol6(New("test")())() })
 	})
-	b.Run("main_go", func(b *testing.B) { benchRefreshOf1000(b, ProtocolServer("test")) })
+	b.Run("main_go", func(b *testing.B) {
+		serve, err := ProtocolServer("test")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchRefreshOf1000(b, serve)
+	})
 }
 
 func benchRefreshOf1000(b *testing.B, serve func() tfprotov6.ProviderServer) {

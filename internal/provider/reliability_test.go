@@ -103,12 +103,13 @@ func TestPickCreated(t *testing.T) {
 		{"a server this process deleted, still listed, is not the one made", []vpsorg.Server{srv(12, "web", "2026-01-02T10:00:00Z"), srv(13, "web", "2026-01-02T10:00:01Z")}, 13, ""},
 		{"a same-name server made seconds before the request is older", []vpsorg.Server{srv(14, "web", "2026-01-02T09:59:57Z"), srv(15, "web", "2026-01-02T10:00:00Z")}, 15, ""},
 		{"two made: cannot tell", []vpsorg.Server{srv(10, "web", "2026-01-02T10:00:01Z"), srv(11, "web", "2026-01-02T10:00:02Z")}, 0,
-			"terraform import <address> 10\n.*terraform import <address> 11"},
+			`2 servers named "web" .*cannot be told:\n  - server 10, status "", created 2026-01-02T10:00:01Z\n  - server 11, `},
+		{"two made, one the answer to another create of this process (count = 2 with one name)", []vpsorg.Server{srv(16, "web", "2026-01-02T10:00:00Z"), srv(17, "web", "2026-01-02T10:00:00Z")}, 17, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			deleted := func(id int64) bool { return id == 12 }
-			got, err := pickCreated(tc.servers, req, began, deleted)
+			accounted := func(id int64) bool { return id == 12 || id == 16 } // deleted; created by another create
+			got, err := pickCreated(tc.servers, req, began, accounted)
 			if tc.wantErr != "" {
 				if err == nil || !regexp.MustCompile(tc.wantErr).MatchString(err.Error()) {
 					t.Fatalf("err = %v, want match %q", err, tc.wantErr)

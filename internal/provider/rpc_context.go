@@ -29,28 +29,42 @@ import (
 
 // ProtocolServer is the provider's protocol-6 server factory for
 // tf6server.Serve: the framework's server, with each per-resource RPC given a
-// context released when it returns.
-func ProtocolServer(version string) func() tfprotov6.ProviderServer {
-	serve := releasingProtocol6(New(version)())
-	return func() tfprotov6.ProviderServer {
-		server, _ := serve() // the framework's factory returns no error
-		return server
+// context released when it returns. It fails, saying why, when the
+// framework's server no longer has the shape the wrapper relies on (a
+// framework upgrade), rather than serving nothing and failing on the first
+// RPC.
+func ProtocolServer(version string) (func() tfprotov6.ProviderServer, error) {
+	return releasingFactory(providerserver.NewProtocol6WithError(New(version)()))
+}
+
+// releasingFactory builds the server once, from the framework's factory: tf6server
+// asks its factory once per process.
+func releasingFactory(framework func() (tfprotov6.ProviderServer, error)) (func() tfprotov6.ProviderServer, error) {
+	server, err := releasing(framework)()
+	if err != nil {
+		return nil, fmt.Errorf("cannot serve the provider: %w", err)
 	}
+	return func() tfprotov6.ProviderServer { return server }, nil
 }
 
 // releasingProtocol6 is providerserver.NewProtocol6WithError for prov, with
 // the framework's server wrapped in releasingServer.
 func releasingProtocol6(prov provider.Provider) func() (tfprotov6.ProviderServer, error) {
+	return releasing(providerserver.NewProtocol6WithError(prov))
+}
+
+// releasing wraps the servers of a framework factory in releasingServer.
+func releasing(framework func() (tfprotov6.ProviderServer, error)) func() (tfprotov6.ProviderServer, error) {
 	return func() (tfprotov6.ProviderServer, error) {
-		server, err := providerserver.NewProtocol6WithError(prov)()
+		server, err := framework()
 		if err != nil {
 			return nil, err
 		}
-		framework, ok := server.(frameworkServer)
+		wrapped, ok := server.(frameworkServer)
 		if !ok {
 			return nil, fmt.Errorf("the framework's server (%T) no longer serves list resources and actions", server)
 		}
-		return releasingServer{framework}, nil
+		return releasingServer{wrapped}, nil
 	}
 }
 
@@ -113,6 +127,10 @@ func (s releasingServer) ReadDataSource(ctx context.Context, req *tfprotov6.Read
 
 func (s releasingServer) ValidateDataResourceConfig(ctx context.Context, req *tfprotov6.ValidateDataResourceConfigRequest) (*tfprotov6.ValidateDataResourceConfigResponse, error) {
 	return withRPCContext(ctx, req, s.frameworkServer.ValidateDataResourceConfig)
+}
+
+func (s releasingServer) GenerateResourceConfig(ctx context.Context, req *tfprotov6.GenerateResourceConfigRequest) (*tfprotov6.GenerateResourceConfigResponse, error) {
+	return withRPCContext(ctx, req, s.frameworkServer.GenerateResourceConfig)
 }
 
 func (s releasingServer) PlanAction(ctx context.Context, req *tfprotov6.PlanActionRequest) (*tfprotov6.PlanActionResponse, error) {

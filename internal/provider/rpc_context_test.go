@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 	"weak"
@@ -90,33 +91,81 @@ type spyServer struct {
 	got *context.Context
 }
 
-func (s spyServer) ReadResource(ctx context.Context, _ *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+// record keeps the context the framework was given and checks that the
+// RPC's values reached it.
+func (s spyServer) record(ctx context.Context) error {
 	*s.got = ctx
 	if ctx.Value(rpcValueKey{}) != "logger" {
-		return nil, errors.New("the RPC's values did not reach the framework")
+		return errors.New("the RPC's values did not reach the framework")
 	}
-	return &tfprotov6.ReadResourceResponse{}, nil
+	return nil
 }
 
-func TestReleasingServer_ReadResourceReleasesTheContextItGaveTheFramework(t *testing.T) {
+func (s spyServer) ReadResource(ctx context.Context, _ *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	return &tfprotov6.ReadResourceResponse{}, s.record(ctx)
+}
+
+func (s spyServer) GenerateResourceConfig(ctx context.Context, _ *tfprotov6.GenerateResourceConfigRequest) (*tfprotov6.GenerateResourceConfigResponse, error) {
+	return &tfprotov6.GenerateResourceConfigResponse{}, s.record(ctx)
+}
+
+// Each wrapped RPC lets go of the context it gave the framework when it
+// returns; terraform query -generate-config-out calls
+// GenerateResourceConfig once per resource found.
+func TestReleasingServer_releasesTheContextItGaveTheFramework(t *testing.T) {
 	var got context.Context
 	server := releasingServer{spyServer{got: &got}}
-	ctx := context.WithValue(t.Context(), rpcValueKey{}, "logger")
-	if _, err := server.ReadResource(ctx, &tfprotov6.ReadResourceRequest{}); err != nil {
-		t.Fatal(err)
+	for rpc, call := range map[string]func(context.Context) error{
+		"ReadResource": func(ctx context.Context) error {
+			_, err := server.ReadResource(ctx, &tfprotov6.ReadResourceRequest{})
+			return err
+		},
+		"GenerateResourceConfig": func(ctx context.Context) error {
+			_, err := server.GenerateResourceConfig(ctx, &tfprotov6.GenerateResourceConfigRequest{})
+			return err
+		},
+	} {
+		t.Run(rpc, func(t *testing.T) {
+			ctx := context.WithValue(t.Context(), rpcValueKey{}, "logger")
+			if err := call(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got.Value(rpcValueKey{}) != nil || got.Err() == nil {
+				t.Errorf("after %s returned, the framework's context has value %v and error %v; want nil and cancelled", rpc, got.Value(rpcValueKey{}), got.Err())
+			}
+			if ctx.Err() != nil {
+				t.Errorf("the RPC's own context was cancelled (%v); only the framework's copy should be", ctx.Err())
+			}
+		})
 	}
-	if got.Value(rpcValueKey{}) != nil || got.Err() == nil {
-		t.Errorf("after ReadResource returned, the framework's context has value %v and error %v; want nil and cancelled", got.Value(rpcValueKey{}), got.Err())
+}
+
+// onlyProviderServer is a framework server of another shape: no list
+// resources, no actions.
+type onlyProviderServer struct{ tfprotov6.ProviderServer }
+
+// A framework whose server no longer has the shape the wrapper needs is
+// refused when the server is built, saying why: not served as nothing, to
+// panic on the first RPC.
+func TestProtocolServer_aFrameworkServerOfAnotherShapeIsRefusedSayingWhy(t *testing.T) {
+	serve, err := releasingFactory(func() (tfprotov6.ProviderServer, error) { return onlyProviderServer{}, nil })
+	if err == nil || serve != nil || !strings.Contains(err.Error(), "no longer serves list resources and actions") {
+		t.Fatalf("releasingFactory returned a server: %v, error %v; want none and an error saying why", serve != nil, err)
 	}
-	if ctx.Err() != nil {
-		t.Errorf("the RPC's own context was cancelled (%v); only the framework's copy should be", ctx.Err())
+	failing := errors.New("framework says no")
+	if _, err := releasingFactory(func() (tfprotov6.ProviderServer, error) { return nil, failing }); !errors.Is(err, failing) {
+		t.Fatalf("the framework's own error was lost: %v", err)
 	}
 }
 
 // tf6server serves list resources and actions only to a server that
 // implements them; the wrapper must keep them.
 func TestProtocolServer_StillServesListResourcesAndActions(t *testing.T) {
-	server := ProtocolServer("test")()
+	serve, err := ProtocolServer("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := serve()
 	if _, ok := server.(tfprotov6.ProviderServerWithListResource); !ok { //nolint:staticcheck // tf6server checks this very interface
 		t.Error("ProtocolServer's server does not implement ProviderServerWithListResource: tf6server would answer ListResource as unimplemented")
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,6 +48,9 @@ type unresolvedCreate struct {
 	Location string `json:"location"`
 	// Began is when the create was sent, on the API's clock (RFC 3339).
 	Began string `json:"began"`
+	// Candidates are the servers that match the create when more than one
+	// does, as last listed; not saved: each look lists them again.
+	Candidates []vpsorg.Server `json:"-"`
 }
 
 const unresolvedCreateKey = "unresolved_create"
@@ -60,17 +64,31 @@ func (u unresolvedCreate) marshal() []byte {
 	return b
 }
 
-// advice is the detail of an unresolvedCreate error: what to check,
-// and how to import.
+// advice is the detail of an unresolvedCreate error: what is known, what
+// to check, and how to import. The provider is never told the resource's
+// address: Terraform shows it with the diagnostic ("with vpsorg_server...."),
+// and the advice says how else to find it.
 func (u unresolvedCreate) advice() string {
-	return fmt.Sprintf("Whether the create of %q (plan %d, OS %d, %s, sent at %s by the API's clock) made a server cannot be told: "+
-		"its answer was lost and the API did not list such a server in time. The resource is kept in state as a placeholder, "+
-		"so that no apply creates a second server. Check the servers named %q in %s (the VPS.org console, or "+
-		"GET /servers/?location=%s), then either\n"+
-		"  - one was made: terraform state rm <address> && terraform import <address> <id>\n"+
-		"  - none was made: terraform state rm <address>, then apply again.\n"+
-		"The next refresh looks for it again and adopts it if the API lists it by then.",
-		u.Name, u.PlanID, u.OSID, u.Location, u.Began, u.Name, u.Location, u.Location)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Whether the create of %q (plan %d, OS %d, %s, sent at %s by the API's clock) made a server cannot be told: ",
+		u.Name, u.PlanID, u.OSID, u.Location, u.Began)
+	if len(u.Candidates) == 0 {
+		b.WriteString("its answer was lost and the API did not list such a server in time.")
+	} else {
+		fmt.Fprintf(&b, "its answer was lost, and the API lists %d servers that match it, created since it was sent:\n%s\n", len(u.Candidates), candidateLines(u.Candidates))
+		b.WriteString("Which one it made cannot be told. Some of them may be managed by another resource of this configuration " +
+			"(another instance of the same count has the same name), which the provider cannot see: look the ids up in state " +
+			"(terraform state list, then terraform state show for each vpsorg_server) before importing one, and delete none of them before you know whose it is.")
+	}
+	fmt.Fprintf(&b, " The resource is kept in state as a placeholder (no id), so that no apply creates a second server.\n\n"+
+		"ADDRESS below is this resource's address: Terraform shows it above, after \"with\"; terraform state list | grep vpsorg_server lists them all, "+
+		"and terraform state show ADDRESS shows the placeholder, named %q, with no id. Check the servers named %q in %s (the VPS.org console, "+
+		"GET /servers/?location=%s, or the vpsorg_servers data source), then either\n"+
+		"  - one was made, and no other resource holds it: terraform state rm ADDRESS && terraform import ADDRESS ID\n"+
+		"  - none was made: terraform state rm ADDRESS, then apply again.\n"+
+		"Each refresh looks again, and adopts the server if exactly one such server is listed that no other resource refreshed by it holds.",
+		u.Name, u.Name, u.Location, u.Location)
+	return b.String()
 }
 
 // unresolvedError is createServer's error for an unresolved create.
@@ -110,11 +128,18 @@ func createServer(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServer
 	case findErr == nil:
 		tflog.Info(ctx, "adopted the server the lost create made", map[string]any{"id": made.ID})
 		return made, nil
-	case errors.Is(findErr, errNoneListed):
-		return nil, &unresolvedError{create: fmt.Errorf("%w; %w", err, findErr), pending: unresolvedCreate{
+	case errors.Is(findErr, errNoneListed), errors.As(findErr, new(*ambiguousCreate)):
+		pending := unresolvedCreate{
 			Name: req.Name, PlanID: req.PlanID, OSID: req.OSID, Location: req.Location,
 			Began: c.APITime(began).UTC().Format(time.RFC3339),
-		}}
+		}
+		cause := findErr
+		var ambiguous *ambiguousCreate
+		if errors.As(findErr, &ambiguous) {
+			pending.Candidates = ambiguous.servers // the advice lists them
+			cause = fmt.Errorf("%d servers match it", len(ambiguous.servers))
+		}
+		return nil, &unresolvedError{create: fmt.Errorf("%w; %w", err, cause), pending: pending}
 	}
 	return nil, fmt.Errorf("%w; looking for the server it may have created: %w", err, findErr)
 }
@@ -131,9 +156,11 @@ var errNoneListed = errors.New("no such server was listed")
 
 // findCreated lists servers until the one the create begun at began made
 // shows, with backoff, until ctx ends. Several candidates end the search
-// at once: waiting does not tell them apart. A list that fails is tried
-// again like one that shows nothing: either way the question stays open,
-// and the error matches errNoneListed.
+// once adoptionSearchMin has passed since began: until then another create
+// of this process may still be receiving its answer, which tells its
+// server apart (Client.CreatedHere). A list that fails is tried again like
+// one that shows nothing: either way the question stays open, and the
+// error matches errNoneListed.
 func findCreated(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerRequest, began time.Time) (*vpsorg.Server, error) {
 	pause := adoptionPollMin
 	var listErr error
@@ -141,9 +168,12 @@ func findCreated(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerR
 		servers, err := c.ListServers(ctx, vpsorg.ListServersOptions{Location: req.Location})
 		if err == nil {
 			// The list's answers have taught the client the API's clock.
-			made, pickErr := pickCreated(servers, req, c.APITime(began), c.RecentlyDeleted)
-			if !errors.Is(pickErr, errNoneListed) {
+			made, pickErr := pickCreated(servers, req, c.APITime(began), accountedFor(c))
+			if pickErr == nil || !errors.Is(pickErr, errNoneListed) && time.Since(began) >= adoptionSearchMin {
 				return made, pickErr
+			}
+			if !errors.Is(pickErr, errNoneListed) {
+				listErr = pickErr // what the search ends with, if it ends now
 			}
 		} else {
 			listErr = err
@@ -157,6 +187,9 @@ func findCreated(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerR
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			if errors.As(listErr, new(*ambiguousCreate)) {
+				return nil, listErr
+			}
 			if listErr != nil {
 				return nil, fmt.Errorf("%w (listing servers failed too: %w)", errNoneListed, listErr)
 			}
@@ -178,17 +211,25 @@ func lastingFailure(err error) bool {
 	return code >= 300 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
 }
 
+// accountedFor reports the servers that are known not to be the one a lost
+// create made: a server this process deleted may still be listed for a
+// while (the API is eventually consistent; a replace deletes the old server,
+// then creates one of the same name), a server another create of this
+// process was answered with is that create's (count = 2 with one name),
+// and a server a refresh in this process read from state is a resource's.
+func accountedFor(c *vpsorg.Client) func(id int64) bool {
+	return func(id int64) bool { return c.RecentlyDeleted(id) || c.CreatedHere(id) || wasRefreshed(c, id) }
+}
+
 // pickCreated finds the one server a create made, among those listed after
 // its answer was lost: same name, plan, OS and location, created after the
 // request began (began is on the API's clock; less clockSkew, as created_at
-// has whole seconds). Older servers of the same name are someone else's,
-// and a server this process deleted may still be listed for a while (the
-// API is eventually consistent) but is never the one a create made: a
-// replace deletes the old server, then creates one of the same name.
-func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began time.Time, deleted func(id int64) bool) (*vpsorg.Server, error) {
+// has whole seconds), and not accounted for. Older servers of the same name
+// are someone else's.
+func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began time.Time, accounted func(id int64) bool) (*vpsorg.Server, error) {
 	var made []vpsorg.Server
 	for _, s := range servers {
-		if s.Name != req.Name || s.Plan.ID != req.PlanID || s.OS.ID != req.OSID || s.Location != req.Location || deleted(s.ID) {
+		if s.Name != req.Name || s.Plan.ID != req.PlanID || s.OS.ID != req.OSID || s.Location != req.Location || accounted(s.ID) {
 			continue
 		}
 		if created, err := time.Parse(time.RFC3339, s.CreatedAt); err == nil && !created.Before(began.Add(-clockSkew)) {
@@ -214,15 +255,28 @@ func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began 
 	case 0:
 		return nil, fmt.Errorf("%w: no server named %q was created since the request began", errNoneListed, req.Name)
 	}
-	return nil, fmt.Errorf("%d servers named %q were created since the request began, and which one this "+
-		"request made cannot be told. Import the right one and delete the others:\n%s", len(made), req.Name, importCommands(made))
+	return nil, &ambiguousCreate{name: req.Name, servers: made}
 }
 
-func importCommands(servers []vpsorg.Server) string {
-	sort.Slice(servers, func(i, j int) bool { return servers[i].ID < servers[j].ID })
-	lines := make([]string, 0, len(servers))
-	for _, s := range servers {
-		lines = append(lines, fmt.Sprintf("  server %d (created %s): terraform import <address> %d", s.ID, s.CreatedAt, s.ID))
+// ambiguousCreate is a search that found several servers a lost create may
+// have made.
+type ambiguousCreate struct {
+	name    string
+	servers []vpsorg.Server
+}
+
+func (e *ambiguousCreate) Error() string {
+	return fmt.Sprintf("%d servers named %q were created since the request began, and which one it made cannot be told:\n%s",
+		len(e.servers), e.name, candidateLines(e.servers))
+}
+
+// candidateLines lists servers by id: id, status and creation time.
+func candidateLines(servers []vpsorg.Server) string {
+	sorted := slices.Clone(servers)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	lines := make([]string, 0, len(sorted))
+	for _, s := range sorted {
+		lines = append(lines, fmt.Sprintf("  - server %d, status %q, created %s", s.ID, s.Status, s.CreatedAt))
 	}
 	return strings.Join(lines, "\n")
 }

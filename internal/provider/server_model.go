@@ -198,6 +198,9 @@ func (m *serverResourceModel) updateRequest(state *serverResourceModel) vpsorg.U
 	return req
 }
 
+// known reports whether v has a value: neither null nor unknown.
+func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
+
 // knownString and its kin give nil for null and unknown values alike: an
 // unknown value must never reach the API as a zero value.
 func knownString(v types.String) *string {

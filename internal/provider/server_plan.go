@@ -30,6 +30,7 @@ var _ resource.ResourceWithModifyPlan = (*serverResource)(nil)
 // A reboot_trigger change warns, naming the server, when the apply will
 // reboot it (rebootPromised).
 func (r *serverResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.planNoSecondServer(ctx, req, resp) // server_collisions.go
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return // a create (or a replacement's new server) or a destroy: nothing known to keep
 	}

@@ -188,6 +188,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if importing {
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, importingKey, nil)...)
 	}
+	noteRefreshed(r.client, id) // no collision for the plan: it is in state
 	resp.Diagnostics.Append(state.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -360,18 +361,13 @@ func (r *serverResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	defer cancel()
+	var id int64
 	if state.ID.IsNull() {
-		// An unresolved create's placeholder: deleting it would let the
-		// apply create a second server.
-		pending, diags := pendingCreate(ctx, req.Private)
-		resp.Diagnostics.Append(diags...)
-		if pending != nil {
-			resp.Diagnostics.AddError("A create that may have made a server is unresolved", pending.advice())
+		// An unresolved create's placeholder (server_unresolved.go).
+		if id, ok = pendingToDelete(ctx, r.client, req.Private, &resp.Diagnostics); !ok {
+			return
 		}
-		return
-	}
-	id, ok := parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString(), idFromState)
-	if !ok {
+	} else if id, ok = parseServerID(&resp.Diagnostics, path.Root("id"), state.ID.ValueString(), idFromState); !ok {
 		return
 	}
 
@@ -471,9 +467,7 @@ func (r *serverResource) readPending(ctx context.Context, req resource.ReadReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.AddWarning(fmt.Sprintf("Found server %d, made by a create whose answer was lost", server.ID),
-		"It is now in state. The failed apply left the resource tainted: run `terraform untaint <address>` to keep this server, "+
-			"or the next apply replaces it.")
+	resp.Diagnostics.AddWarning(fmt.Sprintf("Found server %d, made by a create whose answer was lost", server.ID), adoptedAdvice)
 	resp.Diagnostics.Append(state.fromAPI(server)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
@@ -69,9 +71,17 @@ func saveUnresolved(ctx context.Context, plan serverResourceModel, e *unresolved
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// adoptedAdvice is the warning of a refresh that found the server of an
+// unresolved create. A refresh within a plan saves nothing: the placeholder
+// stays in state until an apply saves the refresh.
+const adoptedAdvice = "This refresh adopts it in place of the placeholder. A plan saves no state: the placeholder stays in state " +
+	"(terraform state show still shows it, with no id) until an apply saves this refresh. The failed apply left the resource tainted, " +
+	"so applying this plan replaces the server. To keep it instead, run terraform apply -refresh-only (which saves the adoption), " +
+	"then terraform untaint ADDRESS, where ADDRESS is this resource's address as Terraform shows it above, after \"with\"."
+
 // resolvePending looks once more for the server of an unresolved create.
-// It returns the server when exactly one is listed; otherwise an error
-// diagnostic with the advice.
+// It returns the server when exactly one is listed that nothing else
+// accounts for; otherwise an error diagnostic with the advice.
 func resolvePending(ctx context.Context, c *vpsorg.Client, u *unresolvedCreate) (*vpsorg.Server, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	began, err := time.Parse(time.RFC3339, u.Began)
@@ -82,14 +92,62 @@ func resolvePending(ctx context.Context, c *vpsorg.Client, u *unresolvedCreate) 
 	if err == nil {
 		var made *vpsorg.Server
 		// began is already on the API's clock.
-		if made, err = pickCreated(servers, u.request(), began, c.RecentlyDeleted); err == nil {
+		if made, err = pickCreated(servers, u.request(), began, accountedFor(c)); err == nil {
 			return made, nil
 		}
 	}
+	var ambiguous *ambiguousCreate
+	if errors.As(err, &ambiguous) {
+		u.Candidates = ambiguous.servers
+	}
 	detail := u.advice()
-	if !errors.Is(err, errNoneListed) {
+	if !errors.Is(err, errNoneListed) && ambiguous == nil {
 		detail = fmt.Sprintf("%s\n\nLooking again failed: %v", detail, err)
 	}
 	diags.AddError("A create that may have made a server is unresolved", detail)
 	return nil, diags
+}
+
+// refusePlaceholderPlan stops a plan of a placeholder that Terraform shows
+// the provider (one that was untainted): only a plan made without a refresh
+// reaches it, since the refresh adopts the server or fails. Planned as it
+// is, a replacement with create_before_destroy would create a server before
+// the placeholder's delete could look for the one its create made.
+func refusePlaceholderPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var id types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("id"), &id)...)
+	if !id.IsNull() {
+		return
+	}
+	pending, diags := pendingCreate(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if pending == nil {
+		return
+	}
+	resp.Diagnostics.AddError("A create that may have made a server is unresolved", pending.advice()+
+		"\n\nThis plan did not look for it (made with -refresh=false): plan again with a refresh, which looks for the server and adopts it if it is listed.")
+}
+
+// pendingToDelete is the server the delete of an unresolved create's
+// placeholder deletes: the one server the create made, found now. Delete
+// runs without a refresh (-refresh=false) and, with create_before_destroy,
+// after the replacement's create: refusing then would leave two servers,
+// and the placeholder, deposed, would stop every later plan. The
+// replacement is this process's own create (Client.CreatedHere), so it is
+// never taken for the placeholder's server. When the server cannot be told
+// (none listed, several), the delete fails with the advice: deleting the
+// placeholder alone would let an apply create a second server.
+func pendingToDelete(ctx context.Context, c *vpsorg.Client, private privateState, diags *diag.Diagnostics) (int64, bool) {
+	pending, getDiags := pendingCreate(ctx, private)
+	diags.Append(getDiags...)
+	if pending == nil {
+		return 0, false
+	}
+	server, findDiags := resolvePending(ctx, c, pending)
+	diags.Append(findDiags...)
+	if server == nil {
+		return 0, false
+	}
+	tflog.Info(ctx, "deleting the server an unresolved create made, found by the delete of its placeholder", map[string]any{"id": server.ID})
+	return server.ID, true
 }

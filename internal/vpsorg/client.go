@@ -130,6 +130,10 @@ type Client struct {
 	// deleted holds the ids of the servers this client deleted (int64 →
 	// struct{}).
 	deleted sync.Map
+	// created holds the ids of the servers this client's creates were
+	// answered with; shared is the list its callers share (list_shared.go).
+	created sync.Map
+	shared  sharedList
 	// clock is the API's clock as its answers show it (clock.go).
 	clock apiClock
 	// maxListPages bounds a list read (answers.go).

@@ -416,6 +416,7 @@ func (c *Client) CreateServer(ctx context.Context, req CreateServerRequest) (*Se
 	if err != nil {
 		return nil, undecodable(op, resp, err)
 	}
+	c.created.Store(s.ID, struct{}{})
 	return s, nil
 }
 
