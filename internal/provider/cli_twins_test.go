@@ -185,7 +185,7 @@ func TestAccServerResource_aLostCreateAmongTwinsKeepsAPlaceholder(t *testing.T) 
 		return false
 	})
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 500, AfterAction: true})
-	c.write("main.tf", cliRequiredProviders+env.config(env.serverConfig("twin", catalog.plans[0], `  timeouts = { create = "5s" }`)))
+	c.write("main.tf", cliRequiredProviders+env.config(env.serverConfig("twin", catalog.plans[0], `  timeouts { create = "5s" }`)))
 
 	out, err := c.run(nil, "apply", "-auto-approve", "-input=false", "-no-color")
 	var made int64
@@ -259,7 +259,7 @@ func TestAccServerResource_aPlaceholderReplacedBeforeDestroyWithoutRefreshLeaves
 	emu := env.requireEmulator("needs the emulator's InjectFault hook and CreateLag manner")
 	c := newCLI(t, env.endpoint, env.token)
 	emu.InjectFault(emulator.Fault{Method: http.MethodPost, Route: emulator.RouteServers, Count: 1, Status: 500, AfterAction: true})
-	c.write("main.tf", cliRequiredProviders+env.config(env.serverConfig("before", catalog.plans[0], `  timeouts = { create = "5s" }
+	c.write("main.tf", cliRequiredProviders+env.config(env.serverConfig("before", catalog.plans[0], `  timeouts { create = "5s" }
   lifecycle {
     create_before_destroy = true
   }`)))

@@ -206,18 +206,21 @@ func (p *vpsorgProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid VPS.org API endpoint", err.Error())
 		return
 	}
-	if skip, ok := skipCredentialsCheck(config.SkipCredentialsCheck, &resp.Diagnostics); !ok {
+	skip, ok := skipCredentialsCheck(config.SkipCredentialsCheck, &resp.Diagnostics)
+	if !ok {
 		return
-	} else if !skip {
+	}
+	if !skip {
 		checkCredentials(ctx, client, settingsFrom(config), &resp.Diagnostics)
 		if resp.Diagnostics.HasError() {
 			return
 		}
 	}
-	resp.ResourceData = client
-	resp.DataSourceData = client
-	resp.ListResourceData = client
-	resp.ActionData = client
+	data := &providerData{client: client, offline: skip}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+	resp.ListResourceData = data
+	resp.ActionData = data
 }
 
 func (p *vpsorgProvider) Resources(_ context.Context) []func() resource.Resource {

@@ -72,7 +72,7 @@ func (r *serverResource) planNoSecondServer(ctx context.Context, req resource.Mo
 // warnCollisions warns about the servers that already exist under the name
 // and in the location of a planned create.
 func (r *serverResource) warnCollisions(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if r.client == nil {
+	if r.client == nil || r.offline {
 		return
 	}
 	var name, location types.String

@@ -41,6 +41,8 @@ func NewServerResource() resource.Resource {
 
 type serverResource struct {
 	client *vpsorg.Client
+	// offline: skip_credentials_validation (see providerData).
+	offline bool
 }
 
 func (r *serverResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -52,8 +54,8 @@ func (r *serverResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 }
 
 func (r *serverResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	var diags diag.Diagnostics
-	r.client, diags = configuredClient(req.ProviderData)
+	data, diags := configuredData(req.ProviderData)
+	r.client, r.offline = data.client, data.offline
 	resp.Diagnostics.Append(diags...)
 }
 
