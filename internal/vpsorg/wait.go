@@ -257,9 +257,15 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	// it gathers with them for a moment.
 	kind := strings.Join(target, ",") + "<-" + strings.Join(pending, ",")
 	first, step := time.Duration(0), quickPoll
-	switch d, ok := c.poller.expected(kind); {
-	case ok && !deleting:
+	d, known := c.poller.expected(kind)
+	known = known && !deleting
+	switch {
+	case known:
 		first = d
+	case listed != nil && c.poller.gathering():
+		// Other waits are under way: their looks, shared lists, serve
+		// this one's early on, the sooner ones included.
+		first = min(gatherFor, pollInterval(c.poll, 0))
 	case !deleting:
 		first = quickPoll
 	case c.poller.gathering():
@@ -269,7 +275,14 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	polls := 0
 	pause := first
 	next := func() time.Duration {
-		pause = min(pollInterval(c.poll, time.Since(start)), step<<min(polls, 16))
+		waited := time.Since(start)
+		pause = min(pollInterval(c.poll, waited), step<<min(polls, 16))
+		if listed != nil && c.poller.gathering() {
+			// The looks are lists shared with other waits, as early in
+			// theirs: back off by half the time waited, so that a fleet's
+			// lists grow with the log of the wait, not with its length.
+			pause = max(pause, min(waited/2, c.poll.normalized().Max))
+		}
 		polls++
 		return pause
 	}
@@ -279,7 +292,10 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	for {
 		// Waiters due within half an interval share a tick.
 		interval := min(pause, pollInterval(c.poll, due.Sub(start)))
-		o, err := c.poller.observe(ctx, id, byList, deleting, due.Add(-interval/2), due)
+		// The first look of a known kind comes when the wait likely
+		// ended: a GET is then the read-back too.
+		likely := known && polls == 0
+		o, err := c.poller.observe(ctx, id, byList, deleting, likely, due.Add(-interval/2), due)
 		byList = listed
 		if err != nil {
 			// A GET cut short by the deadline (even one that gave up
