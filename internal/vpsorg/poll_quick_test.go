@@ -127,32 +127,11 @@ func TestPoller_withinTheDocumentedFiltersTwoGETsPerServer(t *testing.T) {
 	// An API that refuses every undocumented filter value: thirty servers
 	// created ten at a time, as terraform apply does, cost no refused
 	// request and at most two GETs (lists included) per server.
-	const n, parallel = 30, 10
-	emu, err := emulator.Start(emulator.Options{ProvisioningTime: 500 * time.Millisecond, StrictFilters: true})
-	if err != nil {
-		t.Fatal(err)
+	const n = 30
+	c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: 500 * time.Millisecond, StrictFilters: true})
+	if _, errs := applyFleet(t.Context(), c, n, 10, 0); errors.Join(errs...) != nil {
+		t.Error(errors.Join(errs...))
 	}
-	t.Cleanup(func() { emu.Close() })
-	c, err := New(Config{Endpoint: emu.URL(), Token: emulator.DefaultToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	slots := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			s, err := c.CreateServer(t.Context(), CreateServerRequest{Name: "strict", PlanID: 1, OSID: 5, Location: "us-west"})
-			if err == nil {
-				_, err = c.WaitForStatus(t.Context(), s.ID, provisioned)
-			}
-			if err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
 	gets := 0
 	for _, r := range emu.Requests() {
 		if r.Status == http.StatusBadRequest {
