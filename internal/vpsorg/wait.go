@@ -279,9 +279,15 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		pause = min(pollInterval(c.poll, waited), step<<min(polls, 16))
 		if listed != nil && c.poller.gathering() {
 			// The looks are lists shared with other waits, as early in
-			// theirs: back off by half the time waited, so that a fleet's
-			// lists grow with the log of the wait, not with its length.
-			pause = max(pause, min(waited/2, c.poll.normalized().Max))
+			// theirs: back off by half the time the wait may have been
+			// over (since its start, or since the shortest of its kind
+			// ended), so that a fleet's lists grow with the log of the
+			// wait, not with its length.
+			over := waited
+			if d, ok := c.poller.expected(kind); ok {
+				over = max(waited-d, 0)
+			}
+			pause = max(pause, min(over/2, c.poll.normalized().Max))
 		}
 		polls++
 		return pause
