@@ -121,7 +121,6 @@ func (p *poller) gathering() bool {
 }
 
 // observe queues a request and blocks until a tick serves it or ctx ends.
-// early says the request was served before its early time, by a list.
 func (p *poller) observe(ctx context.Context, id int64, listed func(*Server) bool, deleting, likely bool, early, due time.Time) (observation, error) {
 	r := &pollRequest{ctx: ctx, id: id, listed: listed, deleting: deleting, likely: likely, early: early, due: due, done: make(chan pollResult, 1)}
 	p.mu.Lock()
