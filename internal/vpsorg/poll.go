@@ -79,12 +79,15 @@ type poller struct {
 	mu      sync.Mutex
 	queue   []*pollRequest
 	running bool
-	pages   int                      // pages the last list took; 0 until one was read
-	listed  int                      // servers the last list showed
-	deleted int                      // waits for a delete begun since the last list
-	waiters int                      // waits under way that a list may serve
-	refused bool                     // the API refused the list as invalid (400)
-	learned map[string]time.Duration // the shortest wait seen, by kind
+	pages   int // pages the last list took; 0 until one was read
+	listed  int // servers the last list showed
+	deleted int // waits for a delete begun since the last list
+	waiters int // waits under way that a list may serve
+	// deleteEnded is when the last wait for a delete ended: a delete that
+	// follows another closely (a destroy) counts on the next for company.
+	deleteEnded time.Time
+	refused     bool                     // the API refused the list as invalid (400)
+	learned     map[string]time.Duration // the shortest wait seen, by kind
 }
 
 func newPoller(c *Client) *poller {
@@ -108,16 +111,24 @@ func (p *poller) begin(deleting bool) (end func()) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		p.waiters--
+		if deleting {
+			p.deleteEnded = time.Now()
+		}
 	}
 }
 
 // gathering reports whether enough waits are under way for one list to
-// cost fewer requests than their GETs.
-func (p *poller) gathering() bool {
+// cost fewer requests than their GETs. A delete that follows another's
+// wait within gatherFor counts on one more to come.
+func (p *poller) gathering(deleting bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pages, ok := p.listCostLocked()
-	return ok && p.waiters > pages
+	company := p.waiters
+	if deleting && time.Since(p.deleteEnded) < gatherFor {
+		company++
+	}
+	return ok && company > pages
 }
 
 // observe queues a request and blocks until a tick serves it or ctx ends.

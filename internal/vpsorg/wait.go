@@ -262,13 +262,13 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	switch {
 	case known:
 		first = d
-	case listed != nil && c.poller.gathering():
+	case listed != nil && c.poller.gathering(deleting):
 		// Other waits are under way: their looks, shared lists, serve
 		// this one's early on, the sooner ones included.
 		first = min(gatherFor, pollInterval(c.poll, 0))
 	case !deleting:
 		first = quickPoll
-	case c.poller.gathering():
+	case c.poller.gathering(deleting):
 		first = min(gatherFor, pollInterval(c.poll, 0))
 		step = first // and the looks after it are shared too
 	}
@@ -277,7 +277,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	next := func() time.Duration {
 		waited := time.Since(start)
 		pause = min(pollInterval(c.poll, waited), step<<min(polls, 16))
-		if listed != nil && c.poller.gathering() {
+		if listed != nil && c.poller.gathering(deleting) {
 			// The looks are lists shared with other waits, as early in
 			// theirs: back off by half the time the wait may have been
 			// over (since its start, or since the shortest of its kind
