@@ -139,7 +139,7 @@ func (h *harness) runAccount(ctx context.Context, b *testing.B, c accountCase) (
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			return accountResult{}, err
 		}
-		config := strings.ReplaceAll(providerConfig(c.servers, false, 0), `"bench-${count.index}"`, fmt.Sprintf(`"ws%d-${count.index}"`, w))
+		config := strings.ReplaceAll(providerConfig(c.servers, 0, false, 0), `"bench-${count.index}"`, fmt.Sprintf(`"ws%d-${count.index}"`, w))
 		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
 			return accountResult{}, err
 		}

@@ -11,14 +11,20 @@ import (
 // and the token come from VPSORG_ENDPOINT and VPSORG_API_TOKEN in
 // terraform's environment, for the provider and for the curl calls alike.
 
-// providerConfig is N vpsorg_server resources. backups is the attribute the
-// update phase changes on all of them (false is the provider's default, so
-// the first apply and the plan see no difference). maxRPS, when above 0,
-// is the provider's max_requests_per_second.
-func providerConfig(n int, backups bool, maxRPS float64) string {
+// providerConfig is N vpsorg_server resources, the first stopped of them
+// with power_state = "stopped" (when above 0; the others "running").
+// backups is the attribute the update phase changes on all of them (false
+// is the provider's default, so the first apply and the plan see no
+// difference). maxRPS, when above 0, is the provider's
+// max_requests_per_second.
+func providerConfig(n, stopped int, backups bool, maxRPS float64) string {
 	block := "provider \"vpsorg\" {}"
 	if maxRPS > 0 {
 		block = fmt.Sprintf("provider \"vpsorg\" {\n  max_requests_per_second = %s\n}", strconv.FormatFloat(maxRPS, 'f', -1, 64))
+	}
+	power := ""
+	if stopped > 0 {
+		power = fmt.Sprintf("\n  power_state     = count.index < %d ? \"stopped\" : \"running\"", stopped)
 	}
 	return fmt.Sprintf(`terraform {
   required_providers {
@@ -37,9 +43,9 @@ resource "vpsorg_server" "bench" {
   plan_id         = 1
   os_id           = 5
   location        = "us-west"
-  backups_enabled = %t
+  backups_enabled = %t%s
 }
-`, block, n, backups)
+`, block, n, backups, power)
 }
 
 // localExecConfig is the same fleet as users without a provider manage it:

@@ -78,6 +78,16 @@ import (
 //     without apply, an apply creates the servers first, without rate limit
 //     or latency, and is not reported (with BENCH_PHASES=plan, the
 //     provisioning time only makes that apply longer).
+//
+// Knobs for the requests a server costs (the summary's "requests per
+// server" table puts them beside their floors):
+//
+//   - BENCH_MANNERS: comma list of the APIs to run each N against, out of
+//     documented (the emulator accepts any status filter value; default)
+//     and strict (it refuses those the API does not document with 400, as
+//     an API that checks them does).
+//   - BENCH_STOPPED: how many of the N servers have power_state =
+//     "stopped", so that their create is followed by a stop (default 0).
 func BenchmarkFleet(b *testing.B) {
 	s, err := loadSettings()
 	if err != nil {
@@ -94,29 +104,31 @@ func BenchmarkFleet(b *testing.B) {
 	}
 	printHeader(os.Stdout, h)
 
-	results := map[int]*fleetResult{}
-	for _, n := range s.ns {
-		if ctx.Err() != nil {
-			b.Fatal("interrupted")
-		}
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			res, ok := results[n]
-			if !ok {
-				var err error
-				res, err = h.runFleet(ctx, b, n)
-				if err != nil {
-					b.Fatal(err)
-				}
-				results[n] = res
-				printFleet(os.Stdout, h.settings, res)
-			}
-			reportMetrics(b, res)
-		})
+	type run struct {
+		n      int
+		manner string
 	}
+	results := map[run]*fleetResult{}
 	var all []*fleetResult
 	for _, n := range s.ns {
-		if res, ok := results[n]; ok {
-			all = append(all, res)
+		for _, manner := range s.manners {
+			if ctx.Err() != nil {
+				b.Fatal("interrupted")
+			}
+			b.Run(fmt.Sprintf("N=%d/filters=%s", n, manner), func(b *testing.B) {
+				res, ok := results[run{n, manner}]
+				if !ok {
+					var err error
+					res, err = h.runFleet(ctx, b, n, manner)
+					if err != nil {
+						b.Fatal(err)
+					}
+					results[run{n, manner}] = res
+					all = append(all, res)
+					printFleet(os.Stdout, h.settings, res)
+				}
+				reportMetrics(b, res)
+			})
 		}
 	}
 	printSummary(os.Stdout, s, all)
@@ -140,7 +152,19 @@ type settings struct {
 	maxRPS float64
 	// phases are the phases to measure, in the order they run.
 	phases []string
+	// manners are the APIs each N runs against (mannerDocumented,
+	// mannerStrict).
+	manners []string
+	// stopped is how many servers have power_state = "stopped".
+	stopped int
 }
+
+// The APIs a fleet runs against: one that accepts any status filter value,
+// and one that refuses those the API does not document.
+const (
+	mannerDocumented = "documented"
+	mannerStrict     = "strict"
+)
 
 // allPhases are the phases in the order they run: the provider's four,
 // then the terraform_data + local-exec comparison (its apply and destroy).
@@ -155,6 +179,7 @@ func loadSettings() (settings, error) {
 		parallelism:  10,
 		pageSize:     emulator.DefaultPageSize,
 		phases:       allPhases,
+		manners:      []string{mannerDocumented},
 	}
 	list := os.Getenv("BENCH_N")
 	if list == "" {
@@ -220,6 +245,25 @@ func loadSettings() (settings, error) {
 			return s, fmt.Errorf("BENCH_MAX_RPS=%q: want a positive number of requests per second", v)
 		}
 		s.maxRPS = r
+	}
+	if v := os.Getenv("BENCH_MANNERS"); v != "" {
+		s.manners = nil
+		for _, f := range strings.Split(v, ",") {
+			m := strings.TrimSpace(f)
+			if m != mannerDocumented && m != mannerStrict {
+				return s, fmt.Errorf("BENCH_MANNERS=%q: %q is not %s or %s", v, m, mannerDocumented, mannerStrict)
+			}
+			if !slices.Contains(s.manners, m) {
+				s.manners = append(s.manners, m)
+			}
+		}
+	}
+	if v := os.Getenv("BENCH_STOPPED"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return s, fmt.Errorf("BENCH_STOPPED=%q: want a number of servers, 0 or more", v)
+		}
+		s.stopped = n
 	}
 	if v := os.Getenv("BENCH_PHASES"); v != "" {
 		s.phases = nil
@@ -290,7 +334,7 @@ func (h *harness) checkMaxRPS(ctx context.Context) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(providerConfig(1, false, h.maxRPS)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(providerConfig(1, 0, false, h.maxRPS)), 0o600); err != nil {
 		return err
 	}
 	// validate reads the provider's schema and calls no API: no endpoint
@@ -310,7 +354,12 @@ func (h *harness) checkMaxRPS(ctx context.Context) error {
 // fleetResult is everything measured for one N. A phase not asked for in
 // BENCH_PHASES is nil; one that could not run is there with Skipped set.
 type fleetResult struct {
-	N       int
+	N int
+	// Manner is the API the fleet ran against (mannerDocumented,
+	// mannerStrict); Stopped how many of its servers were stopped after
+	// their create.
+	Manner  string
+	Stopped int
 	Apply   *phase
 	Plan    *phase
 	Update  *phase
@@ -367,13 +416,14 @@ const (
 	localAccount = "bench-local"
 )
 
-// runFleet runs the suite for n servers on a fresh emulator. A phase that
+// runFleet runs the suite for n servers on a fresh emulator of the given
+// manner. A phase that
 // fails (terraform exits non-zero, or the emulator does not hold what it
 // should afterwards) is recorded as failed and the suite goes on, skipping
 // the phases that need what it should have done; only a benchmark that
 // cannot go on at all (interrupted, nothing to measure with) returns an
 // error.
-func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResult, error) {
+func (h *harness) runFleet(ctx context.Context, b *testing.B, n int, manner string) (*fleetResult, error) {
 	token, err := randomToken()
 	if err != nil {
 		return nil, err
@@ -388,6 +438,7 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 		TransitionTime:   h.transition,
 		PageSize:         h.pageSize,
 		Credits:          n + 10,
+		StrictFilters:    manner == mannerStrict,
 	})
 	if err != nil {
 		return nil, err
@@ -395,17 +446,26 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 	defer emu.Close()
 	env := terraformEnv(h.cliConfig, emu.URL(), token)
 
-	dir := filepath.Join(h.tmp, fmt.Sprintf("provider-%d", n))
+	stopped := min(h.stopped, n)
+	dir := filepath.Join(h.tmp, fmt.Sprintf("provider-%d-%s", n, manner))
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, err
 	}
 	writeConfig := func(backups bool) error {
-		return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(providerConfig(n, backups, h.maxRPS)), 0o600)
+		return os.WriteFile(filepath.Join(dir, "main.tf"), []byte(providerConfig(n, stopped, backups, h.maxRPS)), 0o600)
 	}
 	if err := writeConfig(false); err != nil {
 		return nil, err
 	}
-	res := &fleetResult{N: n}
+	res := &fleetResult{N: n, Manner: manner, Stopped: stopped}
+	// powered: the server is as its power_state says (the first stopped
+	// of them stopped, the others active).
+	powered := func(s emulator.Server) bool {
+		if idx, err := strconv.Atoi(strings.TrimPrefix(s.Name, "bench-")); err == nil && idx < stopped {
+			return s.Status == emulator.StatusStopped
+		}
+		return s.Status == emulator.StatusActive
+	}
 	p := "-parallelism=" + strconv.Itoa(h.parallelism)
 	applyArgs := []string{"apply", "-auto-approve", "-input=false", "-no-color", p}
 	run := func(name string, args ...string) (*phase, error) {
@@ -430,13 +490,14 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 
 	switch {
 	case h.runs("apply"):
-		// apply: N POST; the least is N GET more, to read each server back.
+		// apply: N POST; the least is N GET more, to read each server back
+		// (and a stop and a GET more for each stopped one).
 		if res.Apply, err = run("apply", applyArgs...); err != nil {
 			return nil, err
 		}
 		h.setTimeBound(res.Apply, true, 1, 2*n)
 		res.Apply.RequestBound, res.Apply.RequestBoundText = 2*n, "N POST + N GET"
-		ids := check(res.Apply, func(s emulator.Server) bool { return s.Status == emulator.StatusActive && !s.BackupsEnabled }, n)
+		ids := check(res.Apply, func(s emulator.Server) bool { return powered(s) && !s.BackupsEnabled }, n)
 		if res.Apply.Failed == "" {
 			res.Apply.Slack, res.Apply.SlackMissing = pollSlack(res.Apply.Requests, ids, h.provisioning)
 			fleet = true
@@ -449,7 +510,7 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 		if err != nil {
 			return nil, err
 		}
-		check(setup, func(s emulator.Server) bool { return s.Status == emulator.StatusActive }, n)
+		check(setup, powered, n)
 		if setup.Failed != "" {
 			return nil, fmt.Errorf("N=%d: the apply that creates the servers for the phases asked for failed: %s\n%s", n, setup.Failed, setup.Run.output())
 		}
@@ -512,8 +573,8 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int) (*fleetResu
 		}
 	}
 
-	if !h.runs("local-exec") {
-		return res, nil
+	if !h.runs("local-exec") || manner != h.manners[0] {
+		return res, nil // the comparison does not depend on the manner
 	}
 	if h.curl == "" {
 		res.LocalSkipped = "curl is not on PATH"
@@ -702,6 +763,17 @@ func reportMetrics(b *testing.B, res *fleetResult) {
 		if p.Failed != "" {
 			b.ReportMetric(1, p.Name+"_failed")
 		}
+	}
+	for _, m := range []struct {
+		p    *phase
+		unit string
+	}{{res.Apply, "apply_GETs/created"}, {res.Update, "update_GETs/changed"}, {res.Destroy, "destroy_GETs/deleted"}} {
+		if ok(m.p) {
+			b.ReportMetric(float64(m.p.gets())/float64(m.p.N), m.unit)
+		}
+	}
+	if d := res.Destroy; ok(d) {
+		b.ReportMetric(d.perServer(), "destroy_req/deleted")
 	}
 	if a := res.Apply; a != nil && a.Skipped == "" && a.Failed == "" {
 		b.ReportMetric(a.pollsPerServer(), "polls/server")

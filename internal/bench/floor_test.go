@@ -46,8 +46,10 @@ func dataConfig(n, pad int) string {
 // measures their destroy; it returns the phase and the size of the state
 // it destroyed.
 func (h *harness) measureDataDestroy(ctx context.Context, b *testing.B, emu *emulator.Emulator, env []string, n int, name string, pad int) (*phase, int64, error) {
-	dir := filepath.Join(h.tmp, fmt.Sprintf("%s-%d", strings.ReplaceAll(name, " ", "-"), n))
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	// A directory of its own each time: each manner of a fleet measures
+	// its floor again.
+	dir, err := os.MkdirTemp(h.tmp, fmt.Sprintf("%s-%d-", strings.ReplaceAll(name, " ", "-"), n))
+	if err != nil {
 		return nil, 0, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(dataConfig(n, pad)), 0o600); err != nil {

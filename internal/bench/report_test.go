@@ -98,9 +98,9 @@ How to read the tables:
 
 // printFleet prints the tables for one N.
 func printFleet(w io.Writer, s settings, res *fleetResult) {
-	fmt.Fprintf(w, "\n## N = %d\n\n", res.N)
-	fmt.Fprintf(w, "%d `vpsorg_server` resources (count), provisioning %s, `-parallelism=%d`; %s; %s.\n\n",
-		res.N, s.provisioning, s.parallelism, limitText(s), maxRPSText(s.maxRPS))
+	fmt.Fprintf(w, "\n## N = %d, %s filters\n\n", res.N, res.Manner)
+	fmt.Fprintf(w, "%d `vpsorg_server` resources (count; %d of them stopped after their create), provisioning %s, `-parallelism=%d`; %s; %s; %s.\n\n",
+		res.N, res.Stopped, s.provisioning, s.parallelism, mannerText(res.Manner), limitText(s), maxRPSText(s.maxRPS))
 	if res.Setup != "" {
 		fmt.Fprintf(w, "Apply not measured: %s.\n\n", res.Setup)
 	}
@@ -176,24 +176,25 @@ func failures(w io.Writer, phases []*phase) {
 func printSummary(w io.Writer, s settings, results []*fleetResult) {
 	fmt.Fprintf(w, "\n## Summary\n\n")
 	fmt.Fprintf(w, "provisioning %s, `-parallelism=%d`; %s; %s.\n\n", s.provisioning, s.parallelism, limitText(s), maxRPSText(s.maxRPS))
-	fmt.Fprintln(w, "| N | phase | wall | lower bound | wall / bound | bound at fewest requests | wall / it | requests | 429s | 429 share |")
-	fmt.Fprintln(w, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| N | filters | phase | wall | lower bound | wall / bound | bound at fewest requests | wall / it | requests | 429s | 429 share |")
+	fmt.Fprintln(w, "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, res := range results {
 		for _, p := range append(res.providerPhases(), res.localPhases()...) {
 			if p.Skipped != "" {
-				fmt.Fprintf(w, "| %d | %s | skipped: %s | | | | | | | |\n", res.N, p.Name, p.Skipped)
+				fmt.Fprintf(w, "| %d | %s | %s | skipped: %s | | | | | | | |\n", res.N, res.Manner, p.Name, p.Skipped)
 				continue
 			}
 			wall := secs(p.Run.Wall)
 			if p.Failed != "" {
 				wall += ", **FAILED**"
 			}
-			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %d | %d | %s |\n", res.N, p.Name, wall,
+			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s | %d | %d | %s |\n", res.N, res.Manner, p.Name, wall,
 				boundText(p.TimeBound, p.TimeBoundText), ratioText(p.timeRatio()),
 				boundText(p.FewestBound, p.FewestBoundText), ratioText(p.fewestRatio()),
 				p.total(), p.throttled(), percent(p.throttledShare()))
 		}
 	}
+	perServerTable(w, s, results)
 	first := true
 	for _, res := range results {
 		for _, p := range append(res.providerPhases(), res.localPhases()...) {
@@ -204,9 +205,57 @@ func printSummary(w io.Writer, s settings, results []*fleetResult) {
 				fmt.Fprintln(w)
 				first = false
 			}
-			fmt.Fprintf(w, "- N = %d, %s **FAILED**: %s\n", res.N, p.Name, oneLine(p.Failed))
+			fmt.Fprintf(w, "- N = %d (%s filters), %s **FAILED**: %s\n", res.N, res.Manner, p.Name, oneLine(p.Failed))
 		}
 	}
+}
+
+// perServerTable prints, per N and manner, the GETs (list pages included)
+// and the requests each created, changed and deleted server cost, beside
+// their floors: a create's read-back (and a stopped server's, after its
+// stop), terraform's refresh GET before a change or a delete, the PATCH or
+// DELETE, and for a delete the pages of one list that shows it gone.
+func perServerTable(w io.Writer, s settings, results []*fleetResult) {
+	fmt.Fprintf(w, "\nRequests per server, beside their floors (GETs include list pages):\n\n")
+	fmt.Fprintln(w, "| N | filters | stopped after create | GETs / created | floor | requests / created | floor | GETs / changed | floor | requests / changed | floor | GETs / deleted | floor | requests / deleted | floor |")
+	fmt.Fprintln(w, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, res := range results {
+		n := float64(res.N)
+		pages := float64((res.N + s.pageSize - 1) / s.pageSize)
+		reads := float64(res.N + res.Stopped)
+		cells := []string{
+			perText(res.Apply, (*phase).gets), floorText(reads / n),
+			perText(res.Apply, (*phase).total), floorText((reads + float64(res.N+res.Stopped)) / n),
+			perText(res.Update, (*phase).gets), floorText(1),
+			perText(res.Update, (*phase).total), floorText(2),
+			perText(res.Destroy, (*phase).gets), floorText(1 + pages/n),
+			perText(res.Destroy, (*phase).total), floorText(2 + pages/n),
+		}
+		fmt.Fprintf(w, "| %d | %s | %d | %s |\n", res.N, res.Manner, res.Stopped, strings.Join(cells, " | "))
+	}
+}
+
+// perText is count(p) per server of p, or why there is none.
+func perText(p *phase, count func(*phase) int) string {
+	switch {
+	case p == nil:
+		return "not run"
+	case p.Skipped != "":
+		return "skipped"
+	case p.Failed != "":
+		return fmt.Sprintf("%.2f (**FAILED**)", float64(count(p))/float64(p.N))
+	}
+	return fmt.Sprintf("**%.2f**", float64(count(p))/float64(p.N))
+}
+
+func floorText(f float64) string { return fmt.Sprintf("%.2f", f) }
+
+// mannerText says what the emulator does with status filter values.
+func mannerText(manner string) string {
+	if manner == mannerStrict {
+		return "the list refuses status filter values the API does not document (400)"
+	}
+	return "the list takes any status filter value"
 }
 
 // ran keeps the phases that ran (failed or not).

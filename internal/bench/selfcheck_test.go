@@ -113,7 +113,7 @@ func TestParseStatus(t *testing.T) {
 
 func TestLoadSettings(t *testing.T) {
 	for _, name := range []string{"BENCH_PROVISIONING", "BENCH_PARALLELISM", "BENCH_LOG_DIR",
-		"BENCH_RATE_LIMIT", "BENCH_BURST", "BENCH_LATENCY", "BENCH_MAX_RPS", "BENCH_PHASES"} {
+		"BENCH_RATE_LIMIT", "BENCH_BURST", "BENCH_LATENCY", "BENCH_MAX_RPS", "BENCH_PHASES", "BENCH_MANNERS", "BENCH_STOPPED"} {
 		t.Setenv(name, "")
 	}
 	t.Setenv("BENCH_N", "10, 100")
@@ -147,6 +147,13 @@ func TestLoadSettings(t *testing.T) {
 		{map[string]string{"BENCH_PHASES": "destroy, plan"}, func(s settings) bool {
 			return slices.Equal(s.phases, []string{"plan", "destroy"}) && s.runs("plan") && !s.runs("apply")
 		}},
+		{map[string]string{"BENCH_MANNERS": ""}, func(s settings) bool { return slices.Equal(s.manners, []string{mannerDocumented}) && s.stopped == 0 }},
+		{map[string]string{"BENCH_MANNERS": "strict, documented"}, func(s settings) bool {
+			return slices.Equal(s.manners, []string{mannerStrict, mannerDocumented})
+		}},
+		{map[string]string{"BENCH_STOPPED": "6"}, func(s settings) bool { return s.stopped == 6 }},
+		{map[string]string{"BENCH_MANNERS": "lenient"}, nil},
+		{map[string]string{"BENCH_STOPPED": "-1"}, nil},
 		{map[string]string{"BENCH_RATE_LIMIT": "-1"}, nil},
 		{map[string]string{"BENCH_RATE_LIMIT": "NaN"}, nil},
 		{map[string]string{"BENCH_RATE_LIMIT": "fast"}, nil},
@@ -268,9 +275,10 @@ func TestConfigs(t *testing.T) {
 		t.Skip(err)
 	}
 	configs := map[string]string{
-		"provider":         providerConfig(3, false, 0),
-		"provider/patch":   providerConfig(3, true, 0),
-		"provider/max-rps": providerConfig(3, false, 2.5),
+		"provider":         providerConfig(3, 0, false, 0),
+		"provider/patch":   providerConfig(3, 0, true, 0),
+		"provider/max-rps": providerConfig(3, 0, false, 2.5),
+		"provider/stopped": providerConfig(3, 1, false, 0),
 		"local-exec":       localExecConfig(3, "/tmp/ids"),
 	}
 	for name, config := range configs {
@@ -287,6 +295,9 @@ func TestConfigs(t *testing.T) {
 	}
 	if !strings.Contains(configs["provider"], `provider "vpsorg" {}`) {
 		t.Errorf("provider config sets something in the provider block:\n%s", configs["provider"])
+	}
+	if !strings.Contains(configs["provider/stopped"], `power_state     = count.index < 1 ? "stopped" : "running"`) {
+		t.Errorf("provider config with a stopped server lacks its power_state:\n%s", configs["provider/stopped"])
 	}
 	if !strings.Contains(configs["provider/max-rps"], "max_requests_per_second = 2.5\n") {
 		t.Errorf("provider config with maxRPS lacks max_requests_per_second = 2.5:\n%s", configs["provider/max-rps"])

@@ -29,14 +29,27 @@ import (
 const answerLook = 20 * time.Millisecond
 
 // The shares of a stated budget with a window that gap keeps
-// (paceReserve) and above which it spends (paceTop), and how long what is
-// above paceTop (without a window: above half) takes to spend at the least
-// (spendTime).
+// (paceReserve) and above which it spends (paceTop) once other clients are
+// seen spending it, and how long what is above paceTop (without a window:
+// above half) takes to spend at the least (spendTime). Until then a client
+// keeps aloneReserve requests: the answers state whole requests, and the
+// API's bucket may be a fraction short of the next one.
 const (
-	paceReserve = 0.5
-	paceTop     = 0.75
-	spendTime   = time.Second
+	paceReserve  = 0.5
+	paceTop      = 0.75
+	spendTime    = time.Second
+	aloneReserve = 1.0
 )
+
+// othersSlack is how far below this client's own estimate an answer may
+// put the budget before the difference is taken for other clients'
+// spending: a whole request for the rounding, and what the estimate
+// refilled while the answer was on its way.
+const othersSlack = 1.0
+
+// othersLatency bounds how long an answer takes to come back, for
+// othersSlack's refill.
+const othersLatency = 250 * time.Millisecond
 
 // budgetInfo is what one answer said about the rate limit.
 type budgetInfo struct {
@@ -151,6 +164,9 @@ type budget struct {
 	at      time.Time
 	resetAt time.Time // fixed window: when the budget is whole again
 	next    time.Time // while paced (gap): the next request's turn
+	// shared: an answer put the budget lower than this client's own
+	// requests explain, so other clients spend it too (see gap).
+	shared bool
 }
 
 // advance brings the estimate to now.
@@ -184,6 +200,12 @@ func (b *budget) learn(info budgetInfo, now time.Time, inFlight int) {
 	if newPeriod {
 		b.level = said
 	} else {
+		// The estimate already lacks every request this client sent,
+		// and the API's count can lag it only by those on their way: an
+		// answer below it by more than the rounding spent others'.
+		if info.remaining < b.level-othersSlack-b.rate*othersLatency.Seconds() {
+			b.shared = true
+		}
 		b.level = min(b.level, said)
 	}
 	b.known, b.limit, b.rate, b.at = true, info.limit, rate, now
@@ -192,9 +214,12 @@ func (b *budget) learn(info budgetInfo, now time.Time, inFlight int) {
 	}
 }
 
-// gap is how far apart requests go, or, inside the half kept, until when
-// none goes. Other clients of the account spend the same budget, and
-// their requests show only in the answers: a client that spent its
+// gap is how far apart requests go, or, inside what is kept, until when
+// none goes. A client alone on the account (no answer has shown another's
+// spending) spends the budget as it comes, down to aloneReserve: its own
+// count is exact, and keeping more would only slow it. Other clients of
+// the account spend the same budget, and their requests show only in the
+// answers: a client that spent its
 // estimate to the last request would meet theirs with a 429, and clients
 // that each spent the top of a full budget at once, as Terraform's ten
 // operations would, spend it several times over before an answer can tell
@@ -213,6 +238,12 @@ func (b *budget) learn(info budgetInfo, now time.Time, inFlight int) {
 // of it over spendTime besides.
 func (b *budget) gap(now time.Time) (time.Duration, time.Time) {
 	if b.level <= 0 {
+		return 0, time.Time{}
+	}
+	if b.rate > 0 && !b.shared {
+		if b.level < aloneReserve+1 {
+			return 0, now.Add(seconds((aloneReserve + 1 - b.level) / b.rate))
+		}
 		return 0, time.Time{}
 	}
 	if b.rate > 0 {

@@ -71,14 +71,60 @@ func TestBudget_AnAnswerThatOvertookALaterOneDoesNotRaiseIt(t *testing.T) {
 	}
 }
 
-func TestBudget_HalfIsKeptAndBelowThreeQuartersRequestsAreSpread(t *testing.T) {
-	// 10 requests a second with bursts of 10: half (5) is kept, and
-	// between it and three quarters (7.5) the pace runs from none to the
-	// refill rate. With 7 left the next request goes at once, the one
-	// after it at 10/s × (7 − 5) / (7.5 − 5) = 8/s, an eighth of a second
-	// on.
+func TestBudget_AloneItIsSpentDownToTheLastButOne(t *testing.T) {
+	// 4 requests a second with bursts of 8, whole, and no other client
+	// seen: seven go at once, and the eighth waits for the refill to
+	// bring the one kept to two (a quarter of a second).
 	now := time.Unix(0, 0)
 	var b budget
+	b.learn(budgetInfo{limit: 8, remaining: 8, reset: 0, window: 2 * time.Second}, now, 0)
+	for i := range 7 {
+		if wake, ok := b.take(now, 0); !ok {
+			t.Fatalf("request %d of a whole budget of 8, alone: %s; want it at once", i+1, taken(wake, ok, now))
+		}
+	}
+	wake, ok := b.take(now, 0)
+	if want := now.Add(250 * time.Millisecond); ok || !wake.Equal(want) {
+		t.Errorf("the eighth request: %s; want to wait %v", taken(wake, ok, now), want.Sub(now))
+	}
+	// An answer that says what this client's own requests explain (one
+	// left, less the rounding) is no sign of another client.
+	b.learn(budgetInfo{limit: 8, remaining: 0, reset: 2 * time.Second, window: 2 * time.Second}, now, 0)
+	if b.shared {
+		t.Error("an answer within the rounding of the client's own count was taken for another client's spending")
+	}
+}
+
+func TestBudget_AnotherClientsSpendingShowsInTheAnswersAndHalfIsKeptFromThen(t *testing.T) {
+	// 10 a second with bursts of 10: two requests of this client, then
+	// an answer that says 3 are left where its own count says 8. From then
+	// half is kept: nothing goes until the refill brings it to 5.25.
+	now := time.Unix(0, 0)
+	var b budget
+	b.learn(budgetInfo{limit: 10, remaining: 10, reset: 0, window: time.Second}, now, 0)
+	sendAll(&b, now, 2)
+	b.learn(budgetInfo{limit: 10, remaining: 8, reset: 200 * time.Millisecond, window: time.Second}, now, 0)
+	if wake, ok := b.take(now, 0); !ok || b.shared {
+		t.Fatalf("alone, with 8 left: %s (shared %t); want it at once", taken(wake, ok, now), b.shared)
+	}
+	b.learn(budgetInfo{limit: 10, remaining: 3, reset: 700 * time.Millisecond, window: time.Second}, now, 0)
+	if !b.shared {
+		t.Fatal("an answer 4 below the client's own count was not taken for another client's spending")
+	}
+	wake, ok := b.take(now, 0)
+	if want := now.Add(225 * time.Millisecond); ok || !wake.Equal(want) {
+		t.Errorf("shared, with 3 of 10 left: %s; want to wait %v", taken(wake, ok, now), want.Sub(now))
+	}
+}
+
+func TestBudget_SharedHalfIsKeptAndBelowThreeQuartersRequestsAreSpread(t *testing.T) {
+	// 10 requests a second with bursts of 10, spent by other clients too
+	// (shared): half (5) is kept, and between it and three quarters (7.5)
+	// the pace runs from none to the refill rate. With 7 left the next
+	// request goes at once, the one after it at 10/s × (7 − 5) / (7.5 −
+	// 5) = 8/s, an eighth of a second on.
+	now := time.Unix(0, 0)
+	b := budget{shared: true}
 	b.learn(budgetInfo{limit: 10, remaining: 7, reset: 300 * time.Millisecond, window: time.Second}, now, 0)
 	if _, ok := b.take(now, 0); !ok {
 		t.Fatal("the first request waited with 7 left")
@@ -117,10 +163,11 @@ func TestBudget_ALargeBudgetIsSpentQuicklyASmallOneOverAFewAnswers(t *testing.T)
 	if last := sendAll(&large, now, 500); last.Sub(now) > 500*time.Millisecond {
 		t.Errorf("five hundred requests of a budget of 4,000 took %v to go; want at most 500ms", last.Sub(now))
 	}
-	// Six a second with bursts of six, full: the 1.5 above three quarters
-	// go 1/(6 + 1.5) s apart, never two in the same instant, so that the
-	// answers show the other clients' share before it is gone.
-	var small budget
+	// Six a second with bursts of six, full, shared with other clients:
+	// the 1.5 above three quarters go 1/(6 + 1.5) s apart, never two in
+	// the same instant, so that the answers show the other clients' share
+	// before it is gone.
+	small := budget{shared: true}
 	small.learn(budgetInfo{limit: 6, remaining: 6, reset: 0, window: time.Second}, now, 0)
 	if _, ok := small.take(now, 0); !ok {
 		t.Fatal("the first request of a full budget waited")

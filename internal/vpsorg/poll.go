@@ -3,7 +3,9 @@ package vpsorg
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -16,12 +18,21 @@ import (
 // one list of the account, which shows them all at once in as many pages as
 // it takes. A lone waiter still costs one GET.
 //
+// A tick served by a list serves every waiter the list can serve, due or
+// not: the list costs the same, and a waiter whose server has changed early
+// learns it then (and gets its GET) instead of at its own next poll. A
+// waiter served early keeps its schedule until its first look has come; after
+// it, the list counts as its poll.
+//
 // The list is never filtered by a pending status: the API documents only
 // active, stopped and suspended as filter values, and an API that checks
-// them refuses "status=provisioning" with a 400. A waiter counts as pending
-// when the list shows its server in the pending status it was last seen in
-// (or, for a delete, shows it at all). A list the API refused as invalid is
-// not sent again: the poller falls back to GETs for good.
+// them refuses "status=provisioning" with a 400. A list serves a waiter when
+// it shows its server in a status that cannot end the wait (the waiter's
+// listed), or, for a delete, when it shows the server at all ("not yet") or
+// not at all: a server absent from a whole list, read after the DELETE was
+// answered, whose count did not move between its pages, is gone. A list
+// the API refused as invalid is not sent again: the poller falls back to
+// GETs for good.
 //
 // It also learns how long a kind of wait takes (provisioning, say): a later
 // wait of the same kind first polls when the shortest one seen ended,
@@ -30,20 +41,32 @@ import (
 // listTimeout bounds a shared list, which no single waiter's context owns.
 const listTimeout = time.Minute
 
+// gatherFor is how long a delete's first look waits for other deletes to
+// share a list with, when enough waiters share the poller for a list to be
+// the cheaper look (see poller.gathering). A lone delete looks at once.
+const gatherFor = 200 * time.Millisecond
+
 // pollRequest is one waiter's request for one observation.
 type pollRequest struct {
 	ctx context.Context
 	id  int64
-	// filter is the status the server was last seen in, when that status
-	// is pending: a list that shows the server in it says "not yet". ""
-	// when only a GET will do (unless deleting).
-	filter string
-	// deleting: a list that shows the server at all says "not yet".
+	// listed says whether a list that shows the server as s may serve
+	// this request: s cannot end the wait. nil when only a GET will do.
+	listed func(s *Server) bool
+	// deleting: a list that shows the server says "not yet"; a whole list
+	// that does not, "gone".
 	deleting bool
-	early    time.Time // may be served from here on (to share a tick)
-	due      time.Time // must be served by then
-	done     chan pollResult
+	// likely: the wait likely ended by now (the first look of a kind
+	// seen before), so its GET would be the read-back too; it takes part
+	// in a list only when the list is sent anyway.
+	likely bool
+	early  time.Time // may be served from here on (to share a tick)
+	due    time.Time // must be served by then
+	done   chan pollResult
 }
+
+// byList reports whether a list may serve r.
+func (r *pollRequest) byList() bool { return r.listed != nil || r.deleting }
 
 type pollResult struct {
 	o   observation
@@ -56,9 +79,15 @@ type poller struct {
 	mu      sync.Mutex
 	queue   []*pollRequest
 	running bool
-	pages   int                      // pages the last list took; 0 until one was read
-	refused bool                     // the API refused the list as invalid (400)
-	learned map[string]time.Duration // the shortest wait seen, by kind
+	pages   int // pages the last list took; 0 until one was read
+	listed  int // servers the last list showed
+	deleted int // waits for a delete begun since the last list
+	waiters int // waits under way that a list may serve
+	// deleteEnded is when the last wait for a delete ended: a delete that
+	// follows another closely (a destroy) counts on the next for company.
+	deleteEnded time.Time
+	refused     bool                     // the API refused the list as invalid (400)
+	learned     map[string]time.Duration // the shortest wait seen, by kind
 }
 
 func newPoller(c *Client) *poller {
@@ -69,9 +98,42 @@ func newPoller(c *Client) *poller {
 	}
 }
 
+// begin counts a wait that a list may serve until the returned func is
+// called; deleting counts it as a server leaving the list.
+func (p *poller) begin(deleting bool) (end func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.waiters++
+	if deleting {
+		p.deleted++
+	}
+	return func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.waiters--
+		if deleting {
+			p.deleteEnded = time.Now()
+		}
+	}
+}
+
+// gathering reports whether enough waits are under way for one list to
+// cost fewer requests than their GETs. A delete that follows another's
+// wait within gatherFor counts on one more to come.
+func (p *poller) gathering(deleting bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pages, ok := p.listCostLocked()
+	company := p.waiters
+	if deleting && time.Since(p.deleteEnded) < gatherFor {
+		company++
+	}
+	return ok && company > pages
+}
+
 // observe queues a request and blocks until a tick serves it or ctx ends.
-func (p *poller) observe(ctx context.Context, id int64, filter string, deleting bool, early, due time.Time) (observation, error) {
-	r := &pollRequest{ctx: ctx, id: id, filter: filter, deleting: deleting, early: early, due: due, done: make(chan pollResult, 1)}
+func (p *poller) observe(ctx context.Context, id int64, listed func(*Server) bool, deleting, likely bool, early, due time.Time) (observation, error) {
+	r := &pollRequest{ctx: ctx, id: id, listed: listed, deleting: deleting, likely: likely, early: early, due: due, done: make(chan pollResult, 1)}
 	p.mu.Lock()
 	p.queue = append(p.queue, r)
 	if !p.running {
@@ -104,7 +166,8 @@ func (p *poller) drop(r *pollRequest) {
 }
 
 // run ticks while there are requests: a tick comes when the earliest due
-// time has come and takes every request whose early time has come.
+// time has come and takes every request whose early time has come, and,
+// when it lists, every other request a list can serve.
 func (p *poller) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -122,23 +185,19 @@ func (p *poller) run() {
 				earliest = r.due
 			}
 		}
-		var batch []*pollRequest
+		var gets, listed []*pollRequest
 		if !earliest.After(now) {
-			keep := p.queue[:0]
-			for _, r := range p.queue {
-				if r.early.After(now) {
-					keep = append(keep, r)
-				} else {
-					batch = append(batch, r)
-				}
-			}
-			clear(p.queue[len(keep):])
-			p.queue = keep
+			gets, listed = p.takeLocked(now)
 		}
 		p.mu.Unlock()
 
-		if len(batch) > 0 {
-			go p.serve(batch)
+		if len(gets) > 0 || len(listed) > 0 {
+			for _, r := range gets {
+				go p.byGet(r)
+			}
+			if len(listed) > 0 {
+				go p.byList(listed)
+			}
 			continue
 		}
 		timer.Reset(earliest.Sub(now))
@@ -149,27 +208,43 @@ func (p *poller) run() {
 	}
 }
 
-// serve answers one tick's requests: those a list can serve by one list
-// when that costs fewer requests than their GETs, the others by GETs.
-func (p *poller) serve(batch []*pollRequest) {
-	var listable []*pollRequest
-	for _, r := range batch {
-		if r.filter != "" || r.deleting {
-			listable = append(listable, r)
-			continue
+// takeLocked takes a tick's requests out of the queue: those whose early
+// time has come, split into GETs and one list when a list costs fewer
+// requests than the looks it serves; a list also takes every other
+// request it can serve. A tick whose listable requests are all likely
+// done sends their GETs, the read-backs. p.mu must be held.
+func (p *poller) takeLocked(now time.Time) (gets, listed []*pollRequest) {
+	var ready, riders, keep []*pollRequest
+	for _, r := range p.queue {
+		switch {
+		case !r.early.After(now):
+			ready = append(ready, r)
+		case r.byList():
+			riders = append(riders, r)
+		default:
+			keep = append(keep, r)
 		}
-		go p.byGet(r)
 	}
-	if len(listable) == 0 {
-		return
+	for _, r := range ready {
+		if r.byList() {
+			listed = append(listed, r)
+		} else {
+			gets = append(gets, r)
+		}
 	}
-	if pages, ok := p.listCost(); ok && len(listable) > pages {
-		go p.byList(listable)
-		return
+	pages, ok := p.listCostLocked()
+	unsure := slices.ContainsFunc(listed, func(r *pollRequest) bool { return !r.likely })
+	switch {
+	case unsure && ok && len(listed)+len(riders) > pages:
+		listed = append(listed, riders...)
+	default:
+		gets = append(gets, listed...)
+		listed = nil
+		keep = append(keep, riders...)
 	}
-	for _, r := range listable {
-		go p.byGet(r)
-	}
+	clear(p.queue[len(keep):])
+	p.queue = append(p.queue[:0], keep...)
+	return gets, listed
 }
 
 func (p *poller) byGet(r *pollRequest) {
@@ -177,14 +252,17 @@ func (p *poller) byGet(r *pollRequest) {
 	r.done <- pollResult{o: o, err: err}
 }
 
-// byList serves a group with one list of the account. A server the list
-// shows in the status its waiter was last told (for a delete: at all) is
-// still pending; any other (gone from the list, or in another status) gets
-// a GET of its own, so a wait only ever ends on a GET's view.
+// byList serves a group with one list of the account, read once. A server
+// the list shows in a status that cannot end its wait (for a delete: at
+// all) is still pending; a deleted server the whole list does not show is
+// gone, when the list's count did not move between its pages (a server
+// deleted meanwhile shifts the others, and one can fall between two
+// pages). Any other gets a GET of its own, so a status wait only ever ends
+// on a GET's view.
 func (p *poller) byList(rs []*pollRequest) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(rs[0].ctx), listTimeout)
 	defer cancel()
-	servers, pages, err := p.c.listServers(ctx, ListServersOptions{})
+	servers, pages, changed, err := p.c.listOnce(ctx, ListServersOptions{})
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest {
@@ -199,7 +277,7 @@ func (p *poller) byList(rs []*pollRequest) {
 		return
 	}
 	p.mu.Lock()
-	p.pages = pages
+	p.pages, p.listed, p.deleted = pages, len(servers), 0
 	p.mu.Unlock()
 
 	byID := make(map[int64]*Server, len(servers))
@@ -207,23 +285,35 @@ func (p *poller) byList(rs []*pollRequest) {
 		byID[servers[i].ID] = &servers[i]
 	}
 	for _, r := range rs {
-		if s, ok := byID[r.id]; ok && (r.deleting || s.Status == r.filter) {
-			r.done <- pollResult{o: observation{server: s}}
-			continue
+		s, shown := byID[r.id]
+		switch {
+		case shown && (r.deleting || r.listed(s)):
+			r.done <- pollResult{o: observation{server: s, listed: true}}
+		case !shown && r.deleting && !changed:
+			r.done <- pollResult{o: observation{notFound: errGoneFromList}}
+		default:
+			go p.byGet(r)
 		}
-		go p.byGet(r)
 	}
 }
 
-// listCost is how many requests a list costs, as last seen (one until
-// seen); false once the API refused it as invalid.
-func (p *poller) listCost() (int, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// errGoneFromList is what a delete's wait sees when a whole list, read
+// after the DELETE was answered, does not show the server.
+var errGoneFromList = fmt.Errorf("the servers list no longer shows the server: %w", ErrNotFound)
+
+// listCostLocked is how many requests a list costs, as last seen, less the
+// pages the deletes since have emptied (one until seen); false once the
+// API refused it as invalid. p.mu must be held.
+func (p *poller) listCostLocked() (int, bool) {
 	if p.refused {
 		return 0, false
 	}
-	return max(p.pages, 1), true
+	pages := max(p.pages, 1)
+	if pages > 1 && p.listed > 0 {
+		perPage := (p.listed + pages - 1) / pages
+		pages = max(1, (max(p.listed-p.deleted, 0)+perPage-1)/perPage)
+	}
+	return pages, true
 }
 
 // learn records how long a wait of this kind took.

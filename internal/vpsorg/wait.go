@@ -147,7 +147,16 @@ func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*S
 	// Since as the API's clock had it, for comparing with updated_at.
 	apiSince := c.APITime(spec.Since)
 	changed := spec.Since.IsZero() // without Since, no evidence is needed
-	err := c.pollServer(ctx, id, spec.Target, spec.Pending, func(o observation) (bool, error) {
+	// A list may serve a look that cannot end the wait: a pending status
+	// outside Target, or the old status still shown before any evidence
+	// while the grace period lasts (the wait then still ends on a GET).
+	listed := func(s *Server) bool {
+		if slices.Contains(spec.Target, s.Status) {
+			return !changed && !spec.tookEffect(s, apiSince) && time.Since(spec.Since) < grace
+		}
+		return slices.Contains(spec.Pending, s.Status)
+	}
+	err := c.pollServer(ctx, id, spec.Target, spec.Pending, listed, func(o observation) (bool, error) {
 		if o.server == nil {
 			if waited := time.Since(began); waited >= spec.NotFoundFor {
 				return false, fmt.Errorf("server %d not found while waiting for %s (404s tolerated for %v, waited %v): %w",
@@ -187,10 +196,12 @@ func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*S
 	return found, nil
 }
 
-// WaitForDeleted polls the server until GET answers 404. Any status counts
-// as pending; the wait is bounded only by ctx.
+// WaitForDeleted polls the server until it is gone: GET answers 404, or a
+// whole list read after the call does not show it (see poller). Any status
+// counts as pending; the wait is bounded only by ctx. Call it once the
+// DELETE has been answered.
 func (c *Client) WaitForDeleted(ctx context.Context, id int64) error {
-	return c.pollServer(ctx, id, nil, nil, func(o observation) (bool, error) {
+	return c.pollServer(ctx, id, nil, nil, nil, func(o observation) (bool, error) {
 		return o.server == nil, nil
 	})
 }
@@ -200,6 +211,9 @@ func (c *Client) WaitForDeleted(ctx context.Context, id int64) error {
 type observation struct {
 	server   *Server
 	notFound error
+	// listed: the server as a shared list showed it (partial view), in a
+	// status its waiter's listed accepted.
+	listed bool
 }
 
 // observe looks at server id once with a GET. Waiters reach it through the
@@ -219,8 +233,10 @@ func (c *Client) observe(ctx context.Context, id int64) (observation, error) {
 // pollServer observes server id until decide reports done or an error. The
 // poller serves each observation, at the next poll's due time or a little
 // earlier to share a tick with other waiters. target and pending name the
-// goal (target nil: deletion); a status wait's end is always seen by a GET.
-func (c *Client) pollServer(ctx context.Context, id int64, target, pending []string, decide func(observation) (bool, error)) error {
+// goal (target nil: deletion); listed says which servers a shared list may
+// serve the look with (nil: a status wait's look is a GET's); a status
+// wait's end is always seen by a GET.
+func (c *Client) pollServer(ctx context.Context, id int64, target, pending []string, listed func(*Server) bool, decide func(observation) (bool, error)) error {
 	start := time.Now()
 	lastStatus := ""
 	timeout := func() error {
@@ -231,38 +247,63 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		return &WaitTimeoutError{ID: id, LastStatus: lastStatus, Target: target, Err: err}
 	}
 
+	deleting := target == nil
+	if listed != nil || deleting {
+		defer c.poller.begin(deleting)()
+	}
 	// A wait of a kind seen before starts polling near where the shortest
-	// one ended; any other wait, and a delete (documented as done when
-	// answered), looks soon and backs off from there (quickPoll).
+	// one ended; any other wait looks soon and backs off from there
+	// (quickPoll). A delete (documented as done when answered) looks at
+	// once, unless enough other waits are under way to share a list: then
+	// it gathers with them for a moment.
 	kind := strings.Join(target, ",") + "<-" + strings.Join(pending, ",")
-	first := time.Duration(0)
-	if d, ok := c.poller.expected(kind); ok && target != nil {
+	first, step := time.Duration(0), quickPoll
+	d, known := c.poller.expected(kind)
+	known = known && !deleting
+	switch {
+	case known:
 		first = d
-	} else if target != nil {
+	case listed != nil && c.poller.gathering(deleting):
+		// Other waits are under way: their looks, shared lists, serve
+		// this one's early on, the sooner ones included.
+		first = min(gatherFor, pollInterval(c.poll, 0))
+	case !deleting:
 		first = quickPoll
+	case c.poller.gathering(deleting):
+		first = min(gatherFor, pollInterval(c.poll, 0))
+		step = first // and the looks after it are shared too
 	}
 	polls := 0
 	pause := first
 	next := func() time.Duration {
-		pause = min(pollInterval(c.poll, time.Since(start)), quickPoll<<min(polls, 16))
+		waited := time.Since(start)
+		pause = min(pollInterval(c.poll, waited), step<<min(polls, 16))
+		if listed != nil && c.poller.gathering(deleting) {
+			// The looks are lists shared with other waits, as early in
+			// theirs: back off by half the time the wait may have been
+			// over (since its start, or since the shortest of its kind
+			// ended), so that a fleet's lists grow with the log of the
+			// wait, not with its length.
+			over := waited
+			if d, ok := c.poller.expected(kind); ok {
+				over = max(waited-d, 0)
+			}
+			pause = max(pause, min(over/2, c.poll.normalized().Max))
+		}
 		polls++
 		return pause
 	}
 	due := start.Add(first)
-	// A shared list may serve a waiter only while its server is in a
-	// pending status that does not end the wait: the end is a GET's.
-	listable := func(status string) bool {
-		return slices.Contains(pending, status) && !slices.Contains(target, status)
-	}
-	filter := ""
-	if len(pending) == 1 && listable(pending[0]) {
-		filter = pending[0]
-	}
+	byList := listed
 
 	for {
 		// Waiters due within half an interval share a tick.
 		interval := min(pause, pollInterval(c.poll, due.Sub(start)))
-		o, err := c.poller.observe(ctx, id, filter, target == nil, due.Add(-interval/2), due)
+		// The first look of a known kind comes when the wait likely
+		// ended: a GET is then the read-back too.
+		likely := known && polls == 0
+		o, err := c.poller.observe(ctx, id, byList, deleting, likely, due.Add(-interval/2), due)
+		byList = listed
 		if err != nil {
 			// A GET cut short by the deadline (even one that gave up
 			// retrying because the deadline was near) is a timeout.
@@ -290,13 +331,9 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		}
 
 		status := "(not found)"
-		filter = ""
 		if o.server != nil {
 			lastStatus = o.server.Status
 			status = lastStatus
-			if listable(status) {
-				filter = status
-			}
 		}
 		waited := time.Since(start)
 		c.log(ctx, "vpsorg: observed server status", map[string]any{
@@ -307,14 +344,23 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		})
 
 		done, err := decide(o)
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if done {
-			if target != nil {
+		case done && o.listed:
+			// A list's view passed listed, then ended the wait (the grace
+			// period ran out in between): the end must be a GET's.
+			byList, due = nil, time.Now()
+			continue
+		case done:
+			if !deleting {
 				c.poller.learn(kind, waited)
 			}
 			return nil
+		case polls == 0 && !deleting && time.Now().Before(due):
+			// Served early by a list before its first look: the schedule
+			// stands (a wait of a known kind is not hurried into polling).
+			continue
 		}
 		due = time.Now().Add(next())
 	}

@@ -1,0 +1,186 @@
+package vpsorg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
+)
+
+// fleetCounts are the requests a fleet's work cost, by kind.
+type fleetCounts struct {
+	gets, lists, deletes, all int
+}
+
+func countFleet(reqs []emulator.Request) fleetCounts {
+	var c fleetCounts
+	for _, r := range reqs {
+		c.all++
+		switch {
+		case r.Method == http.MethodGet && r.Route == emulator.RouteServers:
+			c.lists++
+			c.gets++
+		case r.Method == http.MethodGet:
+			c.gets++
+		case r.Method == http.MethodDelete:
+			c.deletes++
+		}
+	}
+	return c
+}
+
+// terraformLike runs work for each of n servers, parallel at a time, as
+// terraform's -parallelism does.
+func terraformLike(n, parallel int, work func(i int) error) []error {
+	errs := make([]error, n)
+	slots := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			errs[i] = work(i)
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+// applyFleet creates n servers as the provider's Create does (POST, wait
+// until active, and for the first stopped of them a stop and its wait),
+// parallel at a time, and returns their ids.
+func applyFleet(ctx context.Context, c *Client, n, parallel, stopped int) ([]int64, []error) {
+	ids := make([]int64, n)
+	errs := terraformLike(n, parallel, func(i int) error {
+		s, err := c.CreateServer(ctx, CreateServerRequest{Name: fmt.Sprintf("fleet-%d", i), PlanID: 1, OSID: 5, Location: "us-west"})
+		if err != nil {
+			return err
+		}
+		ids[i] = s.ID
+		if _, err = c.WaitForStatus(ctx, s.ID, provisioned); err != nil || i >= stopped {
+			return err
+		}
+		if _, err = c.StopServer(ctx, s.ID); err != nil {
+			return err
+		}
+		_, err = c.WaitForStatus(ctx, s.ID, WaitSpec{Target: []string{StatusStopped}, Pending: []string{StatusActive, StatusStopping}})
+		return err
+	})
+	return ids, errs
+}
+
+// destroyFleet deletes the servers as terraform destroy does: the
+// refresh's GET, then the DELETE and the wait until gone.
+func destroyFleet(ctx context.Context, c *Client, ids []int64, parallel int) []error {
+	return terraformLike(len(ids), parallel, func(i int) error {
+		if _, err := c.GetServer(ctx, ids[i]); err != nil {
+			return err
+		}
+		if err := c.DeleteServer(ctx, ids[i]); err != nil {
+			return err
+		}
+		return c.WaitForDeleted(ctx, ids[i])
+	})
+}
+
+// fleetEmulator is an emulator for a fleet of n, whose waits the tests
+// count; provisioning and transitions take a few polls.
+func fleetEmulator(t *testing.T, n int, opts emulator.Options) (*Client, *emulator.Emulator) {
+	t.Helper()
+	opts.Credits = n + 10
+	emu, err := emulator.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	c, err := New(Config{Endpoint: emu.URL(), Token: emulator.DefaultToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, emu
+}
+
+func TestPoller_aFleetsGETsAreItsReadBacks(t *testing.T) {
+	// Twenty servers created ten at a time, four of them stopped after
+	// their create: every wait ends on a GET of its own (the read-back),
+	// and every other look goes through the shared list, on an API that
+	// refuses undocumented filter values as on one that does not.
+	const n, stopped = 20, 4
+	for _, strict := range []bool{false, true} {
+		t.Run(fmt.Sprintf("strict=%t", strict), func(t *testing.T) {
+			c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: 600 * time.Millisecond, TransitionTime: 400 * time.Millisecond, StrictFilters: strict})
+			if _, errs := applyFleet(t.Context(), c, n, 10, stopped); errors.Join(errs...) != nil {
+				t.Fatal(errors.Join(errs...))
+			}
+			got := countFleet(emu.Requests())
+			t.Logf("%+v", got)
+			// The first wait's first look, before any other wait began,
+			// may be a GET of its own.
+			if reads := got.gets - got.lists; reads > n+stopped+1 {
+				t.Errorf("%d GETs of single servers; want %d, one read-back per wait (%d creates, %d stops), and at most one more", reads, n+stopped, n, stopped)
+			}
+			if got.lists == 0 {
+				t.Error("no shared list: the test proved nothing")
+			}
+		})
+	}
+}
+
+func TestWaitForDeleted_aFleetIsConfirmedBySharedListsUntilGone(t *testing.T) {
+	// Thirty servers deleted ten at a time, each read first as Terraform's
+	// refresh does: the confirmations ride on shared lists, so that beyond
+	// the refresh's GET a server costs about one request, its DELETE. On
+	// an API that shows a delete only 300ms late, every look until then
+	// still sees the server, and done still means gone.
+	const n = 30
+	for _, tc := range []struct {
+		lag    time.Duration
+		perMax float64
+	}{
+		{lag: 0, perMax: 2.5},
+		{lag: 300 * time.Millisecond, perMax: 2.75},
+	} {
+		t.Run(fmt.Sprintf("lag=%v", tc.lag), func(t *testing.T) {
+			c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: -1, ConsistencyLag: tc.lag})
+			ids, errs := applyFleet(t.Context(), c, n, 10, 0)
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			emu.ResetRequests()
+			errs = terraformLike(n, 10, func(i int) error {
+				if _, err := c.GetServer(t.Context(), ids[i]); err != nil {
+					return err
+				}
+				if err := c.DeleteServer(t.Context(), ids[i]); err != nil {
+					return err
+				}
+				if err := c.WaitForDeleted(t.Context(), ids[i]); err != nil {
+					return err
+				}
+				// Done means gone: a GET right after the wait, not
+				// counted below, must not see it.
+				if _, err := c.GetServer(t.Context(), ids[i]); !errors.Is(err, ErrNotFound) {
+					return fmt.Errorf("server %d: the wait for its delete ended, but a GET right after answered %v", ids[i], err)
+				}
+				return nil
+			})
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			got := countFleet(emu.Requests())
+			got.all -= n // the checks right after the waits
+			t.Logf("%+v", got)
+			if per := float64(got.all) / n; per > tc.perMax {
+				t.Errorf("%d requests to destroy %d servers (%.2f each); want at most %.2f (refresh GET, DELETE, shared lists)", got.all, n, per, tc.perMax)
+			}
+			if got.lists == 0 {
+				t.Error("no shared list: the test proved nothing")
+			}
+		})
+	}
+}
