@@ -214,24 +214,22 @@ func TestAccServerResource_badTimeoutPointsAtTimeouts(t *testing.T) {
 	})
 }
 
-// A misspelt timeout is an error at validate, not a silent default: the
-// timeouts are a block, whose arguments Terraform checks, where an
-// object-typed attribute would drop the unknown key.
-func TestAccServerResource_misspeltTimeoutIsRejectedAtValidate(t *testing.T) {
+// A misspelt timeout is an error at `terraform validate`, not a silent
+// default: the timeouts are blocks, whose arguments Terraform checks, where
+// an object-typed attribute drops an unknown key without a word.
+func TestAccServerResource_misspeltTimeoutFailsTerraformValidate(t *testing.T) {
 	env := newTestEnv(t)
+	c := newCLI(t, env.endpoint, env.token)
 	for name, config := range map[string]string{
 		"resource":    env.serverConfig("typo", 1, "  timeouts {\n    creat = \"30m\"\n  }"),
 		"data source": "data \"vpsorg_servers\" \"all\" {\n  timeouts {\n    raed = \"1m\"\n  }\n}\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: env.factories(),
-				Steps: []resource.TestStep{{
-					Config:      env.config(config),
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(`(?s)Unsupported argument.*An argument named "(creat|raed)" is not expected here`),
-				}},
-			})
+			c.write("main.tf", cliRequiredProviders+env.config(config))
+			out, err := c.run(nil, "validate", "-no-color")
+			if err == nil || !regexp.MustCompile(`(?s)Unsupported argument.*An argument named "(creat|raed)" is not expected here`).MatchString(out) {
+				t.Fatalf("terraform validate: %v, want it to refuse the misspelt timeout:\n%s", err, out)
+			}
 		})
 	}
 }
