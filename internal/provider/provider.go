@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -284,7 +283,7 @@ func checkEndpoint(raw string) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if vpsorg.IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("%q uses plain http on a host that is not loopback; the API token would cross the "+
@@ -310,14 +309,6 @@ func withoutCredentials(raw string) string {
 		return raw
 	}
 	return scheme + "***@" + rest[at+1:]
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // checkToken refuses a token that HTTP cannot carry in a header: a control

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
@@ -195,7 +196,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		hc = *cfg.HTTPClient
 	} else {
-		hc = *defaultHTTPClient(cfg.RootCAs)
+		hc = *defaultHTTPClient(cfg.RootCAs, base.Scheme == "http")
 	}
 	base2 := hc.Transport
 	if base2 == nil {
@@ -246,9 +247,13 @@ func parseEndpoint(endpoint string) (*url.URL, error) {
 }
 
 // defaultHTTPClient is a pooled client whose every phase has a timeout, so a
-// stalled connection becomes a (retryable) error rather than a hang.
-func defaultHTTPClient(roots *x509.CertPool) *http.Client {
+// stalled connection becomes a (retryable) error rather than a hang. For a
+// plain http endpoint it connects only to loopback addresses.
+func defaultHTTPClient(roots *x509.CertPool, plainHTTP bool) *http.Client {
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	if plainHTTP {
+		dialer.Control = loopbackOnly
+	}
 	return &http.Client{
 		Timeout: 2 * time.Minute,
 		Transport: &http.Transport{
@@ -275,16 +280,28 @@ func defaultHTTPClient(roots *x509.CertPool) *http.Client {
 func proxyFunc() func(*http.Request) (*url.URL, error) {
 	fromEnv := httpproxy.FromEnvironment().ProxyFunc()
 	return func(req *http.Request) (*url.URL, error) {
-		if isLoopbackHost(req.URL.Hostname()) {
+		if IsLoopbackHost(req.URL.Hostname()) {
 			return nil, nil
 		}
 		return fromEnv(req.URL)
 	}
 }
 
-// isLoopbackHost reports whether host is "localhost" in any case or a
+// loopbackOnly refuses a connection to an address that is not loopback.
+// Plain http is allowed only on loopback, and a name is only a name: a
+// "localhost" that resolves elsewhere (a hosts file, a resolver that
+// answers for it) would carry the token in clear text off the machine.
+func loopbackOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("vpsorg: refused to connect to %s: a plain http endpoint must be on a loopback address", address)
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host is "localhost" in any case or a
 // loopback IP address.
-func isLoopbackHost(host string) bool {
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

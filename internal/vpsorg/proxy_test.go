@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -148,4 +149,40 @@ func TestProxyFunc_NeverForALoopbackHost(t *testing.T) {
 			t.Errorf("proxy for %s = %v, %v; want a proxy: %v", tt.url, got, err, tt.wantProxy)
 		}
 	}
+}
+
+// A plain http endpoint is on loopback in fact, not only in name: the
+// client connects only to loopback addresses, whatever a name resolved to.
+func TestLoopbackOnly_RefusesEveryAddressButLoopback(t *testing.T) {
+	for address, allowed := range map[string]bool{
+		"127.0.0.1:8080":   true,
+		"127.8.9.10:80":    true,
+		"[::1]:8080":       true,
+		"192.0.2.10:8080":  false, // a documentation address: what a hostile hosts file may give "localhost"
+		"[2001:db8::1]:80": false,
+		"0.0.0.0:8080":     false,
+		"localhost:8080":   false, // Control sees addresses, never names
+	} {
+		err := loopbackOnly("tcp", address, nil)
+		if (err == nil) != allowed {
+			t.Errorf("loopbackOnly(%s) = %v, want allowed %v", address, err, allowed)
+		}
+	}
+}
+
+// The default transport of a plain http endpoint carries that rule: the
+// connection is refused before anything is sent (Control runs before
+// connect), so the test sends nothing off the machine.
+func TestDefaultHTTPClient_PlainHTTPDialsOnlyLoopback(t *testing.T) {
+	tr := defaultHTTPClient(nil, true).Transport.(*http.Transport)
+	if _, err := tr.DialContext(t.Context(), "tcp", "192.0.2.10:9"); err == nil || !strings.Contains(err.Error(), "must be on a loopback address") {
+		t.Errorf("dialling a documentation address over plain http gave %v, want a refusal", err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	conn, err := tr.DialContext(t.Context(), "tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatalf("dialling loopback over plain http: %v", err)
+	}
+	_ = conn.Close()
 }
