@@ -105,11 +105,14 @@ func TestPickCreated(t *testing.T) {
 		{"two made: cannot tell", []vpsorg.Server{srv(10, "web", "2026-01-02T10:00:01Z"), srv(11, "web", "2026-01-02T10:00:02Z")}, 0,
 			`2 servers named "web" .*cannot be told:\n  - server 10, status "", created 2026-01-02T10:00:01Z\n  - server 11, `},
 		{"two made, one the answer to another create of this process (count = 2 with one name)", []vpsorg.Server{srv(16, "web", "2026-01-02T10:00:00Z"), srv(17, "web", "2026-01-02T10:00:00Z")}, 17, ""},
+		{"a server made well after the answer was lost is not the one made (a later replacement)", []vpsorg.Server{srv(18, "web", "2026-01-02T10:05:00Z")}, 0, `no server named "web" was created since the request began`},
+		{"one written shortly after the answer was lost still is", []vpsorg.Server{srv(19, "web", "2026-01-02T10:00:40Z")}, 19, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			accounted := func(id int64) bool { return id == 12 || id == 16 } // deleted; created by another create
-			got, err := pickCreated(tc.servers, req, began, accounted)
+			ended := began.Add(10 * time.Second) // the request timed out, or its connection dropped
+			got, err := pickCreated(tc.servers, req, began, ended, accounted)
 			if tc.wantErr != "" {
 				if err == nil || !regexp.MustCompile(tc.wantErr).MatchString(err.Error()) {
 					t.Fatalf("err = %v, want match %q", err, tc.wantErr)

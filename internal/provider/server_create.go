@@ -22,6 +22,10 @@ import (
 // clock offset is an estimate.
 const clockSkew = 5 * time.Second
 
+// lateWrite is how long after a create's answer was lost the API may still
+// write the server it made (a request that outlived the connection).
+const lateWrite = 30 * time.Second
+
 // The search for the server a lost create made. An eventually consistent
 // API may list a new server only seconds after its create, so one look
 // proves nothing: the search looks again with backoff until the create's
@@ -48,6 +52,11 @@ type unresolvedCreate struct {
 	Location string `json:"location"`
 	// Began is when the create was sent, on the API's clock (RFC 3339).
 	Began string `json:"began"`
+	// Ended is when its answer was lost, on the API's clock (RFC 3339): the
+	// server it made was created by then, so a server created later (the
+	// replacement create_before_destroy makes, another pipeline's) is not
+	// it. Empty in placeholders saved before it was recorded.
+	Ended string `json:"ended,omitempty"`
 	// Candidates are the servers that match the create when more than one
 	// does, as last listed; not saved: each look lists them again.
 	Candidates []vpsorg.Server `json:"-"`
@@ -113,6 +122,7 @@ func createServer(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServer
 	if err == nil || !vpsorg.MayHaveActed(err) {
 		return server, err
 	}
+	ended := time.Now()
 	tflog.Warn(ctx, "the answer to a create was lost; looking for the server it may have made", map[string]any{"name": req.Name, "error": err.Error()})
 
 	// An interrupt must not stop us from finding a server that may exist.
@@ -123,7 +133,7 @@ func createServer(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServer
 	until = maxTime(until, time.Now().Add(adoptionSearchMin))
 	lookup, cancel := context.WithDeadline(context.WithoutCancel(ctx), until)
 	defer cancel()
-	made, findErr := findCreated(lookup, c, req, began)
+	made, findErr := findCreated(lookup, c, req, began, ended)
 	switch {
 	case findErr == nil:
 		tflog.Info(ctx, "adopted the server the lost create made", map[string]any{"id": made.ID})
@@ -132,6 +142,7 @@ func createServer(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServer
 		pending := unresolvedCreate{
 			Name: req.Name, PlanID: req.PlanID, OSID: req.OSID, Location: req.Location,
 			Began: c.APITime(began).UTC().Format(time.RFC3339),
+			Ended: c.APITime(ended).UTC().Format(time.RFC3339),
 		}
 		cause := findErr
 		var ambiguous *ambiguousCreate
@@ -161,14 +172,14 @@ var errNoneListed = errors.New("no such server was listed")
 // server apart (Client.CreatedHere). A list that fails is tried again like
 // one that shows nothing: either way the question stays open, and the
 // error matches errNoneListed.
-func findCreated(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerRequest, began time.Time) (*vpsorg.Server, error) {
+func findCreated(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerRequest, began, ended time.Time) (*vpsorg.Server, error) {
 	pause := adoptionPollMin
 	var listErr error
 	for {
 		servers, err := c.ListServers(ctx, vpsorg.ListServersOptions{Location: req.Location})
 		if err == nil {
 			// The list's answers have taught the client the API's clock.
-			made, pickErr := pickCreated(servers, req, c.APITime(began), accountedFor(c))
+			made, pickErr := pickCreated(servers, req, c.APITime(began), c.APITime(ended), accountedFor(c))
 			if pickErr == nil || !errors.Is(pickErr, errNoneListed) && time.Since(began) >= adoptionSearchMin {
 				return made, pickErr
 			}
@@ -223,16 +234,18 @@ func accountedFor(c *vpsorg.Client) func(id int64) bool {
 
 // pickCreated finds the one server a create made, among those listed after
 // its answer was lost: same name, plan, OS and location, created after the
-// request began (began is on the API's clock; less clockSkew, as created_at
-// has whole seconds), and not accounted for. Older servers of the same name
-// are someone else's.
-func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began time.Time, accounted func(id int64) bool) (*vpsorg.Server, error) {
+// request began and before its answer was lost (began and ended are on the
+// API's clock, widened by clockSkew, as created_at has whole seconds, and
+// ended by lateWrite; a zero ended bounds nothing), and not accounted for. Older servers of the same
+// name are someone else's, and so are younger ones.
+func pickCreated(servers []vpsorg.Server, req vpsorg.CreateServerRequest, began, ended time.Time, accounted func(id int64) bool) (*vpsorg.Server, error) {
 	var made []vpsorg.Server
 	for _, s := range servers {
 		if s.Name != req.Name || s.Plan.ID != req.PlanID || s.OS.ID != req.OSID || s.Location != req.Location || accounted(s.ID) {
 			continue
 		}
-		if created, err := time.Parse(time.RFC3339, s.CreatedAt); err == nil && !created.Before(began.Add(-clockSkew)) {
+		created, err := time.Parse(time.RFC3339, s.CreatedAt)
+		if err == nil && !created.Before(began.Add(-clockSkew)) && (ended.IsZero() || !created.After(ended.Add(clockSkew+lateWrite))) {
 			made = append(made, s)
 		}
 	}

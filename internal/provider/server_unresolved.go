@@ -88,11 +88,15 @@ func resolvePending(ctx context.Context, c *vpsorg.Client, u *unresolvedCreate) 
 	if err != nil {
 		began = time.Time{}
 	}
+	ended, err := time.Parse(time.RFC3339, u.Ended)
+	if err != nil {
+		ended = time.Time{} // an older placeholder: no upper bound
+	}
 	servers, err := c.ListServers(ctx, vpsorg.ListServersOptions{Location: u.Location})
 	if err == nil {
 		var made *vpsorg.Server
-		// began is already on the API's clock.
-		if made, err = pickCreated(servers, u.request(), began, accountedFor(c)); err == nil {
+		// began and ended are already on the API's clock.
+		if made, err = pickCreated(servers, u.request(), began, ended, accountedFor(c)); err == nil {
 			return made, nil
 		}
 	}
