@@ -15,10 +15,13 @@ import (
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
 
-// killedFleet is the configuration of the kill test: n servers in one
+// killedFleetSize is how many servers the kill test's apply makes.
+const killedFleetSize = 4
+
+// killedFleet is the configuration of the kill test: its servers in one
 // counted block, and maybe one more with a name of its own.
-func (e *testEnv) killedFleet(n int, extra string) string {
-	return cliRequiredProviders + e.fleetConfig("kill", "kill", n, catalog.plans[0], catalog.systems[0], catalog.locations[0]) + extra
+func (e *testEnv) killedFleet(extra string) string {
+	return cliRequiredProviders + e.fleetConfig("kill", "kill", killedFleetSize, catalog.plans[0], catalog.systems[0], catalog.locations[0]) + extra
 }
 
 // An apply killed with SIGKILL while its servers provision saves none of
@@ -33,9 +36,9 @@ func TestAccServerResource_anApplyKilledWhileServersProvisionIsNeverMadeTwice(t 
 	env := newTestEnv(t)
 	emu := env.requireEmulator("needs the emulator's SetProvisioningTime hook and request log")
 	c := newCLI(t, env.endpoint, env.token)
-	const n = 4
+	const n = killedFleetSize
 	emu.SetProvisioningTime(5 * time.Second) // long enough to kill the apply in, short for the test
-	c.write("main.tf", env.killedFleet(n, ""))
+	c.write("main.tf", env.killedFleet(""))
 
 	var out bytes.Buffer
 	cmd := c.command(t.Context(), nil, "apply", "-auto-approve", "-input=false", "-no-color")
@@ -70,7 +73,7 @@ func TestAccServerResource_anApplyKilledWhileServersProvisionIsNeverMadeTwice(t 
 	c.must("plan", "-refresh-only", "-input=false", "-no-color")
 	baseline := len(emu.Requests())
 	emu.ResetRequests()
-	c.write("main.tf", env.killedFleet(n, fmt.Sprintf(`
+	c.write("main.tf", env.killedFleet(fmt.Sprintf(`
 resource "vpsorg_server" "fresh" {
   name     = %q
   plan_id  = %d
@@ -136,15 +139,15 @@ resource "vpsorg_server" "fresh" {
 
 	// No collision: a rename, a replacement, a tainted server.
 	c.write("imports.tf", "")
-	renamed := strings.Replace(env.killedFleet(n, ""), `-${count.index}"`, `-${count.index}-renamed"`, 1)
+	renamed := strings.Replace(env.killedFleet(""), `-${count.index}"`, `-${count.index}-renamed"`, 1)
 	for what, step := range map[string]func() string{
 		"a rename": func() string { c.write("main.tf", renamed); return c.must("plan", "-input=false", "-no-color") },
 		"a replacement": func() string {
-			c.write("main.tf", strings.Replace(env.killedFleet(n, ""), fmt.Sprintf("os_id    = %d", catalog.systems[0]), fmt.Sprintf("os_id    = %d", catalog.systems[1]), 1))
+			c.write("main.tf", strings.Replace(env.killedFleet(""), fmt.Sprintf("os_id    = %d", catalog.systems[0]), fmt.Sprintf("os_id    = %d", catalog.systems[1]), 1))
 			return c.must("plan", "-input=false", "-no-color")
 		},
 		"a tainted server": func() string {
-			c.write("main.tf", env.killedFleet(n, ""))
+			c.write("main.tf", env.killedFleet(""))
 			c.must("taint", "vpsorg_server.kill[1]")
 			defer c.must("untaint", "vpsorg_server.kill[1]")
 			return c.must("plan", "-input=false", "-no-color")
@@ -154,7 +157,7 @@ resource "vpsorg_server" "fresh" {
 			t.Errorf("the plan of %s warned of a collision, or planned nothing:\n%s", what, got)
 		}
 	}
-	c.write("main.tf", env.killedFleet(n, ""))
+	c.write("main.tf", env.killedFleet(""))
 	c.must("destroy", "-auto-approve", "-input=false")
 }
 

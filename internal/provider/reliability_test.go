@@ -111,7 +111,7 @@ func TestPickCreated(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			accounted := func(id int64) bool { return id == 12 || id == 16 } // deleted; created by another create
-			ended := began.Add(10 * time.Second) // the request timed out, or its connection dropped
+			ended := began.Add(10 * time.Second)                             // the request timed out, or its connection dropped
 			got, err := pickCreated(tc.servers, req, began, ended, accounted)
 			if tc.wantErr != "" {
 				if err == nil || !regexp.MustCompile(tc.wantErr).MatchString(err.Error()) {

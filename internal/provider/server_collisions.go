@@ -38,22 +38,26 @@ import (
 const collisionListAge = 30 * time.Minute
 
 // refreshed holds, per client (one per provider process), the ids of the
-// servers a refresh in this process read from state (int64 → struct{}).
-var refreshed sync.Map // *vpsorg.Client → *sync.Map
+// servers a refresh in this process read from state.
+var refreshed = struct {
+	sync.Mutex
+	ids map[*vpsorg.Client]map[int64]bool
+}{ids: map[*vpsorg.Client]map[int64]bool{}}
 
 // noteRefreshed records that a refresh read server id from state.
 func noteRefreshed(c *vpsorg.Client, id int64) {
-	ids, _ := refreshed.LoadOrStore(c, &sync.Map{})
-	ids.(*sync.Map).Store(id, struct{}{})
+	refreshed.Lock()
+	defer refreshed.Unlock()
+	if refreshed.ids[c] == nil {
+		refreshed.ids[c] = map[int64]bool{}
+	}
+	refreshed.ids[c][id] = true
 }
 
 func wasRefreshed(c *vpsorg.Client, id int64) bool {
-	ids, ok := refreshed.Load(c)
-	if !ok {
-		return false
-	}
-	_, ok = ids.(*sync.Map).Load(id)
-	return ok
+	refreshed.Lock()
+	defer refreshed.Unlock()
+	return refreshed.ids[c][id]
 }
 
 // planNoSecondServer is ModifyPlan's part in never making a second server:

@@ -56,7 +56,11 @@ func withDurationValidator[A any](attrs map[string]A, set func(A) (A, bool)) {
 
 // resourceTimeoutsBlock is vpsorg_server's timeouts block.
 func resourceTimeoutsBlock(ctx context.Context, opts timeouts.Opts) resourceschema.Block {
-	block := timeouts.Block(ctx, opts).(resourceschema.SingleNestedBlock)
+	b := timeouts.Block(ctx, opts)
+	block, ok := b.(resourceschema.SingleNestedBlock)
+	if !ok {
+		return b // a timeouts package of another shape: its own validators stay
+	}
 	withDurationValidator(block.Attributes, func(a resourceschema.Attribute) (resourceschema.Attribute, bool) {
 		s, ok := a.(resourceschema.StringAttribute)
 		s.Validators = []validator.String{timeoutDuration{}}
@@ -68,10 +72,14 @@ func resourceTimeoutsBlock(ctx context.Context, opts timeouts.Opts) resourcesche
 
 // dataSourceTimeoutsBlock is the timeouts block of both data sources.
 func dataSourceTimeoutsBlock(ctx context.Context) dsschema.Block {
-	block := dstimeouts.BlockWithOpts(ctx, dstimeouts.Opts{
+	b := dstimeouts.BlockWithOpts(ctx, dstimeouts.Opts{
 		ReadDescription: "How long the read may take, every page of the list included, " +
 			`as a Go duration such as "30s" or "2m". Default 5m.`,
-	}).(dsschema.SingleNestedBlock)
+	})
+	block, ok := b.(dsschema.SingleNestedBlock)
+	if !ok {
+		return b
+	}
 	withDurationValidator(block.Attributes, func(a dsschema.Attribute) (dsschema.Attribute, bool) {
 		s, ok := a.(dsschema.StringAttribute)
 		s.Validators = []validator.String{timeoutDuration{}}
@@ -83,10 +91,14 @@ func dataSourceTimeoutsBlock(ctx context.Context) dsschema.Block {
 
 // actionTimeoutsBlock is the timeouts block of the power actions.
 func actionTimeoutsBlock(ctx context.Context) actionschema.Block {
-	block := actiontimeouts.BlockWithOpts(ctx, actiontimeouts.Opts{
+	b := actiontimeouts.BlockWithOpts(ctx, actiontimeouts.Opts{
 		InvokeDescription: "How long the action may take, from sending the request to the server reaching " +
 			"the status it leads to. Default `10m`.",
-	}).(actionschema.SingleNestedBlock)
+	})
+	block, ok := b.(actionschema.SingleNestedBlock)
+	if !ok {
+		return b
+	}
 	withDurationValidator(block.Attributes, func(a actionschema.Attribute) (actionschema.Attribute, bool) {
 		s, ok := a.(actionschema.StringAttribute)
 		s.Validators = []validator.String{timeoutDuration{}}

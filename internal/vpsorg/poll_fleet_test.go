@@ -74,20 +74,6 @@ func applyFleet(ctx context.Context, c *Client, n, parallel, stopped int) ([]int
 	return ids, errs
 }
 
-// destroyFleet deletes the servers as terraform destroy does: the
-// refresh's GET, then the DELETE and the wait until gone.
-func destroyFleet(ctx context.Context, c *Client, ids []int64, parallel int) []error {
-	return terraformLike(len(ids), parallel, func(i int) error {
-		if _, err := c.GetServer(ctx, ids[i]); err != nil {
-			return err
-		}
-		if err := c.DeleteServer(ctx, ids[i]); err != nil {
-			return err
-		}
-		return c.WaitForDeleted(ctx, ids[i])
-	})
-}
-
 // fleetEmulator is an emulator for a fleet of n, whose waits the tests
 // count; provisioning and transitions take a few polls.
 func fleetEmulator(t *testing.T, n int, opts emulator.Options) (*Client, *emulator.Emulator) {
@@ -165,7 +151,7 @@ func TestWaitForDeleted_aFleetIsConfirmedBySharedListsUntilGone(t *testing.T) {
 				// Done means gone: a GET right after the wait, not
 				// counted below, must not see it.
 				if _, err := c.GetServer(t.Context(), ids[i]); !errors.Is(err, ErrNotFound) {
-					return fmt.Errorf("server %d: the wait for its delete ended, but a GET right after answered %v", ids[i], err)
+					return fmt.Errorf("server %d: the wait for its delete ended, but a GET right after answered %w", ids[i], err)
 				}
 				return nil
 			})
