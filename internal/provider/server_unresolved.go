@@ -155,3 +155,26 @@ func pendingToDelete(ctx context.Context, c *vpsorg.Client, private privateState
 	tflog.Info(ctx, "deleting the server an unresolved create made, found by the delete of its placeholder", map[string]any{"id": server.ID})
 	return server.ID, true
 }
+
+// readPending refreshes an unresolved create's placeholder: the server it
+// made is adopted if the API lists it now; otherwise the refresh fails with
+// what to check, so that no plan creates a second server.
+func (r *serverResource) readPending(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse, state *serverResourceModel) {
+	pending, diags := pendingCreate(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if pending == nil {
+		parseServerID(&resp.Diagnostics, path.Root("id"), "", idFromState)
+		return
+	}
+	server, diags := resolvePending(ctx, r.client, pending)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.AddWarning(fmt.Sprintf("Found server %d, made by a create whose answer was lost", server.ID), adoptedAdvice)
+	resp.Diagnostics.Append(state.fromAPI(server)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setServerIdentity(ctx, resp.Identity, state.ID)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, unresolvedCreateKey, nil)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, originKey, []byte(originCreated))...)
+}
