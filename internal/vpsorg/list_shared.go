@@ -9,7 +9,8 @@ import (
 // SharedServerList is the account's servers in every location, read as one
 // list that every caller of the client shares: a call while a list is on
 // its way waits for it, and a call within maxAge of the last list's start
-// takes that list's answer (or its error) without a request. Terraform plans
+// takes that list's answer without a request. A list that failed is not
+// shared after it ended: the next call reads again. Terraform plans
 // up to ten resources at a time in one provider process, and a check made
 // for each planned server would otherwise cost a list each: through
 // SharedServerList a plan of N servers costs one list (in as many pages as
@@ -51,15 +52,25 @@ type listRound struct {
 	err     error
 }
 
-// round returns the last list if it started within maxAge, else a new one
-// from start.
+// round returns the last list if it started within maxAge and has not
+// failed, else a new one from start.
 func (s *sharedList) round(start func() *listRound, maxAge time.Duration) *listRound {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.last == nil || time.Since(s.last.started) > maxAge {
+	if s.last == nil || time.Since(s.last.started) > maxAge || s.last.failed() {
 		s.last = start()
 	}
 	return s.last
+}
+
+// failed reports whether the list has ended in an error.
+func (r *listRound) failed() bool {
+	select {
+	case <-r.done:
+		return r.err != nil
+	default:
+		return false
+	}
 }
 
 // CreatedHere reports whether a CreateServer of this client was answered

@@ -89,6 +89,26 @@ func TestSharedServerList_aCallerThatGivesUpLeavesTheListToTheOthers(t *testing.
 	}
 }
 
+// A list that failed is not handed to the callers after it: the next one
+// reads again, so one refused list does not blind a process's later looks.
+func TestSharedServerList_aFailedListIsReadAgain(t *testing.T) {
+	rec := &recorder{replies: []reply{
+		{status: http.StatusBadRequest, body: `{"detail": "try again"}`},
+		{status: http.StatusOK, body: listJSON},
+	}}
+	c, _ := newTestClient(t, rec)
+	if _, err := c.SharedServerList(t.Context(), time.Minute); err == nil {
+		t.Fatal("the refused list gave no error")
+	}
+	servers, err := c.SharedServerList(t.Context(), time.Minute)
+	if err != nil || len(servers) != 2 {
+		t.Fatalf("the list after a failed one gave %d servers, %v; want 2 from a new list", len(servers), err)
+	}
+	if n := len(rec.requests()); n != 2 {
+		t.Fatalf("%d lists sent, want 2", n)
+	}
+}
+
 // A server this client's create was answered with is known as created
 // here; another is not.
 func TestCreatedHere(t *testing.T) {
