@@ -103,11 +103,9 @@ func (r *serverResource) warnCollisions(ctx context.Context, req resource.Modify
 // that no refresh or create of this process accounts for.
 func collisions(servers []vpsorg.Server, name string, location types.String, c *vpsorg.Client) []vpsorg.Server {
 	var twins []vpsorg.Server
+	accounted := accountedFor(c)
 	for _, s := range servers {
-		if s.Name != name || known(location) && s.Location != location.ValueString() {
-			continue
-		}
-		if wasRefreshed(c, s.ID) || c.CreatedHere(s.ID) || c.RecentlyDeleted(s.ID) {
+		if s.Name != name || known(location) && s.Location != location.ValueString() || accounted(s.ID) {
 			continue
 		}
 		twins = append(twins, s)
