@@ -57,10 +57,7 @@ type pacer struct {
 	maxRetryAfter time.Duration
 	floor         float64       // the slowest adaptive pace, requests/s
 	fixed         *rate.Limiter // MaxRequestsPerSecond; nil when unset
-	// start is the slow start of a process that knows nothing of the
-	// limit yet (pace_start.go); rate.Inf once it is over.
-	start    *rate.Limiter
-	adaptive *rate.Limiter // rate.Inf until the API refuses a request
+	adaptive      *rate.Limiter // rate.Inf until the API refuses a request
 
 	mu        sync.Mutex
 	holdUntil time.Time
@@ -95,7 +92,10 @@ type pacer struct {
 	kept        []time.Time
 	firstAnswer time.Time
 
-	budget    budget        // from the answers' rate-limit headers
+	budget budget // from the answers' rate-limit headers
+	// start is the slow start of a process that knows nothing of the
+	// limit yet (pace_start.go).
+	start     slowStart
 	inFlight  int           // requests sent and not yet answered
 	probing   bool          // no answer yet: one request at a time
 	gotAnswer bool          // answered is closed
@@ -135,7 +135,7 @@ func (p *pacer) wait(ctx context.Context, until time.Time, what string) error {
 		if err := p.waitHold(ctx, until, what); err != nil {
 			return err
 		}
-		for _, l := range []*rate.Limiter{p.start, p.adaptive, p.fixed} {
+		for _, l := range []*rate.Limiter{p.adaptive, p.fixed} {
 			if err := waitTurn(ctx, l, until, what); err != nil {
 				return err
 			}
@@ -164,11 +164,15 @@ func (p *pacer) send(now time.Time) (time.Time, bool) {
 	if p.probing && p.inFlight > 0 {
 		return time.Time{}, false
 	}
+	if next := p.start.next(); now.Before(next) {
+		return next, false
+	}
 	wake, ok := p.budget.take(now, p.inFlight)
 	if !ok {
 		return wake, false
 	}
 	p.inFlight++
+	p.start.sent(now)
 	return time.Time{}, true
 }
 
@@ -273,10 +277,10 @@ func (p *pacer) learn(ctx context.Context, sent, now time.Time, status int, h ht
 			})
 		}
 		p.budget.learn(info, now, p.inFlight)
-		p.endStart(now) // the budget paces from here
+		p.start.end() // the budget paces from here
 	}
 	if status == http.StatusTooManyRequests {
-		p.endStart(now)
+		p.start.end()
 		p.save = true // each refusal is news for the next process
 		p.hold(ctx, now, h)
 		if sent.After(p.cutAt) {
@@ -340,7 +344,7 @@ func (p *pacer) accept(ctx context.Context, sent, now time.Time) {
 	p.accepted = append(p.accepted, now)
 	p.trim(now)
 	p.keep(now)
-	p.growStart(now)
+	p.start.grow()
 	switch {
 	case p.limit == 0:
 		return

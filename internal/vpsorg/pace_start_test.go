@@ -1,10 +1,13 @@
 package vpsorg
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/emulator"
 )
@@ -73,4 +76,47 @@ func mustRequest(t *testing.T, url string) *http.Request {
 	}
 	r.Header.Set("Authorization", "Bearer "+emulator.DefaultToken)
 	return r
+}
+
+// TestSlowStart_RequestsWaitingGoAtThePaceTheAnswersRaisedItTo: ten
+// requests queue at once in a new process. Each accepted answer raises the
+// pace by half, and a request still waiting goes at the raised pace, not at
+// a turn booked when it queued: the tenth goes about 0.2 s after the first,
+// not 0.9 s (nine turns at the first pace), and the slow start is over after
+// eight answers.
+func TestSlowStart_RequestsWaitingGoAtThePaceTheAnswersRaisedItTo(t *testing.T) {
+	c := &Client{base: &url.URL{Scheme: "https", Host: "api.example"}, retryWaitMin: time.Second, maxRetryAfter: time.Minute, logf: func(context.Context, string, map[string]any) {}}
+	p := newPacer(c, 0, filepath.Join(t.TempDir(), "pace.json"))
+	ctx := t.Context()
+	t0 := time.Date(2025, 1, 16, 15, 30, 0, 0, time.UTC)
+
+	now := t0
+	var sent []time.Duration
+	for range 10 {
+		wake, ok := p.send(now)
+		for !ok {
+			if wake.IsZero() || !wake.After(now) {
+				t.Fatalf("at %v: not sent, and no later time to try (wake %v)", now.Sub(t0), wake)
+			}
+			now = wake
+			wake, ok = p.send(now)
+		}
+		sent = append(sent, now.Sub(t0))
+		// The API answers within a millisecond.
+		p.observe(ctx, now, now.Add(time.Millisecond), http.StatusOK, nil)
+		now = now.Add(time.Millisecond)
+	}
+	t.Logf("sent at %v", sent)
+	for i := 2; i < len(sent); i++ {
+		gap, before := sent[i]-sent[i-1], sent[i-1]-sent[i-2]
+		if before > 2*time.Millisecond && gap >= before {
+			t.Errorf("request %d went %v after the one before, which went %v after its own: the answers between did not raise the pace", i+1, gap, before)
+		}
+	}
+	if last := sent[len(sent)-1]; last > 250*time.Millisecond || last < 150*time.Millisecond {
+		t.Errorf("the tenth request went %v after the first; want about 0.2 s (slow, but raised by each answer)", last)
+	}
+	if wake, ok := p.send(now); !ok {
+		t.Errorf("after ten accepted answers a request still waits until %v; the slow start should be over", wake.Sub(t0))
+	}
 }

@@ -41,10 +41,16 @@ import (
 // listTimeout bounds a shared list, which no single waiter's context owns.
 const listTimeout = time.Minute
 
-// gatherFor is how long a delete's first look waits for other deletes to
-// share a list with, when enough waiters share the poller for a list to be
-// the cheaper look (see poller.gathering). A lone delete looks at once.
-const gatherFor = 200 * time.Millisecond
+// defaultGatherFor is how long at most a delete's first look waits for
+// other deletes to share a list with, when enough waiters share the poller
+// for a list to be the cheaper look (see poller.gathering): it looks as
+// soon as it has all the company it can expect (poller.companyLocked). A
+// lone delete looks at once.
+const defaultGatherFor = 200 * time.Millisecond
+
+// quietFor is how long after the last DELETE went the deletes gathering
+// for a list, all those under way, count on no more company.
+const quietFor = 20 * time.Millisecond
 
 // pollRequest is one waiter's request for one observation.
 type pollRequest struct {
@@ -60,6 +66,9 @@ type pollRequest struct {
 	// seen before), so its GET would be the read-back too; it takes part
 	// in a list only when the list is sent anyway.
 	likely bool
+	// gather: a delete's first look, waiting for company; ready as soon
+	// as it has all it can expect (poller.companyLocked).
+	gather bool
 	early  time.Time // may be served from here on (to share a tick)
 	due    time.Time // must be served by then
 	done   chan pollResult
@@ -83,24 +92,32 @@ type poller struct {
 	listed  int // servers the last list showed
 	deleted int // waits for a delete begun since the last list
 	waiters int // waits under way that a list may serve
+	// underWay: the deletes from their DELETE to their wait's end, by
+	// server id; peak: the most at once.
+	underWay map[int64]struct{}
+	peak     int
+	lastSent time.Time // when the last DELETE went
 	// deleteEnded is when the last wait for a delete ended: a delete that
 	// follows another closely (a destroy) counts on the next for company.
 	deleteEnded time.Time
 	refused     bool                     // the API refused the list as invalid (400)
+	gatherFor   time.Duration            // defaultGatherFor
 	learned     map[string]time.Duration // the shortest wait seen, by kind
 }
 
 func newPoller(c *Client) *poller {
 	return &poller{
-		c:       c,
-		wake:    make(chan struct{}, 1),
-		learned: map[string]time.Duration{},
+		c:         c,
+		wake:      make(chan struct{}, 1),
+		learned:   map[string]time.Duration{},
+		underWay:  map[int64]struct{}{},
+		gatherFor: defaultGatherFor,
 	}
 }
 
 // begin counts a wait that a list may serve until the returned func is
 // called; deleting counts it as a server leaving the list.
-func (p *poller) begin(deleting bool) (end func()) {
+func (p *poller) begin(id int64, deleting bool) (end func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.waiters++
@@ -113,8 +130,67 @@ func (p *poller) begin(deleting bool) (end func()) {
 		p.waiters--
 		if deleting {
 			p.deleteEnded = time.Now()
+			delete(p.underWay, id)
 		}
 	}
+}
+
+// sendingDelete counts the delete of server id as under way, from its
+// DELETE until its wait ends (or, when the DELETE is not accepted, until
+// the returned func says so). The most deletes under way at once is the
+// company a delete's first look can expect (Terraform's parallelism): once
+// that many wait for a look, the list goes without waiting out gatherFor.
+func (p *poller) sendingDelete(id int64) (answered func(accepted bool)) {
+	p.mu.Lock()
+	p.underWay[id] = struct{}{}
+	p.peak = max(p.peak, len(p.underWay))
+	p.lastSent = time.Now()
+	p.mu.Unlock()
+	return func(accepted bool) {
+		if accepted {
+			return
+		}
+		p.mu.Lock()
+		delete(p.underWay, id)
+		p.mu.Unlock()
+	}
+}
+
+// companyLocked says when the deletes gathering for a list have all the
+// company they can expect: now, when as many wait as were ever under way
+// at once, or when every delete under way waits and quietFor has passed
+// since the last DELETE went (the last of a destroy); the zero time when
+// none gathers. p.mu must be held.
+func (p *poller) companyLocked(now time.Time) time.Time {
+	gathering := 0
+	for _, r := range p.queue {
+		if r.gather {
+			gathering++
+		}
+	}
+	switch {
+	case gathering == 0:
+		return time.Time{}
+	case gathering >= p.peak:
+		return now
+	case gathering >= len(p.underWay):
+		return p.lastSent.Add(quietFor)
+	}
+	return time.Time{}
+}
+
+// poke wakes the poller's loop to look at its queue again.
+func (p *poller) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// readyLocked reports whether r may be served now, company being when
+// the gathering deletes have theirs (companyLocked).
+func readyLocked(r *pollRequest, now, company time.Time) bool {
+	return !r.early.After(now) || (r.gather && !company.IsZero() && !company.After(now))
 }
 
 // gathering reports whether enough waits are under way for one list to
@@ -125,15 +201,15 @@ func (p *poller) gathering(deleting bool) bool {
 	defer p.mu.Unlock()
 	pages, ok := p.listCostLocked()
 	company := p.waiters
-	if deleting && time.Since(p.deleteEnded) < gatherFor {
+	if deleting && time.Since(p.deleteEnded) < p.gatherFor {
 		company++
 	}
 	return ok && company > pages
 }
 
 // observe queues a request and blocks until a tick serves it or ctx ends.
-func (p *poller) observe(ctx context.Context, id int64, listed func(*Server) bool, deleting, likely bool, early, due time.Time) (observation, error) {
-	r := &pollRequest{ctx: ctx, id: id, listed: listed, deleting: deleting, likely: likely, early: early, due: due, done: make(chan pollResult, 1)}
+func (p *poller) observe(ctx context.Context, r *pollRequest) (observation, error) {
+	r.ctx, r.done = ctx, make(chan pollResult, 1)
 	p.mu.Lock()
 	p.queue = append(p.queue, r)
 	if !p.running {
@@ -141,10 +217,7 @@ func (p *poller) observe(ctx context.Context, id int64, listed func(*Server) boo
 		go p.run()
 	}
 	p.mu.Unlock()
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
+	p.poke()
 	select {
 	case res := <-r.done:
 		return res.o, res.err
@@ -179,15 +252,19 @@ func (p *poller) run() {
 			return
 		}
 		now := time.Now()
+		company := p.companyLocked(now)
 		earliest := p.queue[0].due
-		for _, r := range p.queue[1:] {
+		for _, r := range p.queue {
 			if r.due.Before(earliest) {
 				earliest = r.due
 			}
 		}
+		if !company.IsZero() && company.Before(earliest) {
+			earliest = company
+		}
 		var gets, listed []*pollRequest
 		if !earliest.After(now) {
-			gets, listed = p.takeLocked(now)
+			gets, listed = p.takeLocked(now, company)
 		}
 		p.mu.Unlock()
 
@@ -213,11 +290,11 @@ func (p *poller) run() {
 // requests than the looks it serves; a list also takes every other
 // request it can serve. A tick whose listable requests are all likely
 // done sends their GETs, the read-backs. p.mu must be held.
-func (p *poller) takeLocked(now time.Time) (gets, listed []*pollRequest) {
+func (p *poller) takeLocked(now, company time.Time) (gets, listed []*pollRequest) {
 	var ready, riders, keep []*pollRequest
 	for _, r := range p.queue {
 		switch {
-		case !r.early.After(now):
+		case readyLocked(r, now, company):
 			ready = append(ready, r)
 		case r.byList():
 			riders = append(riders, r)

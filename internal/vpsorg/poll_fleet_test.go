@@ -170,3 +170,48 @@ func TestWaitForDeleted_aFleetIsConfirmedBySharedListsUntilGone(t *testing.T) {
 		})
 	}
 }
+
+func TestWaitForDeleted_aWaveLooksOnceItHasAllTheCompanyItCanExpect(t *testing.T) {
+	// Thirty servers deleted ten at a time. A delete's first look waits
+	// for other deletes to share a list with, but only until it has all
+	// the company it can expect: as many deletes waiting as were ever under
+	// way at once (Terraform's parallelism), or, at the end, every delete
+	// under way. Here the company would be waited for a minute (and the
+	// polls are a minute apart), so a wave that waited out the time
+	// instead would not finish within the test's 30 s.
+	const n = 30
+	emu, err := emulator.Start(emulator.Options{Credits: n + 10, ProvisioningTime: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	c, err := New(Config{Endpoint: emu.URL(), Token: emulator.DefaultToken, Poll: PollPolicy{Min: time.Minute, Max: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.poller.gatherFor = time.Minute
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	ids, errs := applyFleet(ctx, c, n, 5, 0)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	emu.ResetRequests()
+	errs = terraformLike(n, 10, func(i int) error {
+		if err := c.DeleteServer(ctx, ids[i]); err != nil {
+			return err
+		}
+		return c.WaitForDeleted(ctx, ids[i])
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	got := countFleet(emu.Requests())
+	t.Logf("%+v", got)
+	if got.lists == 0 {
+		t.Error("no shared list: the deletes never gathered, and the test proved nothing")
+	}
+	if len(emu.Servers(emulator.DefaultToken)) != 0 {
+		t.Errorf("%d servers left after the waits ended", len(emu.Servers(emulator.DefaultToken)))
+	}
+}

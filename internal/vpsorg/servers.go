@@ -230,7 +230,9 @@ func (c *Client) writeServer(ctx context.Context, op, method string, id int64, r
 // success; a missing server is an error matching ErrNotFound. Either way the
 // client remembers the id (RecentlyDeleted).
 func (c *Client) DeleteServer(ctx context.Context, id int64) error {
+	answered := c.poller.sendingDelete(id)
 	_, err := c.do(ctx, fmt.Sprintf("delete server %d", id), http.MethodDelete, c.resolve(serverPath(id, "")), nil)
+	answered(err == nil)
 	if err == nil || errors.Is(err, ErrNotFound) {
 		c.deleted.Store(id, struct{}{})
 	}

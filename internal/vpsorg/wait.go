@@ -249,7 +249,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 
 	deleting := target == nil
 	if listed != nil || deleting {
-		defer c.poller.begin(deleting)()
+		defer c.poller.begin(id, deleting)()
 	}
 	// A wait of a kind seen before starts polling near where the shortest
 	// one ended; any other wait looks soon and backs off from there
@@ -257,7 +257,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	// once, unless enough other waits are under way to share a list: then
 	// it gathers with them for a moment.
 	kind := strings.Join(target, ",") + "<-" + strings.Join(pending, ",")
-	first, step := time.Duration(0), quickPoll
+	first, step, gather := time.Duration(0), quickPoll, false
 	d, known := c.poller.expected(kind)
 	known = known && !deleting
 	switch {
@@ -266,12 +266,13 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	case listed != nil && c.poller.gathering(deleting):
 		// Other waits are under way: their looks, shared lists, serve
 		// this one's early on, the sooner ones included.
-		first = min(gatherFor, pollInterval(c.poll, 0))
+		first = min(c.poller.gatherFor, pollInterval(c.poll, 0))
 	case !deleting:
 		first = quickPoll
 	case c.poller.gathering(deleting):
-		first = min(gatherFor, pollInterval(c.poll, 0))
+		first = min(c.poller.gatherFor, pollInterval(c.poll, 0))
 		step = first // and the looks after it are shared too
+		gather = true
 	}
 	polls := 0
 	pause := first
@@ -302,7 +303,11 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		// The first look of a known kind comes when the wait likely
 		// ended: a GET is then the read-back too.
 		likely := known && polls == 0
-		o, err := c.poller.observe(ctx, id, byList, deleting, likely, due.Add(-interval/2), due)
+		o, err := c.poller.observe(ctx, &pollRequest{
+			id: id, listed: byList, deleting: deleting, likely: likely,
+			gather: gather && polls == 0,
+			early:  due.Add(-interval / 2), due: due,
+		})
 		byList = listed
 		if err != nil {
 			// A GET cut short by the deadline (even one that gave up
