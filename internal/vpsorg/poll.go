@@ -41,12 +41,12 @@ import (
 // listTimeout bounds a shared list, which no single waiter's context owns.
 const listTimeout = time.Minute
 
-// defaultGatherFor is how long at most a delete's first look waits for
+// gatherFor is how long at most a delete's first look waits for
 // other deletes to share a list with, when enough waiters share the poller
 // for a list to be the cheaper look (see poller.gathering): it looks as
 // soon as it has all the company it can expect (poller.companyLocked). A
 // lone delete looks at once.
-const defaultGatherFor = 200 * time.Millisecond
+const gatherFor = 200 * time.Millisecond
 
 // quietFor is how long after the last DELETE went the deletes gathering
 // for a list, all those under way, count on no more company.
@@ -96,22 +96,23 @@ type poller struct {
 	// server id; peak: the most at once.
 	underWay map[int64]struct{}
 	peak     int
-	lastSent time.Time // when the last DELETE went
+	// companied counts the ticks that took deletes before their time
+	// because their company was complete.
+	companied int
+	lastSent  time.Time // when the last DELETE went
 	// deleteEnded is when the last wait for a delete ended: a delete that
 	// follows another closely (a destroy) counts on the next for company.
 	deleteEnded time.Time
 	refused     bool                     // the API refused the list as invalid (400)
-	gatherFor   time.Duration            // defaultGatherFor
 	learned     map[string]time.Duration // the shortest wait seen, by kind
 }
 
 func newPoller(c *Client) *poller {
 	return &poller{
-		c:         c,
-		wake:      make(chan struct{}, 1),
-		learned:   map[string]time.Duration{},
-		underWay:  map[int64]struct{}{},
-		gatherFor: defaultGatherFor,
+		c:        c,
+		wake:     make(chan struct{}, 1),
+		learned:  map[string]time.Duration{},
+		underWay: map[int64]struct{}{},
 	}
 }
 
@@ -201,7 +202,7 @@ func (p *poller) gathering(deleting bool) bool {
 	defer p.mu.Unlock()
 	pages, ok := p.listCostLocked()
 	company := p.waiters
-	if deleting && time.Since(p.deleteEnded) < p.gatherFor {
+	if deleting && time.Since(p.deleteEnded) < gatherFor {
 		company++
 	}
 	return ok && company > pages
@@ -292,13 +293,25 @@ func (p *poller) run() {
 // done sends their GETs, the read-backs. p.mu must be held.
 func (p *poller) takeLocked(now, company time.Time) (gets, listed []*pollRequest) {
 	var ready, riders, keep []*pollRequest
+	early := false
 	for _, r := range p.queue {
 		switch {
 		case readyLocked(r, now, company):
 			ready = append(ready, r)
+			early = early || r.early.After(now)
 		case r.byList():
 			riders = append(riders, r)
 		default:
+			keep = append(keep, r)
+		}
+	}
+	// A GET is one server's look whenever it is sent: sent before its
+	// due time only to share a tick, it may look too soon and cost
+	// another. Only a list is worth taking early requests for.
+	byGet := func(r *pollRequest) {
+		if !r.due.After(now) || (r.gather && !company.IsZero() && !company.After(now)) {
+			gets = append(gets, r)
+		} else {
 			keep = append(keep, r)
 		}
 	}
@@ -306,8 +319,11 @@ func (p *poller) takeLocked(now, company time.Time) (gets, listed []*pollRequest
 		if r.byList() {
 			listed = append(listed, r)
 		} else {
-			gets = append(gets, r)
+			byGet(r)
 		}
+	}
+	if early {
+		p.companied++
 	}
 	pages, ok := p.listCostLocked()
 	unsure := slices.ContainsFunc(listed, func(r *pollRequest) bool { return !r.likely })
@@ -315,7 +331,9 @@ func (p *poller) takeLocked(now, company time.Time) (gets, listed []*pollRequest
 	case unsure && ok && len(listed)+len(riders) > pages:
 		listed = append(listed, riders...)
 	default:
-		gets = append(gets, listed...)
+		for _, r := range listed {
+			byGet(r)
+		}
 		listed = nil
 		keep = append(keep, riders...)
 	}

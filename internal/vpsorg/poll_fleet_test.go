@@ -176,42 +176,64 @@ func TestWaitForDeleted_aWaveLooksOnceItHasAllTheCompanyItCanExpect(t *testing.T
 	// for other deletes to share a list with, but only until it has all
 	// the company it can expect: as many deletes waiting as were ever under
 	// way at once (Terraform's parallelism), or, at the end, every delete
-	// under way. Here the company would be waited for a minute (and the
-	// polls are a minute apart), so a wave that waited out the time
-	// instead would not finish within the test's 30 s.
+	// under way. Each wave's looks are taken before their time then, and
+	// one list confirms the wave.
 	const n = 30
-	emu, err := emulator.Start(emulator.Options{Credits: n + 10, ProvisioningTime: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
-	c, err := New(Config{Endpoint: emu.URL(), Token: emulator.DefaultToken, Poll: PollPolicy{Min: time.Minute, Max: time.Minute}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.poller.gatherFor = time.Minute
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	ids, errs := applyFleet(ctx, c, n, 5, 0)
+	c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: -1})
+	ids, errs := applyFleet(t.Context(), c, n, 5, 0)
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
 	emu.ResetRequests()
 	errs = terraformLike(n, 10, func(i int) error {
-		if err := c.DeleteServer(ctx, ids[i]); err != nil {
+		if err := c.DeleteServer(t.Context(), ids[i]); err != nil {
 			return err
 		}
-		return c.WaitForDeleted(ctx, ids[i])
+		return c.WaitForDeleted(t.Context(), ids[i])
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	got := countFleet(emu.Requests())
+	c.poller.mu.Lock()
+	companied := c.poller.companied
+	c.poller.mu.Unlock()
+	t.Logf("%+v; %d ticks on complete company", got, companied)
+	if companied < 2 {
+		t.Errorf("%d ticks took deletes on complete company; want one for each wave after the first, at least 2", companied)
+	}
+	if got.lists == 0 {
+		t.Error("no shared list: the deletes never gathered, and the test proved nothing")
+	}
+	if left := len(emu.Servers(emulator.DefaultToken)); left != 0 {
+		t.Errorf("%d servers left after the waits ended", left)
+	}
+}
+
+func TestPoller_aKnownWaitIsNotLookedAtBeforeItsTimeToShareATick(t *testing.T) {
+	// Forty servers created ten at a time, a wave's creates 10 ms apart
+	// as Terraform's are. After the first wave the kind of wait is known,
+	// and each later wait first looks when the shortest one ended, by its
+	// own clock: a GET taken early to share a tick with a wait created
+	// before it would look before the server is ready, and cost another.
+	const n = 40
+	c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: 600 * time.Millisecond})
+	errs := terraformLike(n, 10, func(i int) error {
+		time.Sleep(time.Duration(i%10) * 10 * time.Millisecond)
+		s, err := c.CreateServer(t.Context(), CreateServerRequest{Name: fmt.Sprintf("fleet-%d", i), PlanID: 1, OSID: 5, Location: "us-west"})
+		if err != nil {
+			return err
+		}
+		_, err = c.WaitForStatus(t.Context(), s.ID, provisioned)
+		return err
 	})
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
 	got := countFleet(emu.Requests())
 	t.Logf("%+v", got)
-	if got.lists == 0 {
-		t.Error("no shared list: the deletes never gathered, and the test proved nothing")
-	}
-	if len(emu.Servers(emulator.DefaultToken)) != 0 {
-		t.Errorf("%d servers left after the waits ended", len(emu.Servers(emulator.DefaultToken)))
+	// The read-backs, and the first wave's few looks of its own.
+	if singles := got.gets - got.lists; singles > n+10 {
+		t.Errorf("%d GETs of single servers for %d creates; want at most %d (a read-back each, and a few while the first wave taught the wait)", singles, n, n+10)
 	}
 }

@@ -266,11 +266,11 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 	case listed != nil && c.poller.gathering(deleting):
 		// Other waits are under way: their looks, shared lists, serve
 		// this one's early on, the sooner ones included.
-		first = min(c.poller.gatherFor, pollInterval(c.poll, 0))
+		first = min(gatherFor, pollInterval(c.poll, 0))
 	case !deleting:
 		first = quickPoll
 	case c.poller.gathering(deleting):
-		first = min(c.poller.gatherFor, pollInterval(c.poll, 0))
+		first = min(gatherFor, pollInterval(c.poll, 0))
 		step = first // and the looks after it are shared too
 		gather = true
 	}
