@@ -188,10 +188,10 @@ func (p *poller) poke() {
 	}
 }
 
-// readyLocked reports whether r may be served now, company being when
-// the gathering deletes have theirs (companyLocked).
-func readyLocked(r *pollRequest, now, company time.Time) bool {
-	return !r.early.After(now) || (r.gather && !company.IsZero() && !company.After(now))
+// companyArrived reports whether r is a delete gathering for company and
+// its company (companyLocked's time) has come by now.
+func companyArrived(r *pollRequest, now, company time.Time) bool {
+	return r.gather && !company.IsZero() && !company.After(now)
 }
 
 // gathering reports whether enough waits are under way for one list to
@@ -296,7 +296,7 @@ func (p *poller) takeLocked(now, company time.Time) (gets, listed []*pollRequest
 	early := false
 	for _, r := range p.queue {
 		switch {
-		case readyLocked(r, now, company):
+		case !r.early.After(now) || companyArrived(r, now, company):
 			ready = append(ready, r)
 			early = early || r.early.After(now)
 		case r.byList():
@@ -309,7 +309,7 @@ func (p *poller) takeLocked(now, company time.Time) (gets, listed []*pollRequest
 	// due time only to share a tick, it may look too soon and cost
 	// another. Only a list is worth taking early requests for.
 	byGet := func(r *pollRequest) {
-		if !r.due.After(now) || (r.gather && !company.IsZero() && !company.After(now)) {
+		if !r.due.After(now) || companyArrived(r, now, company) {
 			gets = append(gets, r)
 		} else {
 			keep = append(keep, r)
