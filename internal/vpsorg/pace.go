@@ -49,6 +49,13 @@ const (
 	// probeWait bounds how long the other requests wait for the first
 	// answer.
 	probeWait = 2 * time.Second
+	// minEvidence is how many answers accepted within acceptWindow a
+	// first pace is counted from (see pacer.cut).
+	minEvidence = 3
+	// unknownScale is the scale of the recovery (pacer.refused) of a pace
+	// counted from fewer than minEvidence answers: it grows by a quarter
+	// of a request a second each second.
+	unknownScale = 30.0
 )
 
 // pacer holds the pace shared by every request of one client.
@@ -319,6 +326,11 @@ func (p *pacer) hold(ctx context.Context, now time.Time, h http.Header) {
 
 // cut sets the pace after a 429: the rate the API had been accepting when
 // there was no pace yet, else the pace cut by paceCut; never below floor.
+// A pace counted from fewer than minEvidence answers (a process's first
+// requests refused, on an account others are spending) says little of the
+// rate: it recovers on unknownScale, in seconds, not on its own scale of
+// one request a second, which took minutes and left most of the account's
+// budget unused.
 func (p *pacer) cut(ctx context.Context, now time.Time) {
 	old := p.limit
 	p.warm = false
@@ -331,6 +343,9 @@ func (p *pacer) cut(ctx context.Context, now time.Time) {
 	}
 	p.limit = max(p.limit, p.floor)
 	p.refused = max(old, p.limit)
+	if p.counting && len(p.accepted) < minEvidence {
+		p.refused = max(p.refused, unknownScale)
+	}
 	p.cutAt = now
 	p.set(ctx, now, "vpsorg: rate-limited: pacing requests")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -331,5 +332,54 @@ func TestPacer_AnswersOnTheirWayAtTheFirstCutJoinTheCount(t *testing.T) {
 	p.observe(ctx, at(90), at(110), 200, nil)
 	if pace() != 4.5 {
 		t.Errorf("pace = %v after an answer sent before the second cut, want it unchanged at 4.5/s", pace())
+	}
+}
+
+// TestPacer_APaceCountedFromTooFewAnswersRecoversInSeconds: a process's
+// first answers are refused (three workspaces begin at once on one
+// account). One accepted answer says nothing of the rate: the pace counted
+// from it (the floor, one request a second) grows by a quarter of a
+// request a second each second, not as if one a second were all the API
+// had ever refused, which took minutes and left most of the account's
+// budget unused. A pace counted from a second of answers recovers as
+// before.
+func TestPacer_APaceCountedFromTooFewAnswersRecoversInSeconds(t *testing.T) {
+	c := &Client{base: &url.URL{Scheme: "https", Host: "api.example"}, retryWaitMin: time.Second, maxRetryAfter: time.Minute, logf: func(context.Context, string, map[string]any) {}}
+	t0 := time.Date(2025, 1, 16, 15, 30, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	retry := http.Header{"Retry-After": []string{"1"}}
+	// paceAfter answers requests sent at the pace for four seconds from
+	// the hold's end and returns the pace then.
+	paceAfter := func(p *pacer, from time.Time) float64 {
+		now := from
+		for now.Before(from.Add(4 * time.Second)) {
+			p.observe(t.Context(), now, now.Add(time.Millisecond), http.StatusOK, nil)
+			now = now.Add(time.Duration(float64(time.Second) / float64(p.adaptive.Limit())))
+		}
+		return float64(p.adaptive.Limit())
+	}
+
+	p := newPacer(c, 0, "")
+	p.observe(t.Context(), at(0), at(5), http.StatusOK, nil)
+	p.observe(t.Context(), at(70), at(75), http.StatusTooManyRequests, retry)
+	if pace := float64(p.adaptive.Limit()); pace != 1 {
+		t.Fatalf("after one accepted answer and a 429: paced at %v requests/s; want the floor, 1", pace)
+	}
+	if pace := paceAfter(p, at(1075)); pace < 1.8 {
+		t.Errorf("a pace counted from one answer is %.2f requests/s four seconds on; want it grown to about 2", pace)
+	}
+
+	// Ten answers within the second before a 429: the pace is their
+	// count, and it recovers slowly, on the scale of what was refused.
+	q := newPacer(c, 0, "")
+	for i := range 10 {
+		q.observe(t.Context(), at(10*i), at(10*i+1), http.StatusOK, nil)
+	}
+	q.observe(t.Context(), at(100), at(101), http.StatusTooManyRequests, retry)
+	if pace := float64(q.adaptive.Limit()); pace != 10 {
+		t.Fatalf("after ten accepted answers and a 429: paced at %v requests/s; want 10", pace)
+	}
+	if pace := paceAfter(q, at(1101)); pace > 10.5 {
+		t.Errorf("a pace counted from ten answers is %.2f requests/s four seconds on; want it recovering slowly, under 10.5", pace)
 	}
 }
