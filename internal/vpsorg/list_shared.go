@@ -63,6 +63,18 @@ func (s *sharedList) round(start func() *listRound, maxAge time.Duration) *listR
 	return s.last
 }
 
+// seed keeps servers, a whole list read from started, as the last list,
+// unless a list started later is already kept.
+func (s *sharedList) seed(started time.Time, servers []Server) {
+	r := &listRound{started: started, done: make(chan struct{}), servers: servers}
+	close(r.done)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil || s.last.started.Before(started) {
+		s.last = r
+	}
+}
+
 // failed reports whether the list has ended in an error.
 func (r *listRound) failed() bool {
 	select {

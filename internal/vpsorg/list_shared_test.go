@@ -128,3 +128,34 @@ func (s *sharedList) current() *listRound {
 	defer s.mu.Unlock()
 	return s.last
 }
+
+// The settings check reads the first page of the list; when that page is
+// the whole list, the shared list takes it instead of reading its own.
+// When the list has more pages, the shared list reads them all.
+func TestSharedServerList_takesTheSettingsCheckWhenItIsTheWholeList(t *testing.T) {
+	rec := &recorder{replies: []reply{{status: http.StatusOK, body: listJSON}}}
+	c, _ := newTestClient(t, rec)
+	if err := c.CheckAccess(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	servers, err := c.SharedServerList(t.Context(), time.Minute)
+	if err != nil || len(servers) != 2 {
+		t.Fatalf("shared list after the check: %d servers, %v; want the 2 the check's page listed", len(servers), err)
+	}
+	if n := len(rec.requests()); n != 1 {
+		t.Errorf("the check and the shared list sent %d requests; want 1, the check's page serving both", n)
+	}
+
+	paged := `{"count": 3, "next": "?page=2", "results": [` + serverJSON(12347, "active") + `]}`
+	rec = &recorder{replies: []reply{{status: http.StatusOK, body: paged}, {status: http.StatusOK, body: listJSON}}}
+	c, _ = newTestClient(t, rec)
+	if err := c.CheckAccess(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SharedServerList(t.Context(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.requests()); n < 2 {
+		t.Errorf("a first page with a next page served the shared list (%d requests); the rest of the list must be read", n)
+	}
+}
