@@ -127,11 +127,14 @@ func (p *poller) begin(id int64, deleting bool) (end func()) {
 	}
 	return func() {
 		p.mu.Lock()
-		defer p.mu.Unlock()
 		p.waiters--
 		if deleting {
 			p.deleteEnded = time.Now()
 			delete(p.underWay, id)
+		}
+		p.mu.Unlock()
+		if deleting {
+			p.poke() // the deletes still gathering may have all their company now
 		}
 	}
 }
@@ -154,6 +157,7 @@ func (p *poller) sendingDelete(id int64) (answered func(accepted bool)) {
 		p.mu.Lock()
 		delete(p.underWay, id)
 		p.mu.Unlock()
+		p.poke()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -235,5 +236,41 @@ func TestPoller_aKnownWaitIsNotLookedAtBeforeItsTimeToShareATick(t *testing.T) {
 	// The read-backs, and the first wave's few looks of its own.
 	if singles := got.gets - got.lists; singles > n+10 {
 		t.Errorf("%d GETs of single servers for %d creates; want at most %d (a read-back each, and a few while the first wave taught the wait)", singles, n, n+10)
+	}
+}
+
+func TestWaitForDeleted_aGatheringDeleteLooksWhenTheLastOtherDeleteEnds(t *testing.T) {
+	// Two deletes under way, one of them gathering company for its first
+	// look; the other ends without a look of its own (its DELETE was not
+	// accepted). The gathering delete then has all the company it can
+	// expect and looks at once: the poller is woken when a delete ends,
+	// not left asleep until the gathering's 200 ms are out.
+	c, emu := fleetEmulator(t, 2, emulator.Options{ProvisioningTime: -1})
+	ids, errs := applyFleet(t.Context(), c, 2, 2, 0)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	defer c.poller.begin(0, false)() // another wait under way: company enough for a list
+	other := c.poller.sendingDelete(ids[1])
+	if err := c.DeleteServer(t.Context(), ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.WaitForDeleted(t.Context(), ids[0]) }()
+	for gathering := false; !gathering; {
+		time.Sleep(time.Millisecond)
+		c.poller.mu.Lock()
+		gathering = slices.ContainsFunc(c.poller.queue, func(r *pollRequest) bool { return r.gather })
+		c.poller.mu.Unlock()
+	}
+	other(false)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	c.poller.mu.Lock()
+	companied := c.poller.companied
+	c.poller.mu.Unlock()
+	if companied == 0 {
+		t.Errorf("the gathering delete looked at its own time, not when the other delete ended (requests: %+v)", countFleet(emu.Requests()))
 	}
 }
