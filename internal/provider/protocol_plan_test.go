@@ -399,8 +399,17 @@ func TestProtocolPlan_anInterruptedDeleteWaitSaysSo(t *testing.T) {
 	server := p.seedServers(serverSpec{name: "going"})[0]
 	h := p.importServer(server.ID)
 	emu.SetConsistencyLag(time.Hour)
-	deleted := func(r emulator.Request) bool { return r.Method == "DELETE" }
-	resp := p.stopWhen(deleted, func() *tfprotov6.ApplyResourceChangeResponse {
+	// Interrupted once the wait has begun: a look at the server (a GET, or
+	// a list) after the DELETE. Interrupted when the DELETE arrives, the
+	// provider may not have read its answer yet, and the destroy fails on
+	// the DELETE instead.
+	waiting := func(r emulator.Request) bool {
+		look := r.Method == "GET" && (r.Route == emulator.RouteServer || r.Route == emulator.RouteServers)
+		return look && slices.ContainsFunc(emu.Requests(), func(d emulator.Request) bool {
+			return d.Method == "DELETE" && d.Time.Before(r.Time)
+		})
+	}
+	resp := p.stopWhen(waiting, func() *tfprotov6.ApplyResourceChangeResponse {
 		resp, err := p.server.ApplyResourceChange(p.t.Context(), &tfprotov6.ApplyResourceChangeRequest{
 			TypeName: serverType, PriorState: h.state, PlannedState: p.dynamic(p.resourceType(), nil),
 			Config: p.dynamic(p.resourceType(), nil), PlannedPrivate: h.private,
