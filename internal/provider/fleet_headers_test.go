@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -79,6 +80,52 @@ func TestAccServerResource_applyWithinTheDocumentedFilters(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: env.fleetConfig("strict", "strict", n, 1, 5, "us-west"),
 			Check:  resource.ComposeTestCheckFunc(expectServers(env, n), applied),
+		}},
+	})
+}
+
+// Twelve servers created stopped: each is read back once, at the end of
+// its stop's wait, and its state holds what only a GET shows (a list
+// omits ipv6_address and backups_enabled); its wait for provisioning ends
+// on the shared list.
+func TestAccServerResource_aFleetCreatedStoppedIsReadBackOncePerServer(t *testing.T) {
+	env := newTestEnv(t, func(o *emulator.Options) {
+		o.ProvisioningTime, o.TransitionTime = 1500*time.Millisecond, 500*time.Millisecond
+	})
+	env.requireEmulator("needs the emulator's request log")
+	const n = 12
+	readBacks := func(*terraform.State) error {
+		single := env.sent(requests{route: http.MethodGet + " " + emulator.RouteServer})
+		t.Logf("the apply of %d stopped servers made %d GETs of single servers and %d lists", n, single, env.sent(requests{route: http.MethodGet + " " + emulator.RouteServers}))
+		if single > n+1 {
+			return fmt.Errorf("%d GETs of single servers for %d servers created stopped; want one read-back each, and at most one more", single, n)
+		}
+		return nil
+	}
+	var checks []resource.TestCheckFunc
+	for i := range n {
+		name := fmt.Sprintf("vpsorg_server.stopped.%d", i)
+		checks = append(checks,
+			resource.TestCheckResourceAttr(name, "status", "stopped"),
+			resource.TestCheckResourceAttr(name, "backups_enabled", "true"),
+			resource.TestCheckResourceAttrSet(name, "ipv6_address"))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: env.factories(),
+		CheckDestroy:             env.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: env.config(fmt.Sprintf(`
+resource "vpsorg_server" "stopped" {
+  count           = %d
+  name            = "%sstopped-${count.index}"
+  plan_id         = %d
+  os_id           = %d
+  location        = %q
+  backups_enabled = true
+  power_state     = "stopped"
+}
+`, n, env.prefix, catalog.plans[0], catalog.systems[0], catalog.locations[0])),
+			Check: resource.ComposeTestCheckFunc(append(checks, readBacks)...),
 		}},
 	})
 }

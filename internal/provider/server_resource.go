@@ -98,6 +98,9 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 		Target:      []string{vpsorg.StatusActive},
 		Pending:     []string{vpsorg.StatusProvisioning},
 		NotFoundFor: notFoundAfterCreate,
+		// A server stopped next is read back at the end of the stop's
+		// wait: seen active in a shared list, it needs no GET before.
+		ListMayEnd: wantPower.ValueString() == powerStopped,
 	})
 	if err != nil && interrupted(ctx) {
 		// Terraform was interrupted (Ctrl-C), not the server: an error would

@@ -46,6 +46,13 @@ type WaitSpec struct {
 	UpdatedBefore string
 	// Grace bounds the look for evidence; zero means DefaultChangeGrace.
 	Grace time.Duration
+
+	// ListMayEnd lets a shared list's view end the wait, so that it costs
+	// no GET of its own: the server returned may then lack what a list
+	// omits (ipv6_address, backups_enabled, ...). It is for a wait whose
+	// caller reads the server again anyway, as a create does when a stop
+	// follows, whose own wait ends on a GET.
+	ListMayEnd bool
 }
 
 // tookEffect reports whether s is evidence that the action at Since took
@@ -152,11 +159,14 @@ func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*S
 	// while the grace period lasts (the wait then still ends on a GET).
 	listed := func(s *Server) bool {
 		if slices.Contains(spec.Target, s.Status) {
+			if spec.ListMayEnd && (changed || spec.tookEffect(s, apiSince)) {
+				return true
+			}
 			return !changed && !spec.tookEffect(s, apiSince) && time.Since(spec.Since) < grace
 		}
 		return slices.Contains(spec.Pending, s.Status)
 	}
-	err := c.pollServer(ctx, id, spec.Target, spec.Pending, listed, func(o observation) (bool, error) {
+	err := c.pollServer(ctx, id, waitLooks{target: spec.Target, pending: spec.Pending, listed: listed, listEnds: spec.ListMayEnd}, func(o observation) (bool, error) {
 		if o.server == nil {
 			if waited := time.Since(began); waited >= spec.NotFoundFor {
 				return false, fmt.Errorf("server %d not found while waiting for %s (404s tolerated for %v, waited %v): %w",
@@ -201,7 +211,7 @@ func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*S
 // counts as pending; the wait is bounded only by ctx. Call it once the
 // DELETE has been answered.
 func (c *Client) WaitForDeleted(ctx context.Context, id int64) error {
-	return c.pollServer(ctx, id, nil, nil, nil, func(o observation) (bool, error) {
+	return c.pollServer(ctx, id, waitLooks{}, func(o observation) (bool, error) {
 		return o.server == nil, nil
 	})
 }
@@ -230,13 +240,23 @@ func (c *Client) observe(ctx context.Context, id int64) (observation, error) {
 	}
 }
 
+// waitLooks says what a wait looks for and how it may look.
+type waitLooks struct {
+	// target and pending name the goal (target nil: deletion).
+	target, pending []string
+	// listed says which servers a shared list may serve the look with
+	// (nil: a status wait's look is a GET's).
+	listed func(*Server) bool
+	// listEnds: a list's view may end the wait (WaitSpec.ListMayEnd);
+	// otherwise a status wait's end is always seen by a GET.
+	listEnds bool
+}
+
 // pollServer observes server id until decide reports done or an error. The
 // poller serves each observation, at the next poll's due time or a little
-// earlier to share a tick with other waiters. target and pending name the
-// goal (target nil: deletion); listed says which servers a shared list may
-// serve the look with (nil: a status wait's look is a GET's); a status
-// wait's end is always seen by a GET.
-func (c *Client) pollServer(ctx context.Context, id int64, target, pending []string, listed func(*Server) bool, decide func(observation) (bool, error)) error {
+// earlier to share a tick with other waiters.
+func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, decide func(observation) (bool, error)) error {
+	target, pending, listed := looks.target, looks.pending, looks.listed
 	start := time.Now()
 	lastStatus := ""
 	timeout := func() error {
@@ -301,8 +321,9 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		// Waiters due within half an interval share a tick.
 		interval := min(pause, pollInterval(c.poll, due.Sub(start)))
 		// The first look of a known kind comes when the wait likely
-		// ended: a GET is then the read-back too.
-		likely := known && polls == 0
+		// ended: a GET is then the read-back too (unless a list may end
+		// the wait: then a list is as good).
+		likely := known && polls == 0 && !looks.listEnds
 		o, err := c.poller.observe(ctx, &pollRequest{
 			id: id, listed: byList, deleting: deleting, likely: likely,
 			gather: gather && polls == 0,
@@ -352,7 +373,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, target, pending []str
 		switch {
 		case err != nil:
 			return err
-		case done && o.listed:
+		case done && o.listed && !looks.listEnds:
 			// A list's view passed listed, then ended the wait (the grace
 			// period ran out in between): the end must be a GET's.
 			byList, due = nil, time.Now()
