@@ -166,6 +166,19 @@ func applyBound(n, parallelism int, provisioning time.Duration) time.Duration {
 	return time.Duration(waves) * provisioning
 }
 
+// stopsBound is the least time an apply of n servers can take when
+// stopped of them are stopped after their create, each stop taking the
+// transition time: the slots' work, n provisionings and the stops, spread
+// over parallelism slots, and at least one server's provisioning and stop
+// one after the other. 0 without stops.
+func stopsBound(n, parallelism, stopped int, provisioning, transition time.Duration) time.Duration {
+	if stopped == 0 {
+		return 0
+	}
+	work := (time.Duration(n)*provisioning + time.Duration(stopped)*transition) / time.Duration(parallelism)
+	return max(work, provisioning+transition)
+}
+
 // lowerBound is the least wall time a phase of n servers can take on this
 // emulator, and what sets it; 0 and "" when nothing does. It is the larger
 // of:

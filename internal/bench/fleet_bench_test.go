@@ -491,12 +491,12 @@ func (h *harness) runFleet(ctx context.Context, b *testing.B, n int, manner stri
 	switch {
 	case h.runs("apply"):
 		// apply: N POST; the least is N GET more, to read each server back
-		// (and a stop and a GET more for each stopped one).
+		// (and a stop for each stopped one, read back once stopped).
 		if res.Apply, err = run("apply", applyArgs...); err != nil {
 			return nil, err
 		}
-		h.setTimeBound(res.Apply, true, 1, 2*n)
-		res.Apply.RequestBound, res.Apply.RequestBoundText = 2*n, "N POST + N GET"
+		h.setTimeBound(res.Apply, true, 1, 2*n+stopped)
+		res.Apply.RequestBound, res.Apply.RequestBoundText = 2*n+stopped, "N POST + N GET + a stop each stopped"
 		ids := check(res.Apply, func(s emulator.Server) bool { return powered(s) && !s.BackupsEnabled }, n)
 		if res.Apply.Failed == "" {
 			res.Apply.Slack, res.Apply.SlackMissing = pollSlack(res.Apply.Requests, ids, h.provisioning)
@@ -652,6 +652,17 @@ func (h *harness) setTimeBound(ph *phase, provisioned bool, roundTrips, fewest i
 	}
 	ph.TimeBound, ph.TimeBoundText = lowerBound(ph.N, h.parallelism, provisioning, h.latency, roundTrips, ph.passed(), h.rateLimit)
 	ph.FewestBound, ph.FewestBoundText = lowerBound(ph.N, h.parallelism, provisioning, h.latency, roundTrips, fewest, h.rateLimit)
+	if !provisioned {
+		return
+	}
+	// Servers stopped after their create hold their slot for the stop too.
+	d := stopsBound(ph.N, h.parallelism, min(h.stopped, ph.N), provisioning, h.transition)
+	if d > ph.TimeBound {
+		ph.TimeBound, ph.TimeBoundText = d, "provisioning + stops"
+	}
+	if d > ph.FewestBound {
+		ph.FewestBound, ph.FewestBoundText = d, "provisioning + stops"
+	}
 }
 
 // measure runs one terraform command as a measured phase, under the

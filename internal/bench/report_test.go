@@ -212,8 +212,8 @@ func printSummary(w io.Writer, s settings, results []*fleetResult) {
 
 // perServerTable prints, per N and manner, the GETs (list pages included)
 // and the requests each created, changed and deleted server cost, beside
-// their floors: a create's read-back (and a stopped server's, after its
-// stop), terraform's refresh GET before a change or a delete, the PATCH or
+// their floors: a create's read-back (a stopped server's after its stop)
+// and the stop, terraform's refresh GET before a change or a delete, the PATCH or
 // DELETE, and for a delete the pages of one list that shows it gone.
 func perServerTable(w io.Writer, s settings, results []*fleetResult) {
 	fmt.Fprintf(w, "\nRequests per server, beside their floors (GETs include list pages):\n\n")
@@ -222,10 +222,9 @@ func perServerTable(w io.Writer, s settings, results []*fleetResult) {
 	for _, res := range results {
 		n := float64(res.N)
 		pages := float64((res.N + s.pageSize - 1) / s.pageSize)
-		reads := float64(res.N + res.Stopped)
 		cells := []string{
-			perText(res.Apply, (*phase).gets), floorText(reads / n),
-			perText(res.Apply, (*phase).total), floorText((reads + float64(res.N+res.Stopped)) / n),
+			perText(res.Apply, (*phase).gets), floorText(1),
+			perText(res.Apply, (*phase).total), floorText(float64(2*res.N+res.Stopped) / n),
 			perText(res.Update, (*phase).gets), floorText(1),
 			perText(res.Update, (*phase).total), floorText(2),
 			perText(res.Destroy, (*phase).gets), floorText(1 + pages/n),

@@ -210,6 +210,23 @@ func TestLowerBound(t *testing.T) {
 	}
 }
 
+func TestStopsBound(t *testing.T) {
+	for _, c := range []struct {
+		name                     string
+		n, stopped               int
+		provisioning, transition time.Duration
+		want                     time.Duration
+	}{
+		{"no stops", 30, 0, 3 * time.Second, 2 * time.Second, 0},
+		{"the slots' work", 30, 6, 3 * time.Second, 2 * time.Second, 10200 * time.Millisecond},
+		{"one server, created then stopped", 1, 1, 3 * time.Second, 2 * time.Second, 5 * time.Second},
+	} {
+		if got := stopsBound(c.n, 10, c.stopped, c.provisioning, c.transition); got != c.want {
+			t.Errorf("%s: stopsBound = %s, want %s", c.name, got, c.want)
+		}
+	}
+}
+
 func TestThrottledAndPassed(t *testing.T) {
 	p := &phase{N: 2, Requests: []emulator.Request{
 		{Status: 201}, {Status: 429}, {Status: 429}, {Status: 200}, {Status: 404}, {Status: 0},
