@@ -279,3 +279,42 @@ func TestWaitForDeleted_aGatheringDeleteLooksWhenTheLastOtherDeleteEnds(t *testi
 		t.Errorf("the gathering delete looked at its own time, not when the other delete ended (requests: %+v)", countFleet(emu.Requests()))
 	}
 }
+
+func TestPoller_aListThatServesAWaitInItsTickIsItsLook(t *testing.T) {
+	// Ten servers created 8 ms apart, as Terraform's are, then waited for:
+	// the waits' first looks are due from about 200 ms to 280 ms on, and
+	// the list taken for the first of them serves them all within their
+	// tick (from half an interval before each one's due time). That list
+	// is each one's look: none of them is looked at again, by a list of
+	// its own, at its own due time a few milliseconds later.
+	const n = 10
+	c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: 1500 * time.Millisecond})
+	began := time.Now()
+	errs := terraformLike(n, n, func(i int) error {
+		time.Sleep(time.Duration(i) * 8 * time.Millisecond)
+		s, err := c.CreateServer(t.Context(), CreateServerRequest{Name: fmt.Sprintf("fleet-%d", i), PlanID: 1, OSID: 5, Location: "us-west"})
+		if err != nil {
+			return err
+		}
+		_, err = c.WaitForStatus(t.Context(), s.ID, provisioned)
+		return err
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	var firstLooks, all []time.Duration
+	for _, r := range emu.Requests() {
+		if r.Method != http.MethodGet || r.Route != emulator.RouteServers {
+			continue
+		}
+		at := r.Time.Sub(began).Round(time.Millisecond)
+		all = append(all, at)
+		if at >= 150*time.Millisecond && at < 300*time.Millisecond {
+			firstLooks = append(firstLooks, at)
+		}
+	}
+	t.Logf("lists at %v; in all %+v", all, countFleet(emu.Requests()))
+	if len(firstLooks) > 2 {
+		t.Errorf("%d lists while the first looks were due (at %v); want at most 2: one shared by them all, and maybe the first's next look", len(firstLooks), firstLooks)
+	}
+}

@@ -324,10 +324,11 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 		// ended: a GET is then the read-back too (unless a list may end
 		// the wait: then a list is as good).
 		likely := known && polls == 0 && !looks.listEnds
+		early := due.Add(-interval / 2)
 		o, err := c.poller.observe(ctx, &pollRequest{
 			id: id, listed: byList, deleting: deleting, likely: likely,
 			gather: gather && polls == 0,
-			early:  due.Add(-interval / 2), due: due,
+			early:  early, due: due,
 		})
 		byList = listed
 		if err != nil {
@@ -383,9 +384,10 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 				c.poller.learn(kind, waited)
 			}
 			return nil
-		case polls == 0 && !deleting && time.Now().Before(due):
-			// Served early by a list before its first look: the schedule
+		case polls == 0 && !deleting && time.Now().Before(early):
+			// Served by a list before its first look's tick: the schedule
 			// stands (a wait of a known kind is not hurried into polling).
+			// Served within its tick, the list was its look.
 			continue
 		}
 		due = time.Now().Add(next())
