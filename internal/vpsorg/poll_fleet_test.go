@@ -78,6 +78,24 @@ func applyFleet(ctx context.Context, c *Client, n, parallel, stopped int) ([]int
 	return ids, errs
 }
 
+// createStaggered creates n servers parallel at a time and waits for
+// each, a wave's creates apart by gap as Terraform's are.
+func createStaggered(t *testing.T, c *Client, n, parallel int, gap time.Duration) {
+	t.Helper()
+	errs := terraformLike(n, parallel, func(i int) error {
+		time.Sleep(time.Duration(i%parallel) * gap)
+		s, err := c.CreateServer(t.Context(), CreateServerRequest{Name: fmt.Sprintf("fleet-%d", i), PlanID: 1, OSID: 5, Location: "us-west"})
+		if err != nil {
+			return err
+		}
+		_, err = c.WaitForStatus(t.Context(), s.ID, provisioned)
+		return err
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // fleetEmulator is an emulator for a fleet of n, whose waits the tests
 // count; provisioning and transitions take a few polls.
 func fleetEmulator(t *testing.T, n int, opts emulator.Options) (*Client, *emulator.Emulator) {
@@ -224,18 +242,7 @@ func TestPoller_aKnownWaitIsNotLookedAtBeforeItsTimeToShareATick(t *testing.T) {
 	// before it would look before the server is ready, and cost another.
 	const n = 40
 	c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: 600 * time.Millisecond})
-	errs := terraformLike(n, 10, func(i int) error {
-		time.Sleep(time.Duration(i%10) * 10 * time.Millisecond)
-		s, err := c.CreateServer(t.Context(), CreateServerRequest{Name: fmt.Sprintf("fleet-%d", i), PlanID: 1, OSID: 5, Location: "us-west"})
-		if err != nil {
-			return err
-		}
-		_, err = c.WaitForStatus(t.Context(), s.ID, provisioned)
-		return err
-	})
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
+	createStaggered(t, c, n, 10, 10*time.Millisecond)
 	got := countFleet(emu.Requests())
 	t.Logf("%+v", got)
 	// The read-backs, and the first wave's few looks of its own.
@@ -290,18 +297,7 @@ func TestPoller_aListThatServesAWaitInItsTickIsItsLook(t *testing.T) {
 	const n = 10
 	c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: 1500 * time.Millisecond})
 	began := time.Now()
-	errs := terraformLike(n, n, func(i int) error {
-		time.Sleep(time.Duration(i) * 8 * time.Millisecond)
-		s, err := c.CreateServer(t.Context(), CreateServerRequest{Name: fmt.Sprintf("fleet-%d", i), PlanID: 1, OSID: 5, Location: "us-west"})
-		if err != nil {
-			return err
-		}
-		_, err = c.WaitForStatus(t.Context(), s.ID, provisioned)
-		return err
-	})
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
+	createStaggered(t, c, n, n, 8*time.Millisecond)
 	var firstLooks, all []time.Duration
 	for _, r := range emu.Requests() {
 		if r.Method != http.MethodGet || r.Route != emulator.RouteServers {
