@@ -103,15 +103,15 @@ type poller struct {
 	// deleteEnded is when the last wait for a delete ended: a delete that
 	// follows another closely (a destroy) counts on the next for company.
 	deleteEnded time.Time
-	refused     bool                     // the API refused the list as invalid (400)
-	learned     map[string]time.Duration // the shortest wait seen, by kind
+	refused     bool                  // the API refused the list as invalid (400)
+	learned     map[string]waitLength // what the waits taught, by kind
 }
 
 func newPoller(c *Client) *poller {
 	return &poller{
 		c:        c,
 		wake:     make(chan struct{}, 1),
-		learned:  map[string]time.Duration{},
+		learned:  map[string]waitLength{},
 		underWay: map[int64]struct{}{},
 	}
 }
@@ -415,19 +415,55 @@ func (p *poller) listCostLocked() (int, bool) {
 	return pages, true
 }
 
-// learn records how long a wait of this kind took.
-func (p *poller) learn(kind string, took time.Duration) {
+// waitLength is what the waits of one kind taught: when the shortest seen
+// was seen done (ended), and the longest that a wait was seen not yet done
+// before that (below). The shortest wait's true length lies between.
+type waitLength struct{ below, ended time.Duration }
+
+// learn records a wait of this kind last seen not done at notYet (0: never)
+// and seen done at took.
+func (p *poller) learn(kind string, notYet, took time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if old, ok := p.learned[kind]; !ok || took < old {
-		p.learned[kind] = took
+	w, ok := p.learned[kind]
+	switch {
+	case !ok || took < w.ended:
+		if ok && w.below < took {
+			notYet = max(notYet, w.below)
+		}
+		p.learned[kind] = waitLength{below: notYet, ended: took}
+	case notYet < w.ended:
+		w.below = max(w.below, notYet)
+		p.learned[kind] = w
 	}
 }
 
-// expected is the shortest wait of this kind seen so far.
+// expected is when the shortest wait of this kind seen so far was seen done.
 func (p *poller) expected(kind string) (time.Duration, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d, ok := p.learned[kind]
-	return d, ok
+	w, ok := p.learned[kind]
+	return w.ended, ok
 }
+
+// firstLook is when a wait of a kind seen before first looks, and whether
+// it likely ended by then: when the shortest one was seen done, once a
+// wait was seen not done shortly before (within a tenth of it, or
+// narrowTo); else halfway between, so that a first wave's late look
+// (its looks back off) is not carried into every later wave.
+func (p *poller) firstLook(kind string) (at time.Duration, likely, known bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w, ok := p.learned[kind]
+	switch {
+	case !ok:
+		return 0, false, false
+	case w.ended-w.below <= max(w.ended/10, narrowTo):
+		return w.ended, true, true
+	}
+	return (w.below + w.ended) / 2, false, true
+}
+
+// narrowTo is how close a kind's length must be known for its waits' first
+// look to come when the shortest one was seen done.
+const narrowTo = 4 * quickPoll

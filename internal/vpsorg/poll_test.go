@@ -291,3 +291,41 @@ func TestPoller_aStatusThatEndsTheWaitIsNeverTakenFromAList(t *testing.T) {
 		}
 	}
 }
+
+func TestPoller_aKnownKindOfWaitIsNarrowedDownToWhenItEnds(t *testing.T) {
+	// The first wave of a kind is seen not done at 2.6 s and done at 3.9 s
+	// (its looks back off): the next wait looks halfway between, and each
+	// wave narrows the span, until the waits look when the shortest was
+	// seen done, that look likely its read-back. A slower wait teaches
+	// nothing about the shortest.
+	p := newPoller(nil)
+	const kind = "active<-provisioning"
+	type look struct {
+		at     time.Duration
+		likely bool
+	}
+	firstLook := func() look {
+		at, likely, known := p.firstLook(kind)
+		if !known {
+			t.Fatal("a kind seen before is not known")
+		}
+		return look{at, likely}
+	}
+	if _, _, known := p.firstLook(kind); known {
+		t.Fatal("a kind never seen is known")
+	}
+	for _, step := range []struct {
+		notYet, done time.Duration
+		want         look
+	}{
+		{2600 * time.Millisecond, 3900 * time.Millisecond, look{3250 * time.Millisecond, false}},
+		{0, 3250 * time.Millisecond, look{2925 * time.Millisecond, false}},
+		{2925 * time.Millisecond, 3025 * time.Millisecond, look{3025 * time.Millisecond, true}},
+		{3500 * time.Millisecond, 4 * time.Second, look{3025 * time.Millisecond, true}},
+	} {
+		p.learn(kind, step.notYet, step.done)
+		if got := firstLook(); got != step.want {
+			t.Errorf("after a wait not done at %v and done at %v: first look %+v, want %+v", step.notYet, step.done, got, step.want)
+		}
+	}
+}

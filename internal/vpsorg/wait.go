@@ -272,14 +272,15 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 		defer c.poller.begin(id, deleting)()
 	}
 	// A wait of a kind seen before starts polling near where the shortest
-	// one ended; any other wait looks soon and backs off from there
+	// one ended (poller.firstLook); any other wait looks soon and backs off from there
 	// (quickPoll). A delete (documented as done when answered) looks at
 	// once, unless enough other waits are under way to share a list: then
 	// it gathers with them for a moment.
 	kind := strings.Join(target, ",") + "<-" + strings.Join(pending, ",")
 	first, step, gather := time.Duration(0), quickPoll, false
-	d, known := c.poller.expected(kind)
+	d, likelyDone, known := c.poller.firstLook(kind)
 	known = known && !deleting
+	var notYet time.Duration // when the wait was last seen not done
 	switch {
 	case known:
 		first = d
@@ -298,6 +299,13 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 	pause := first
 	next := func() time.Duration {
 		waited := time.Since(start)
+		if d, ok := c.poller.expected(kind); known && !likelyDone && polls == 0 && ok && waited < d {
+			// Looked halfway into the span where the kind's shortest
+			// wait ended, too soon: the next look is at its end.
+			pause = d - waited
+			polls++
+			return pause
+		}
 		pause = min(pollInterval(c.poll, waited), step<<min(polls, 16))
 		if listed != nil && c.poller.gathering(deleting) {
 			// The looks are lists shared with other waits, as early in
@@ -323,7 +331,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 		// The first look of a known kind comes when the wait likely
 		// ended: a GET is then the read-back too (unless a list may end
 		// the wait: then a list is as good).
-		likely := known && polls == 0 && !looks.listEnds
+		likely := known && likelyDone && polls == 0 && !looks.listEnds
 		early := due.Add(-interval / 2)
 		o, err := c.poller.observe(ctx, &pollRequest{
 			id: id, listed: byList, deleting: deleting, likely: likely,
@@ -371,6 +379,9 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 		})
 
 		done, err := decide(o)
+		if !done {
+			notYet = waited
+		}
 		switch {
 		case err != nil:
 			return err
@@ -381,7 +392,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 			continue
 		case done:
 			if !deleting {
-				c.poller.learn(kind, waited)
+				c.poller.learn(kind, notYet, waited)
 			}
 			return nil
 		case polls == 0 && !deleting && time.Now().Before(early):
