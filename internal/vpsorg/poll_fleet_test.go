@@ -288,29 +288,51 @@ func TestWaitForDeleted_aGatheringDeleteLooksWhenTheLastOtherDeleteEnds(t *testi
 }
 
 func TestPoller_aListThatServesAWaitInItsTickIsItsLook(t *testing.T) {
-	// Ten servers created 8 ms apart, as Terraform's are, then waited for:
-	// the waits' first looks are due from about 200 ms to 280 ms on, and
-	// the list taken for the first of them serves them all within their
-	// tick (from half an interval before each one's due time). That list
-	// is each one's look: none of them is looked at again, by a list of
-	// its own, at its own due time a few milliseconds later.
+	// Ten waits begin 8 ms apart, as a wave of Terraform's creates does,
+	// while other waits are under way: each first looks 200 ms in, so
+	// their first looks are due within 72 ms of each other, and the list
+	// taken for the first of them serves them all within their tick (from
+	// half an interval before each one's due time). That list is each
+	// one's look: none is looked at again, by a list of its own, at its
+	// own due time a few milliseconds later; the next looks come half the
+	// time waited on, 64 ms at the soonest.
 	const n = 10
-	c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: 1500 * time.Millisecond})
-	began := time.Now()
-	createStaggered(t, c, n, n, 8*time.Millisecond)
-	var firstLooks, all []time.Duration
-	for _, r := range emu.Requests() {
-		if r.Method != http.MethodGet || r.Route != emulator.RouteServers {
-			continue
+	c, emu := fleetEmulator(t, n, emulator.Options{ProvisioningTime: 2 * time.Second})
+	var ids []int64
+	for i := range n {
+		s, err := c.CreateServer(t.Context(), CreateServerRequest{Name: fmt.Sprintf("fleet-%d", i), PlanID: 1, OSID: 5, Location: "us-west"})
+		if err != nil {
+			t.Fatal(err)
 		}
-		at := r.Time.Sub(began).Round(time.Millisecond)
-		all = append(all, at)
-		if at >= 150*time.Millisecond && at < 300*time.Millisecond {
-			firstLooks = append(firstLooks, at)
+		ids = append(ids, s.ID)
+	}
+	defer c.poller.begin(0, false)() // other waits under way: looks are shared
+	emu.ResetRequests()
+	errs := terraformLike(n, n, func(i int) error {
+		time.Sleep(time.Duration(i) * 8 * time.Millisecond)
+		_, err := c.WaitForStatus(t.Context(), ids[i], provisioned)
+		return err
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	var lists []time.Time
+	for _, r := range emu.Requests() {
+		if r.Method == http.MethodGet && r.Route == emulator.RouteServers {
+			lists = append(lists, r.Time)
 		}
 	}
-	t.Logf("lists at %v; in all %+v", all, countFleet(emu.Requests()))
-	if len(firstLooks) > 2 {
-		t.Errorf("%d lists while the first looks were due (at %v); want at most 2: one shared by them all, and maybe the first's next look", len(firstLooks), firstLooks)
+	if len(lists) == 0 {
+		t.Fatal("no list: the waits were not shared, and the test proved nothing")
+	}
+	var first []time.Duration
+	for _, at := range lists {
+		if d := at.Sub(lists[0]); d < 50*time.Millisecond {
+			first = append(first, d.Round(time.Millisecond))
+		}
+	}
+	t.Logf("%d lists; within 50 ms of the first: %v", len(lists), first)
+	if len(first) > 1 {
+		t.Errorf("%d lists within 50 ms of the first (at %v after it); want one, shared by the ten first looks", len(first), first)
 	}
 }
