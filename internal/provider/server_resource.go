@@ -98,6 +98,7 @@ func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest,
 		Target:      []string{vpsorg.StatusActive},
 		Pending:     []string{vpsorg.StatusProvisioning},
 		NotFoundFor: notFoundAfterCreate,
+		FromCreate:  true,
 		// A server stopped next is read back at the end of the stop's
 		// wait: seen active in a shared list, it needs no GET before.
 		ListMayEnd: wantPower.ValueString() == powerStopped,

@@ -145,3 +145,55 @@ func TestPoller_withinTheDocumentedFiltersTwoGETsPerServer(t *testing.T) {
 		t.Errorf("%d GETs for %d servers (%.1f each); want at most 2 each", gets, n, per)
 	}
 }
+
+func TestWaitForStatus_aProvisioningSeenLateTeachesWhenItEnded(t *testing.T) {
+	// Provisioning takes 3.3 s; the looks double from 25 ms (the floor is
+	// an hour), so the one at 3.2 s just misses it and the next, at
+	// 6.4 s, sees it. The server's created_at and the updated_at its end
+	// set say it ended within 5 s of its create: later provisionings are
+	// first looked at then, not at 6.4 s.
+	c, _ := quickClient(t, emulator.Options{ProvisioningTime: 3300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	s, err := c.CreateServer(ctx, CreateServerRequest{Name: "slow", PlanID: 1, OSID: 5, Location: "us-west"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	if _, err := c.WaitForStatus(ctx, s.ID, provisioned); err != nil {
+		t.Fatal(err)
+	}
+	seen := time.Since(began)
+	learned, _ := c.poller.expected("active<-provisioning")
+	t.Logf("seen done after %v; the kind's waits now look at %v", seen.Round(time.Millisecond), learned.Round(time.Millisecond))
+	if learned > 5*time.Second {
+		t.Errorf("later provisionings look %v after their create; want by 5 s, when the server's timestamps say this one ended (seen at %v)", learned, seen.Round(time.Millisecond))
+	}
+}
+
+func TestWaitLooks_anEndTheTimestampsSayComesBeforeTheLookThatSawIt(t *testing.T) {
+	looks := waitLooks{endedBy: endedBy}
+	view := func(created, updated string) observation {
+		return observation{server: &Server{CreatedAt: created, UpdatedAt: updated}}
+	}
+	for _, c := range []struct {
+		name         string
+		o            observation
+		notYet, seen time.Duration
+		want         time.Duration
+	}{
+		{"ended 5 s after its create, by the API's clock", view("2026-12-07T10:00:00Z", "2026-12-07T10:00:05Z"), 4750 * time.Millisecond, 7100 * time.Millisecond, 6 * time.Second},
+		{"an updated_at that never moved", view("2026-12-07T10:00:00Z", "2026-12-07T10:00:00Z"), 4750 * time.Millisecond, 7100 * time.Millisecond, 7100 * time.Millisecond},
+		{"an updated_at set before a look saw it not done", view("2026-12-07T10:00:00Z", "2026-12-07T10:00:02Z"), 4750 * time.Millisecond, 7100 * time.Millisecond, 7100 * time.Millisecond},
+		{"an end the look saw sooner", view("2026-12-07T10:00:00Z", "2026-12-07T10:00:05Z"), 4750 * time.Millisecond, 5200 * time.Millisecond, 5200 * time.Millisecond},
+		{"timestamps that are not RFC 3339", view("yesterday", "today"), 0, 7100 * time.Millisecond, 7100 * time.Millisecond},
+		{"a 404", observation{notFound: ErrNotFound}, 0, 7100 * time.Millisecond, 7100 * time.Millisecond},
+	} {
+		if got := looks.took(c.o, c.notYet, c.seen); got != c.want {
+			t.Errorf("%s: took %v, want %v", c.name, got, c.want)
+		}
+	}
+	if got := (waitLooks{}).took(view("2026-12-07T10:00:00Z", "2026-12-07T10:00:05Z"), 0, 7100*time.Millisecond); got != 7100*time.Millisecond {
+		t.Errorf("a wait that did not begin with a create: took %v, want the look that saw it", got)
+	}
+}

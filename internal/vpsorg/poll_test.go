@@ -31,7 +31,7 @@ func pollTestClient(t *testing.T, provisioning time.Duration) (*Client, *emulato
 	return c, emu
 }
 
-var provisioned = WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusProvisioning}, NotFoundFor: time.Minute}
+var provisioned = WaitSpec{Target: []string{StatusActive}, Pending: []string{StatusProvisioning}, NotFoundFor: time.Minute, FromCreate: true}
 
 // createAndWait creates n servers at once and waits for each, concurrently,
 // as Terraform's parallel creates do, and checks each ends active.

@@ -53,6 +53,30 @@ type WaitSpec struct {
 	// caller reads the server again anyway, as a create does when a stop
 	// follows, whose own wait ends on a GET.
 	ListMayEnd bool
+
+	// FromCreate says the wait began with the server's create (its
+	// provisioning). Its created_at, and the updated_at the end of the
+	// provisioning set, then say on the API's clock by when it ended, to
+	// the second: later waits of the kind look then, not when this one's
+	// backed-off looks happened to see it (endedBy).
+	FromCreate bool
+}
+
+// endedBy is by when, after its create, a wait that began with it ended,
+// from s's created_at and updated_at (whole seconds on the API's clock: the
+// end came before updated_at's next second, the create after created_at's
+// second). false when they say nothing: unreadable, or an updated_at no
+// later than the create (an API that does not move it).
+func endedBy(s *Server) (time.Duration, bool) {
+	created, err := time.Parse(time.RFC3339, s.CreatedAt)
+	if err != nil {
+		return 0, false
+	}
+	updated, err := time.Parse(time.RFC3339, s.UpdatedAt)
+	if err != nil || !updated.After(created) {
+		return 0, false
+	}
+	return updated.Sub(created) + time.Second, true
 }
 
 // tookEffect reports whether s is evidence that the action at Since took
@@ -166,7 +190,11 @@ func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*S
 		}
 		return slices.Contains(spec.Pending, s.Status)
 	}
-	err := c.pollServer(ctx, id, waitLooks{target: spec.Target, pending: spec.Pending, listed: listed, listEnds: spec.ListMayEnd}, func(o observation) (bool, error) {
+	looks := waitLooks{target: spec.Target, pending: spec.Pending, listed: listed, listEnds: spec.ListMayEnd}
+	if spec.FromCreate {
+		looks.endedBy = endedBy
+	}
+	err := c.pollServer(ctx, id, looks, func(o observation) (bool, error) {
 		if o.server == nil {
 			if waited := time.Since(began); waited >= spec.NotFoundFor {
 				return false, fmt.Errorf("server %d not found while waiting for %s (404s tolerated for %v, waited %v): %w",
@@ -250,6 +278,23 @@ type waitLooks struct {
 	// listEnds: a list's view may end the wait (WaitSpec.ListMayEnd);
 	// otherwise a status wait's end is always seen by a GET.
 	listEnds bool
+	// endedBy, when set, says from the view that ended the wait by when,
+	// since the wait began, it ended (WaitSpec.FromCreate).
+	endedBy func(*Server) (time.Duration, bool)
+}
+
+// took is when a wait last seen not done at notYet, and seen done at seen,
+// ended at the latest: seen, or sooner where the view that ended it says so
+// and agrees with the looks (an end before a look that saw it not done
+// would be an updated_at set by something else).
+func (l waitLooks) took(o observation, notYet, seen time.Duration) time.Duration {
+	if l.endedBy == nil || o.server == nil {
+		return seen
+	}
+	if by, ok := l.endedBy(o.server); ok && by > notYet && by < seen {
+		return by
+	}
+	return seen
 }
 
 // pollServer observes server id until decide reports done or an error. The
@@ -392,7 +437,7 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 			continue
 		case done:
 			if !deleting {
-				c.poller.learn(kind, notYet, waited)
+				c.poller.learn(kind, notYet, looks.took(o, notYet, waited))
 			}
 			return nil
 		case polls == 0 && !deleting && time.Now().Before(early):
