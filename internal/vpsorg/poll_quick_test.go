@@ -30,6 +30,23 @@ func quickClient(t *testing.T, opts emulator.Options) (*Client, *emulator.Emulat
 	return c, emu
 }
 
+// createAndWaitOne creates a server and waits for its provisioning, and
+// returns how long the wait took.
+func createAndWaitOne(t *testing.T, c *Client, name string) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	s, err := c.CreateServer(ctx, CreateServerRequest{Name: name, PlanID: 1, OSID: 5, Location: "us-west"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	if _, err := c.WaitForStatus(ctx, s.ID, provisioned); err != nil {
+		t.Fatal(err)
+	}
+	return time.Since(began)
+}
+
 func TestWaitForDeleted_LooksSoonBacksOffAndSharesAListUntilGone(t *testing.T) {
 	// Deletes show only after 300ms: the first looks still see the
 	// servers. Done must still mean gone (a GET right after the wait
@@ -102,15 +119,7 @@ func TestWaitForStatus_TheFirstWaitOfAKindLooksSoon(t *testing.T) {
 	// Provisioning takes 50ms; the floor is an hour. Only a first look
 	// soon after the create, backing off from there, ends the wait.
 	c, _ := quickClient(t, emulator.Options{ProvisioningTime: 50 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	s, err := c.CreateServer(ctx, CreateServerRequest{Name: "quick", PlanID: 1, OSID: 5, Location: "us-west"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.WaitForStatus(ctx, s.ID, provisioned); err != nil {
-		t.Fatal(err)
-	}
+	createAndWaitOne(t, c, "quick")
 }
 
 func TestPoller_aListRefusedAsInvalidIsNotSentAgain(t *testing.T) {
@@ -153,17 +162,7 @@ func TestWaitForStatus_aProvisioningSeenLateTeachesWhenItEnded(t *testing.T) {
 	// set say it ended within 5 s of its create: later provisionings are
 	// first looked at then, not at 6.4 s.
 	c, _ := quickClient(t, emulator.Options{ProvisioningTime: 3300 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	s, err := c.CreateServer(ctx, CreateServerRequest{Name: "slow", PlanID: 1, OSID: 5, Location: "us-west"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	began := time.Now()
-	if _, err := c.WaitForStatus(ctx, s.ID, provisioned); err != nil {
-		t.Fatal(err)
-	}
-	seen := time.Since(began)
+	seen := createAndWaitOne(t, c, "slow")
 	learned, _ := c.poller.expected("active<-provisioning")
 	t.Logf("seen done after %v; the kind's waits now look at %v", seen.Round(time.Millisecond), learned.Round(time.Millisecond))
 	if learned > 5*time.Second {
@@ -195,5 +194,22 @@ func TestWaitLooks_anEndTheTimestampsSayComesBeforeTheLookThatSawIt(t *testing.T
 	}
 	if got := (waitLooks{}).took(view("2026-12-07T10:00:00Z", "2026-12-07T10:00:05Z"), 0, 7100*time.Millisecond); got != 7100*time.Millisecond {
 		t.Errorf("a wait that did not begin with a create: took %v, want the look that saw it", got)
+	}
+}
+
+func TestWaitForStatus_aKnownWaitLookedAtTooSoonHalvesWhatIsLeft(t *testing.T) {
+	// The kind's shortest wait ended between 0.4 s and 2 s: the next one
+	// first looks halfway, at 1.2 s. Its server takes 1.4 s: that look is
+	// too soon, and the next halves what is left of the span (1.6 s)
+	// instead of waiting for its end, so the kind is now known to end by
+	// then, not by 2 s.
+	c, _ := quickClient(t, emulator.Options{ProvisioningTime: 1400 * time.Millisecond})
+	const kind = "active<-provisioning"
+	c.poller.learned[kind] = waitLength{below: 400 * time.Millisecond, ended: 2 * time.Second}
+	createAndWaitOne(t, c, "halved")
+	learned, _ := c.poller.expected(kind)
+	t.Logf("the kind's waits now look at %v", learned.Round(time.Millisecond))
+	if learned > 1800*time.Millisecond {
+		t.Errorf("the kind is known to end by %v; want by about 1.6 s, where the look that halved the span saw it done", learned.Round(time.Millisecond))
 	}
 }

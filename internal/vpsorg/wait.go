@@ -344,10 +344,14 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 	pause := first
 	next := func() time.Duration {
 		waited := time.Since(start)
-		if d, ok := c.poller.expected(kind); known && !likelyDone && polls == 0 && ok && waited < d {
-			// Looked halfway into the span where the kind's shortest
-			// wait ended, too soon: the next look is at its end.
+		if d, ok := c.poller.expected(kind); known && !likelyDone && polls < 2 && ok && waited < d {
+			// Looked into the span where the kind's shortest wait ended,
+			// too soon: halve what is left of it once more, then look at
+			// its end.
 			pause = d - waited
+			if polls == 0 && pause > max(d/10, narrowTo) {
+				pause /= 2
+			}
 			polls++
 			return pause
 		}
