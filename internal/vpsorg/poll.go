@@ -427,6 +427,10 @@ func (p *poller) learn(kind string, notYet, took time.Duration) {
 	defer p.mu.Unlock()
 	w, ok := p.learned[kind]
 	switch {
+	case !ok && notYet == 0:
+		// Done when first seen: no sign that it was seen late, nothing
+		// to narrow down.
+		p.learned[kind] = waitLength{below: took, ended: took}
 	case !ok || took < w.ended:
 		if ok && w.below < took {
 			notYet = max(notYet, w.below)

@@ -314,6 +314,12 @@ func TestPoller_aKnownKindOfWaitIsNarrowedDownToWhenItEnds(t *testing.T) {
 	if _, _, known := p.firstLook(kind); known {
 		t.Fatal("a kind never seen is known")
 	}
+	// A first wait done when first seen was not seen late: its kind's
+	// waits look when it ended, their GET likely the read-back.
+	p.learn("stopped<-active,stopping", 0, 900*time.Millisecond)
+	if at, likely, _ := p.firstLook("stopped<-active,stopping"); at != 900*time.Millisecond || !likely {
+		t.Errorf("after a first wait done at its first look, at 900ms: first look at %v, likely %t; want 900ms, likely", at, likely)
+	}
 	for _, step := range []struct {
 		notYet, done time.Duration
 		want         look
