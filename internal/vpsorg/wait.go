@@ -317,10 +317,10 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 		defer c.poller.begin(id, deleting)()
 	}
 	// A wait of a kind seen before starts polling near where the shortest
-	// one ended (poller.firstLook); any other wait looks soon and backs off from there
-	// (quickPoll). A delete (documented as done when answered) looks at
-	// once, unless enough other waits are under way to share a list: then
-	// it gathers with them for a moment.
+	// one ended (poller.firstLook); any other wait looks soon and backs
+	// off from there (quickPoll). A delete (documented as done when
+	// answered) looks at once, unless enough other waits are under way to
+	// share a list: then it gathers with them for a moment.
 	kind := strings.Join(target, ",") + "<-" + strings.Join(pending, ",")
 	first, step, gather := time.Duration(0), quickPoll, false
 	d, likelyDone, known := c.poller.firstLook(kind)
