@@ -187,7 +187,11 @@ func findCreated(ctx context.Context, c *vpsorg.Client, req vpsorg.CreateServerR
 				listErr = pickErr // what the search ends with, if it ends now
 			}
 		} else {
-			listErr = err
+			// A list cut short by the deadline says less than the API's
+			// failure before it: that stays the reason shown.
+			if listErr == nil || ctx.Err() == nil {
+				listErr = err
+			}
 			if lastingFailure(err) {
 				// Waiting will not make this list answer (a redirect, a
 				// refused token): the question stays open, now.

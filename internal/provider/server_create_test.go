@@ -2,12 +2,14 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vpsorg/terraform-provider-vpsorg/internal/vpsorg"
 )
@@ -45,5 +47,40 @@ func TestCreateServer_untrustedCertificateIsNotALostAnswer(t *testing.T) {
 	}
 	if n := requests.Load(); n != 0 {
 		t.Errorf("%d requests got through an untrusted certificate", n)
+	}
+}
+
+// A search for a lost create's server whose lists fail: when the deadline
+// cuts its last list short, the error still names the API's failure, not
+// only the deadline that ended the search.
+func TestFindCreated_aListCutByTheDeadlineKeepsTheAPIsFailure(t *testing.T) {
+	var lists atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if lists.Add(1) <= 2 { // the first list and its one retry
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(`{"detail": "Internal Server Error."}`))
+			return
+		}
+		<-r.Context().Done() // the next one stalls until the search ends
+	}))
+	defer srv.Close()
+	c, err := vpsorg.New(vpsorg.Config{Endpoint: srv.URL + "/api/v1/", Token: "test-token-for-search",
+		RetryMax: 1, RetryWaitMin: 10 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	defer cancel()
+	now := time.Now()
+	_, err = findCreated(ctx, c, vpsorg.CreateServerRequest{Name: "web", PlanID: 1, OSID: 5, Location: "us-west"}, now, now)
+	if !errors.Is(err, errNoneListed) {
+		t.Fatalf("the search ended with %v; want no server listed", err)
+	}
+	if lists.Load() < 3 {
+		t.Fatalf("%d lists; the third, cut by the deadline, is what the test is about", lists.Load())
+	}
+	if !strings.Contains(err.Error(), "HTTP 500") {
+		t.Errorf("the search's error does not name the API's failure: %v", err)
 	}
 }
