@@ -62,23 +62,6 @@ type WaitSpec struct {
 	FromCreate bool
 }
 
-// endedBy is by when, after its create, a wait that began with it ended,
-// from s's created_at and updated_at (whole seconds on the API's clock: the
-// end came before updated_at's next second, the create after created_at's
-// second). false when they say nothing: unreadable, or an updated_at no
-// later than the create (an API that does not move it).
-func endedBy(s *Server) (time.Duration, bool) {
-	created, err := time.Parse(time.RFC3339, s.CreatedAt)
-	if err != nil {
-		return 0, false
-	}
-	updated, err := time.Parse(time.RFC3339, s.UpdatedAt)
-	if err != nil || !updated.After(created) {
-		return 0, false
-	}
-	return updated.Sub(created) + time.Second, true
-}
-
 // tookEffect reports whether s is evidence that the action at Since took
 // effect: a status outside Target, or an updated_at set since.
 //
@@ -103,56 +86,6 @@ func (spec WaitSpec) tookEffect(s *Server, since time.Time) bool {
 	}
 	updated, err := time.Parse(time.RFC3339, s.UpdatedAt)
 	return err == nil && !updated.Before(since.Truncate(time.Second))
-}
-
-// UnexpectedStatusError is a wait that met a status that is neither target
-// nor pending, e.g. "error" after a failed provisioning.
-type UnexpectedStatusError struct {
-	ID     int64
-	Status string
-	Target []string
-}
-
-func (e *UnexpectedStatusError) Error() string {
-	return fmt.Sprintf("server %d entered status %q while waiting for %s", e.ID, e.Status, targetText(e.Target))
-}
-
-// WaitTimeoutError is a wait ended by its context. An empty Target means
-// the wait was for deletion. Err is the context's error, so
-// errors.Is(err, context.DeadlineExceeded) works.
-type WaitTimeoutError struct {
-	ID         int64
-	LastStatus string
-	Target     []string
-	Err        error
-}
-
-func (e *WaitTimeoutError) Error() string {
-	verb := "timed out"
-	if errors.Is(e.Err, context.Canceled) {
-		verb = "cancelled"
-	}
-	goal := "to become " + targetText(e.Target)
-	if len(e.Target) == 0 {
-		goal = "to be deleted"
-	}
-	last := "last seen status: " + e.LastStatus
-	if e.LastStatus == "" {
-		last = "no status seen"
-	}
-	return fmt.Sprintf("%s waiting for server %d %s (%s)", verb, e.ID, goal, last)
-}
-
-func (e *WaitTimeoutError) Unwrap() error { return e.Err }
-
-func targetText(target []string) string {
-	switch len(target) {
-	case 0:
-		return "deleted"
-	case 1:
-		return target[0]
-	}
-	return strings.Join(target[:len(target)-1], ", ") + " or " + target[len(target)-1]
 }
 
 // WaitForStatus polls the server until its status is one of spec.Target
@@ -281,20 +214,6 @@ type waitLooks struct {
 	// endedBy, when set, says from the view that ended the wait by when,
 	// since the wait began, it ended (WaitSpec.FromCreate).
 	endedBy func(*Server) (time.Duration, bool)
-}
-
-// took is when a wait last seen not done at notYet, and seen done at seen,
-// ended at the latest: seen, or sooner where the view that ended it says so
-// and agrees with the looks (an end before a look that saw it not done
-// would be an updated_at set by something else).
-func (l waitLooks) took(o observation, notYet, seen time.Duration) time.Duration {
-	if l.endedBy == nil || o.server == nil {
-		return seen
-	}
-	if by, ok := l.endedBy(o.server); ok && by > notYet && by < seen {
-		return by
-	}
-	return seen
 }
 
 // pollServer observes server id until decide reports done or an error. The
@@ -452,60 +371,4 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 		}
 		due = time.Now().Add(next())
 	}
-}
-
-// quickPoll is the first pause of a wait that starts looking at once: the
-// API may already be there (a delete, an instant transition), and the
-// pauses double from it up to the usual interval, so an end that comes
-// soon is seen soon without polling a long wait more than a few times
-// more. After the first poll of a known kind of wait too: the end is
-// expected about then.
-const quickPoll = 25 * time.Millisecond
-
-// transient reports whether err is an API failure that the retry policy
-// would have retried for a GET (429, 502, 503, 504, or no answer at all),
-// as opposed to one that polling again cannot cure (401, a 500 that
-// outlasted the retries, a body that is not a server, ...).
-func transient(err error) bool {
-	var apiErr *APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	if isIncomplete(err) {
-		return true // a partial server object, as in maintenance: look again
-	}
-	if apiErr.StatusCode == 0 {
-		return apiErr.Err != nil && transientFailure(0, apiErr.Err)
-	}
-	return transientFailure(apiErr.StatusCode, nil)
-}
-
-// normalized fills in defaults for zero or negative fields.
-func (p PollPolicy) normalized() PollPolicy {
-	if p.Min <= 0 {
-		p.Min = defaultPollMin
-	}
-	if p.Max <= 0 {
-		p.Max = defaultPollMax
-	}
-	if p.Max < p.Min {
-		p.Max = p.Min
-	}
-	if p.Fraction <= 0 {
-		p.Fraction = defaultPollFraction
-	}
-	return p
-}
-
-// pollInterval is the pause before the next poll after waiting for waited:
-// Fraction × waited, clamped to [Min, Max], so the delay between the server
-// reaching its target and the waiter noticing stays a small share of the
-// whole wait.
-func pollInterval(p PollPolicy, waited time.Duration) time.Duration {
-	p = p.normalized()
-	d := time.Duration(float64(waited) * p.Fraction)
-	if float64(waited)*p.Fraction > float64(p.Max) { // also guards overflow
-		d = p.Max
-	}
-	return min(max(d, p.Min), p.Max)
 }
