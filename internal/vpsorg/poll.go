@@ -259,7 +259,7 @@ func (p *poller) run() {
 		now := time.Now()
 		company := p.companyLocked(now)
 		earliest := p.queue[0].due
-		for _, r := range p.queue {
+		for _, r := range p.queue[1:] {
 			if r.due.Before(earliest) {
 				earliest = r.due
 			}

@@ -114,14 +114,15 @@ func (c *Client) WaitForStatus(ctx context.Context, id int64, spec WaitSpec) (*S
 	// A list may serve a look that cannot end the wait: a pending status
 	// outside Target, or the old status still shown before any evidence
 	// while the grace period lasts (the wait then still ends on a GET).
+	// With ListMayEnd it may serve the end too.
 	listed := func(s *Server) bool {
-		if slices.Contains(spec.Target, s.Status) {
-			if spec.ListMayEnd && (changed || spec.tookEffect(s, apiSince)) {
-				return true
-			}
-			return !changed && !spec.tookEffect(s, apiSince) && time.Since(spec.Since) < grace
+		if !slices.Contains(spec.Target, s.Status) {
+			return slices.Contains(spec.Pending, s.Status)
 		}
-		return slices.Contains(spec.Pending, s.Status)
+		if changed || spec.tookEffect(s, apiSince) {
+			return spec.ListMayEnd
+		}
+		return time.Since(spec.Since) < grace
 	}
 	looks := waitLooks{target: spec.Target, pending: spec.Pending, listed: listed, listEnds: spec.ListMayEnd}
 	if spec.FromCreate {
@@ -263,12 +264,13 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 	pause := first
 	next := func() time.Duration {
 		waited := time.Since(start)
-		if d, ok := c.poller.expected(kind); known && !likelyDone && polls < 2 && ok && waited < d {
+		ended, learned := c.poller.expected(kind)
+		if known && !likelyDone && polls < 2 && learned && waited < ended {
 			// Looked into the span where the kind's shortest wait ended,
 			// too soon: halve what is left of it once more, then look at
 			// its end.
-			pause = d - waited
-			if polls == 0 && pause > max(d/10, narrowTo) {
+			pause = ended - waited
+			if polls == 0 && pause > max(ended/10, narrowTo) {
 				pause /= 2
 			}
 			polls++
@@ -282,8 +284,8 @@ func (c *Client) pollServer(ctx context.Context, id int64, looks waitLooks, deci
 			// ended), so that a fleet's lists grow with the log of the
 			// wait, not with its length.
 			over := waited
-			if d, ok := c.poller.expected(kind); ok {
-				over = max(waited-d, 0)
+			if learned {
+				over = max(waited-ended, 0)
 			}
 			pause = max(pause, min(over/2, c.poll.normalized().Max))
 		}
